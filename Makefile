@@ -1,0 +1,59 @@
+# burrow: `make` builds bin/burrow, `make test` runs every test, `make demo`
+# shows the image commands. Run as root, missing packages are installed and
+# burrow itself runs as an unprivileged user; run as a user, the missing
+# packages are named.
+
+PREFIX ?= /usr/local
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+export PATH := $(dir $(GO)):$(PATH)
+TAGS := exclude_graphdriver_btrfs osusergo netgo seccomp
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -s -w -extldflags "-static" -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+export CGO_ENABLED := 1
+empty :=
+space := $(empty) $(empty)
+comma := ,
+export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
+
+# Debian packages: to build, to run rootless with full id mapping, and the
+# base image of the tests and the demo.
+PACKAGES := gcc libc6-dev libseccomp-dev uidmap busybox-static xz-utils zstd util-linux passwd
+
+.PHONY: all build deps install test test-unit test-integration check demo clean bench
+
+all: build
+
+build: bin/burrow
+
+bin/burrow: deps $(shell find . -name '*.go' -not -path './tests/*') go.mod go.sum
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/burrow .
+
+deps:
+	@bash contrib/deps.sh $(PACKAGES)
+
+install: build
+	install -D -m 0755 bin/burrow $(DESTDIR)$(PREFIX)/bin/burrow
+
+check: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+test-unit: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /tests)
+
+test-integration: build
+	@bash tests/run.sh
+
+test: test-unit test-integration
+
+demo: build
+	@bash contrib/demo.sh
+
+bench: build
+	@bash bench/images.sh
+
+clean:
+	rm -rf bin

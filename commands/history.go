@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/urfave/cli/v2"
+)
+
+func newHistoryCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "Show the history of an image",
+		ArgsUsage: "[OPTIONS] IMAGE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "human", Aliases: []string{"H"}, Value: true, Usage: "print sizes and dates in human readable format"},
+			noTruncFlag(),
+			quietFlag("only show image IDs"),
+			formatFlag("format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template"),
+		},
+		Action: runHistory,
+	}
+}
+
+// historyRow is one line of `history`, with Docker's field names.
+type historyRow struct {
+	Comment      string
+	CreatedAt    string
+	CreatedBy    string
+	CreatedSince string
+	ID           string
+	Size         string
+}
+
+var historyFormat = listFormat{
+	Table: "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+	Headers: map[string]string{
+		"Comment": "COMMENT", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
+		"CreatedSince": "CREATED", "ID": "IMAGE", "Size": "SIZE",
+	},
+}
+
+func runHistory(c *cli.Context) error {
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		img, err := st.Lookup(c.Args().First())
+		if err != nil {
+			return err
+		}
+		cfg, err := st.Config(img.ID)
+		if err != nil {
+			return err
+		}
+		sizes, err := st.LayerSizes(img)
+		if err != nil {
+			return err
+		}
+		human, noTrunc := c.Bool("human"), c.Bool("no-trunc")
+		// History entries that are not empty layers take the layers in
+		// order; the listing is newest first.
+		layer := 0
+		var rows []any
+		for i, h := range cfg.History {
+			var size int64
+			if !h.EmptyLayer && layer < len(sizes) {
+				size = sizes[layer]
+				layer++
+			}
+			row := historyRow{ID: "<missing>", Comment: h.Comment}
+			if i == len(cfg.History)-1 {
+				row.ID = img.ID[:12]
+				if noTrunc {
+					row.ID = "sha256:" + img.ID
+				}
+			}
+			createdBy := strings.ReplaceAll(h.CreatedBy, "\t", " ")
+			if !noTrunc {
+				createdBy = ellipsis(strings.ReplaceAll(createdBy, "\n", " "), 45)
+			}
+			row.CreatedBy = createdBy
+			row.CreatedAt = h.Created.Format(time.RFC3339)
+			if human {
+				row.CreatedSince = humanSince(h.Created.Time)
+				row.Size = humanSize(size)
+			} else {
+				row.CreatedSince = row.CreatedAt
+				row.Size = strconv.FormatInt(size, 10)
+			}
+			rows = append([]any{row}, rows...)
+		}
+		if c.Bool("quiet") {
+			for _, r := range rows {
+				fmt.Fprintln(c.App.Writer, r.(historyRow).ID)
+			}
+			return nil
+		}
+		return historyFormat.write(c.App.Writer, c.String("format"), rows)
+	})
+}

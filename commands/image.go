@@ -1,0 +1,149 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/urfave/cli/v2"
+)
+
+// newImageCommand is the `image` group, with Docker's subcommand names.
+func newImageCommand() *cli.Command {
+	ls := newImagesCommand()
+	ls.Name, ls.Aliases = "ls", []string{"list"}
+	rm := newRmiCommand()
+	rm.Name, rm.Aliases = "rm", []string{"remove"}
+	inspect := newInspectCommand()
+	return &cli.Command{
+		Name:  "image",
+		Usage: "Manage images",
+		Subcommands: []*cli.Command{
+			ls, rm, newImportCommand(), newTagCommand(), newHistoryCommand(), inspect,
+			newImagePruneCommand(), newImageExistsCommand(),
+		},
+	}
+}
+
+func newImageExistsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exists",
+		Usage:     "Exit 0 if an image is in the store, 1 if it is not",
+		ArgsUsage: "IMAGE",
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 1, 1); err != nil {
+				return err
+			}
+			return withStore(c, func(_ *session, st *storage.Store) error {
+				_, err := st.Lookup(c.Args().First())
+				if errors.Is(err, storage.ErrImageUnknown) {
+					return &exitCode{code: ExitError}
+				}
+				return err
+			})
+		},
+	}
+}
+
+func newImagePruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "Remove unused images",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all unused images, not just dangling ones"},
+			forceFlag("do not prompt for confirmation"),
+			&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'until=24h', 'label=k=v')"},
+		},
+		Action: runImagePrune,
+	}
+}
+
+func runImagePrune(c *cli.Context) error {
+	if err := checkArgs(c, 0, 0); err != nil {
+		return err
+	}
+	opts := storage.PruneOptions{All: c.Bool("all")}
+	var labels, notLabels []string
+	for _, kv := range c.StringSlice("filter") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("bad format of filter (expected name=value): %q", kv)
+		}
+		switch k {
+		case "until":
+			t, err := parseUntil(v, time.Now())
+			if err != nil {
+				return err
+			}
+			opts.Until = t
+		case "label":
+			labels = append(labels, v)
+		case "label!":
+			notLabels = append(notLabels, v)
+		default:
+			return fmt.Errorf("invalid filter '%s' (hint: image prune filters are until, label and label!)", k)
+		}
+	}
+	// The prompt comes after entering the namespace: the re-execution runs
+	// the command again from the start.
+	return withStore(c, func(s *session, st *storage.Store) error {
+		if !c.Bool("force") {
+			warning := "WARNING! This will remove all dangling images."
+			if opts.All {
+				warning = "WARNING! This will remove all images without at least one container associated to them."
+			}
+			ok, err := confirm(c.App.Reader, c.App.Writer, warning)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		if len(labels)+len(notLabels) > 0 {
+			opts.Keep = func(img *storage.Image) (bool, error) {
+				if len(labels) > 0 {
+					ok, err := matchLabels(st, img, labels)
+					if err != nil || !ok {
+						return true, err
+					}
+				}
+				for _, l := range notLabels {
+					ok, err := matchLabels(st, img, []string{l})
+					if err != nil || ok {
+						return true, err
+					}
+				}
+				return false, nil
+			}
+		}
+		r, err := st.PruneImages(opts)
+		if r != nil && (len(r.Untagged)+len(r.Deleted) > 0) {
+			fmt.Fprintln(c.App.Writer, "Deleted Images:")
+			printRemoval(c, r, "untagged: ", "deleted: ")
+			fmt.Fprintln(c.App.Writer)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, "Total reclaimed space: "+humanSize(r.Reclaimed))
+		return nil
+	})
+}
+
+// parseUntil reads Docker's until= value: a duration before now ("24h",
+// "10m"), a Unix timestamp, or an RFC 3339 date or time.
+func parseUntil(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	var sec, nsec int64
+	if n, _ := fmt.Sscanf(v, "%d.%d", &sec, &nsec); n >= 1 && !strings.ContainsAny(v, "-:T") {
+		return time.Unix(sec, nsec), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid until filter %q (hint: use a duration such as 24h, a Unix timestamp, or a date such as 2026-01-31)", v)
+}

@@ -1,0 +1,227 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/burrow-oci/burrow/storage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/urfave/cli/v2"
+)
+
+func newInspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "Return low-level information on images",
+		ArgsUsage: "[OPTIONS] NAME|ID [NAME|ID...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template ('json' for JSON)"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type (image)"},
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes (accepted for Docker compatibility)"},
+		},
+		Action: runInspect,
+	}
+}
+
+// imageInspect is Docker's image inspect document, field for field.
+type imageInspect struct {
+	ID            string          `json:"Id"`
+	RepoTags      []string        `json:"RepoTags"`
+	RepoDigests   []string        `json:"RepoDigests"`
+	Parent        string          `json:"Parent"`
+	Comment       string          `json:"Comment"`
+	Created       string          `json:"Created"`
+	DockerVersion string          `json:"DockerVersion"`
+	Author        string          `json:"Author"`
+	Config        containerConfig `json:"Config"`
+	Architecture  string          `json:"Architecture"`
+	Variant       string          `json:"Variant,omitempty"`
+	Os            string          `json:"Os"`
+	Size          int64           `json:"Size"`
+	GraphDriver   graphDriver     `json:"GraphDriver"`
+	RootFS        rootFS          `json:"RootFS"`
+	Metadata      struct {
+		LastTagTime string `json:"LastTagTime"`
+	} `json:"Metadata"`
+}
+
+// containerConfig is Docker's container config as image inspect shows it.
+type containerConfig struct {
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Healthcheck  *healthcheck        `json:"Healthcheck,omitempty"`
+	ArgsEscaped  bool                `json:"ArgsEscaped,omitempty"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]struct{} `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   []string            `json:"Entrypoint"`
+	OnBuild      []string            `json:"OnBuild"`
+	Labels       map[string]string   `json:"Labels"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	Shell        []string            `json:"Shell,omitempty"`
+}
+
+type healthcheck struct {
+	Test        []string      `json:"Test,omitempty"`
+	Interval    time.Duration `json:"Interval,omitempty"`
+	Timeout     time.Duration `json:"Timeout,omitempty"`
+	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
+	Retries     int           `json:"Retries,omitempty"`
+}
+
+type graphDriver struct {
+	Data map[string]string `json:"Data"`
+	Name string            `json:"Name"`
+}
+
+type rootFS struct {
+	Type   string   `json:"Type"`
+	Layers []string `json:"Layers"`
+}
+
+func runInspect(c *cli.Context) error {
+	if err := checkArgs(c, 1, -1); err != nil {
+		return err
+	}
+	if t := c.String("type"); t != "" && t != "image" {
+		return fmt.Errorf("%q is not a valid value for --type (hint: only image objects exist so far)", t)
+	}
+	format := c.String("format")
+	if format != "" && format != "json" {
+		if _, err := parseTemplate(unescapeFormat(format)); err != nil {
+			return err
+		}
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		var docs []any
+		var failed error
+		for _, ref := range c.Args().Slice() {
+			doc, err := inspectImage(st, ref)
+			if err != nil {
+				if format != "" {
+					fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
+					failed = &exitCode{code: ExitError}
+					continue
+				}
+				failed = err
+				continue
+			}
+			docs = append(docs, doc)
+		}
+		if format == "" || format == "json" {
+			if docs == nil {
+				docs = []any{}
+			}
+			if err := writeJSON(c.App.Writer, docs); err != nil {
+				return err
+			}
+			return failed
+		}
+		t, _ := parseTemplate(unescapeFormat(format))
+		for _, d := range docs {
+			// Templates see the document as generic JSON, so that
+			// {{.Config.Env}} and {{index .RepoTags 0}} work as in Docker.
+			var generic any
+			raw, _ := json.Marshal(d)
+			if err := json.Unmarshal(raw, &generic); err != nil {
+				return err
+			}
+			var b bytes.Buffer
+			if err := t.Execute(&b, generic); err != nil {
+				return fmt.Errorf("template: %v", err)
+			}
+			fmt.Fprintln(c.App.Writer, b.String())
+		}
+		return failed
+	})
+}
+
+func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
+	img, err := st.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := st.Config(img.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &imageInspect{
+		ID:           "sha256:" + img.ID,
+		RepoTags:     []string{},
+		RepoDigests:  []string{},
+		Created:      cfg.Created.UTC().Format(time.RFC3339Nano),
+		Author:       cfg.Author,
+		Architecture: cfg.Architecture,
+		Variant:      cfg.Variant,
+		Os:           cfg.OS,
+		Size:         img.Size,
+		Config:       dockerConfig(&cfg.Config),
+		RootFS:       rootFS{Type: "layers", Layers: []string{}},
+		GraphDriver:  graphDriver{Name: st.Driver(), Data: layerPaths(st, img)},
+	}
+	d.Metadata.LastTagTime = time.Time{}.Format(time.RFC3339)
+	for _, n := range img.Names {
+		d.RepoTags = append(d.RepoTags, storage.ShortName(n))
+	}
+	for _, n := range img.Digests {
+		d.RepoDigests = append(d.RepoDigests, storage.ShortName(n))
+	}
+	for _, h := range cfg.RootFS.DiffIDs {
+		d.RootFS.Layers = append(d.RootFS.Layers, h.String())
+	}
+	if n := len(cfg.History); n > 0 {
+		d.Comment = cfg.History[n-1].Comment
+	}
+	return d, nil
+}
+
+func dockerConfig(c *v1.Config) containerConfig {
+	out := containerConfig{
+		Hostname: c.Hostname, Domainname: c.Domainname, User: c.User,
+		AttachStdin: c.AttachStdin, AttachStdout: c.AttachStdout, AttachStderr: c.AttachStderr,
+		ExposedPorts: c.ExposedPorts, Tty: c.Tty, OpenStdin: c.OpenStdin, StdinOnce: c.StdinOnce,
+		Env: c.Env, Cmd: c.Cmd, ArgsEscaped: c.ArgsEscaped, Image: c.Image, Volumes: c.Volumes,
+		WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, OnBuild: c.OnBuild, Labels: c.Labels,
+		StopSignal: c.StopSignal, Shell: c.Shell,
+	}
+	if h := c.Healthcheck; h != nil {
+		out.Healthcheck = &healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	}
+	return out
+}
+
+// layerPaths are the directories of the image's layers, as Docker's
+// GraphDriver.Data shows them for overlay2.
+func layerPaths(st *storage.Store, img *storage.Image) map[string]string {
+	if len(img.Layers) == 0 {
+		return map[string]string{}
+	}
+	dir := func(id string) string { return filepath.Join(st.Root(), st.Driver(), id, "diff") }
+	if st.Driver() == "vfs" {
+		dir = func(id string) string { return filepath.Join(st.Root(), "vfs", "dir", id) }
+	}
+	top := img.Layers[len(img.Layers)-1]
+	data := map[string]string{"UpperDir": dir(top)}
+	if len(img.Layers) > 1 {
+		var lower []string
+		for i := len(img.Layers) - 2; i >= 0; i-- {
+			lower = append(lower, dir(img.Layers[i]))
+		}
+		data["LowerDir"] = strings.Join(lower, ":")
+	}
+	return data
+}

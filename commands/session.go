@@ -1,0 +1,167 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/burrow-oci/burrow/config"
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/userns"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+)
+
+// session is what a command needs beyond its flags: the configuration with
+// the global flags applied, the id-mapping plan, and a logger.
+type session struct {
+	cfg  *config.Config
+	plan userns.Plan
+	log  *slog.Logger
+	errw io.Writer
+}
+
+// newSession loads the configuration and applies the global flags. It does
+// not touch the store.
+func newSession(c *cli.Context) (*session, error) {
+	cfg, err := config.Load(config.ProcessEnv())
+	if err != nil {
+		return nil, toolError(err)
+	}
+	root := c.String("root")
+	if root != "" {
+		cfg.Storage.Root = root
+	}
+	if v := c.String("runroot"); v != "" {
+		cfg.Storage.RunRoot = v
+	} else if root != "" && cfg.Storage.RunRootIsDefault {
+		// A store chosen on the command line gets run state of its own, so
+		// that two stores never share mount state.
+		cfg.Storage.RunRoot = filepath.Join(cfg.Storage.RunRoot, "root-"+shortHash(root))
+	}
+	if v := c.String("storage-driver"); v != "" {
+		cfg.Storage.Driver = v
+	}
+	if v := c.String("log-level"); v != "" {
+		cfg.LogLevel = v
+	}
+	if c.Bool("debug") {
+		cfg.LogLevel = "debug"
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, toolError(err)
+	}
+	s := &session{cfg: cfg, errw: c.App.ErrWriter}
+	s.log = newLogger(c.App.ErrWriter, cfg.LogLevel)
+	return s, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch level {
+	case "debug":
+		l = slog.LevelDebug
+		logrus.SetLevel(logrus.DebugLevel)
+	case "info":
+		l = slog.LevelInfo
+		logrus.SetLevel(logrus.InfoLevel)
+	case "error":
+		l = slog.LevelError
+		logrus.SetLevel(logrus.ErrorLevel)
+	default:
+		l = slog.LevelWarn
+		logrus.SetLevel(logrus.WarnLevel)
+	}
+	logrus.SetOutput(w)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// enterUserNS puts the process in its user namespace, re-executing it if it
+// is not there yet (on success the re-executed process runs the command
+// again from the start, inside).
+func (s *session) enterUserNS() error {
+	plan, err := userns.Detect(userns.Mode(s.cfg.UserNS))
+	if err != nil {
+		if errors.Is(err, userns.ErrNoSubIDs) {
+			return toolError(fmt.Errorf("%w (hint: ask an admin to add ranges to /etc/subuid and /etc/subgid and install uidmap, or set userns = \"single\" in config.toml)", err))
+		}
+		return toolError(err)
+	}
+	s.plan = plan
+	if err := userns.Enter(plan); err != nil {
+		return toolError(err)
+	}
+	return nil
+}
+
+// openStore enters the user namespace and opens the store. The caller must
+// close it.
+func (s *session) openStore(ctx context.Context) (*storage.Store, error) {
+	if err := s.enterUserNS(); err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(ctx, storage.Options{
+		Root:         s.cfg.Storage.Root,
+		RunRoot:      s.cfg.Storage.RunRoot,
+		Driver:       s.cfg.Storage.Driver,
+		IgnoreOwners: s.plan.Mode == userns.ModeSingle,
+		Log:          s.log,
+	})
+	if err != nil {
+		return nil, toolError(err)
+	}
+	notices := st.Notices
+	if s.plan.Mode == userns.ModeSingle {
+		why := s.plan.Fallback
+		if why == "" {
+			why = "userns = \"single\" in config"
+		}
+		notices = append(notices, fmt.Sprintf("single-id mode: %s, so files of other owners are stored as yours (hint: an admin enables full mapping with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`)", why, s.plan.User))
+	}
+	s.noticeOnce(st.Root(), notices)
+	return st, nil
+}
+
+// noticeOnce prints each notice the first time this store sees it.
+func (s *session) noticeOnce(root string, notices []string) {
+	for _, n := range notices {
+		marker := filepath.Join(root, ".notice-"+shortHash(n))
+		if _, err := os.Stat(marker); err == nil {
+			continue
+		}
+		fmt.Fprintln(s.errw, "burrow: "+n)
+		_ = os.WriteFile(marker, []byte(n+"\n"), 0o600)
+	}
+}
+
+// withStore runs fn with an open store and closes it, keeping the first
+// error.
+func withStore(c *cli.Context, fn func(s *session, st *storage.Store) error) error {
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.openStore(c.Context)
+	if err != nil {
+		return err
+	}
+	err = fn(s, st)
+	if cerr := st.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+func shortHash(s string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return strings.ToLower(fmt.Sprintf("%08x", h))
+}

@@ -1,0 +1,43 @@
+// Command burrow builds and runs OCI containers as an ordinary user, with
+// no daemon. Its command line speaks Docker's dialect.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/burrow-oci/burrow/commands"
+	"github.com/burrow-oci/burrow/storage/userns"
+	"go.podman.io/storage/pkg/reexec"
+)
+
+// Set with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+func main() {
+	// Re-execution entry points come first. The user-namespace one ran
+	// before the Go runtime (a C constructor); here we learn how it went.
+	if _, err := userns.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "Error: "+err.Error()+userns.Hint(err))
+		os.Exit(commands.ExitTool)
+	}
+	// containers/storage unpacks layers in a re-executed, chrooted child.
+	if reexec.Init() {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, commands.Version{Version: version, Commit: commit})
+	stop()
+	if err != nil {
+		if msg := commands.Message(err); msg != "" {
+			fmt.Fprintln(os.Stderr, msg)
+		}
+	}
+	os.Exit(commands.ExitCodeOf(err))
+}

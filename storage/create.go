@@ -1,0 +1,204 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	digest "github.com/opencontainers/go-digest"
+	cstorage "go.podman.io/storage"
+)
+
+// NewImage describes an image made of one new layer on top of an optional
+// parent image.
+type NewImage struct {
+	// Parent is the image the layer goes on; nil for a base layer.
+	Parent *Image
+	// Diff is the layer as a tar stream, plain or compressed with gzip,
+	// bzip2, xz or zstd.
+	Diff io.Reader
+	// Config is the new image's config. Its RootFS.DiffIDs must list the
+	// parent's layers; the new layer's diff ID is appended.
+	Config *v1.ConfigFile
+	// Names are names to give the image, in any form NormalizeName takes.
+	// A name that another image holds moves to the new one, as in Docker.
+	Names []string
+}
+
+// CreateImage stores a new layer and an image on it. On failure nothing is
+// left behind: a layer that was partly or wholly written is removed.
+func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
+	names := make([]string, 0, len(ni.Names))
+	for _, n := range ni.Names {
+		full, err := NormalizeName(n)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, full)
+	}
+	unlock, err := s.lockShared(gcLock)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	parentLayer := ""
+	if ni.Parent != nil {
+		parentLayer = ni.Parent.TopLayer
+	}
+	layer, err := s.putLayer(ctx, parentLayer, ni.Diff)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.createImageOnLayer(layer, ni.Config, names)
+	if err != nil {
+		s.dropLayer(layer.ID)
+		return nil, err
+	}
+	return img, nil
+}
+
+// putLayer writes a layer from a tar stream, and reuses an identical layer
+// already in the store (same parent, same content) instead of keeping two.
+func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader) (*cstorage.Layer, error) {
+	id, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	layer, _, err := s.cs.PutLayer(id, parent, nil, "", false, nil, contextReader{ctx, diff})
+	if err != nil {
+		// PutLayer removes what it wrote; make sure, in case it did not.
+		_ = s.cs.DeleteLayer(id)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("writing layer: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("writing layer: %w", err)
+	}
+	if layer.UncompressedDigest == "" {
+		s.dropLayer(id)
+		return nil, errors.New("internal error: the store recorded no digest for the new layer")
+	}
+	same, err := s.cs.LayersByUncompressedDigest(layer.UncompressedDigest)
+	if err == nil {
+		for i := range same {
+			if same[i].ID != id && same[i].Parent == parent {
+				s.dropLayer(id)
+				return &same[i], nil
+			}
+		}
+	}
+	return layer, nil
+}
+
+func (s *Store) dropLayer(id string) {
+	if err := s.cs.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) && !errors.Is(err, cstorage.ErrLayerHasChildren) && !errors.Is(err, cstorage.ErrLayerUsedByImage) {
+		s.opts.Log.Warn("removing an unused layer", "layer", id, "err", err)
+	}
+}
+
+// createImageOnLayer records the config and manifest of an image whose top
+// layer is layer, and gives it names.
+func (s *Store) createImageOnLayer(layer *cstorage.Layer, cfg *v1.ConfigFile, names []string) (*Image, error) {
+	c := *cfg
+	c.RootFS.Type = "layers"
+	c.RootFS.DiffIDs = append(append([]v1.Hash(nil), cfg.RootFS.DiffIDs...), mustHash(layer.UncompressedDigest))
+	configJSON, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the image config: %w", err)
+	}
+	sum := sha256.Sum256(configJSON)
+	id := hex.EncodeToString(sum[:])
+	manifest, err := s.manifestFor(layer, configJSON, &c)
+	if err != nil {
+		return nil, err
+	}
+	created := c.Created.Time
+	if created.IsZero() {
+		created = time.Now().UTC()
+	}
+	_, err = s.cs.CreateImage(id, nil, layer.ID, "", &cstorage.ImageOptions{
+		CreationDate: created,
+		BigData: []cstorage.ImageBigDataOption{
+			{Key: configKey(id), Data: configJSON, Digest: digest.Digest("sha256:" + id)},
+			{Key: manifestKey, Data: manifest, Digest: digest.FromBytes(manifest)},
+		},
+	})
+	if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
+		return nil, fmt.Errorf("recording image %s: %w", short(id), err)
+	}
+	if len(names) > 0 {
+		if err := s.cs.AddNames(id, names); err != nil {
+			return nil, fmt.Errorf("naming image %s: %w", short(id), err)
+		}
+	}
+	return s.Lookup(id)
+}
+
+// manifestFor builds an OCI manifest for an image whose layers are the
+// chain ending in top. Layers are described uncompressed (digest = diff ID),
+// as they are stored; push compresses them and writes a new manifest.
+func (s *Store) manifestFor(top *cstorage.Layer, configJSON []byte, cfg *v1.ConfigFile) ([]byte, error) {
+	var chain []*cstorage.Layer
+	for l := top; l != nil; {
+		chain = append([]*cstorage.Layer{l}, chain...)
+		if l.Parent == "" {
+			break
+		}
+		p, err := s.cs.Layer(l.Parent)
+		if err != nil {
+			return nil, fmt.Errorf("reading layer %s: %w", short(l.Parent), err)
+		}
+		l = p
+	}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config: v1.Descriptor{
+			MediaType: types.OCIConfigJSON,
+			Size:      int64(len(configJSON)),
+			Digest:    v1.Hash{Algorithm: "sha256", Hex: digest.FromBytes(configJSON).Encoded()},
+		},
+	}
+	for _, l := range chain {
+		m.Layers = append(m.Layers, v1.Descriptor{
+			MediaType: types.OCIUncompressedLayer,
+			Size:      l.UncompressedSize,
+			Digest:    mustHash(l.UncompressedDigest),
+		})
+	}
+	return json.Marshal(&m)
+}
+
+func mustHash(d digest.Digest) v1.Hash {
+	return v1.Hash{Algorithm: d.Algorithm().String(), Hex: d.Encoded()}
+}
+
+func randomID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making an ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// contextReader stops a long copy when the context is cancelled (Ctrl-C
+// during an import), so that the layer is cleaned up rather than finished.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,275 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	cstorage "go.podman.io/storage"
+)
+
+// ConflictError is a removal refused because the image is in use or has
+// several names; Force overrides it unless CannotForce is set.
+type ConflictError struct {
+	Msg         string
+	CannotForce bool
+}
+
+func (e *ConflictError) Error() string { return "conflict: " + e.Msg }
+
+// Is makes errors.Is(err, ErrImageInUse) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrImageInUse }
+
+// Removal says what a removal did, in the order Docker reports it.
+type Removal struct {
+	Untagged  []string // short names
+	Deleted   []string // image IDs ("sha256:...")
+	Reclaimed int64    // bytes of layers actually removed
+}
+
+// Tag gives an image an additional name; a name held by another image moves.
+func (s *Store) Tag(img *Image, name string) error {
+	full, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	if err := s.cs.AddNames(img.ID, []string{full}); err != nil {
+		return fmt.Errorf("tagging image %s as %s: %w", short(img.ID), ShortName(full), err)
+	}
+	return nil
+}
+
+// RemoveImage removes what ref names, as `docker rmi` does: a name that is
+// one of several is only untagged; the last name, or an ID, removes the
+// image. An image used by a container, or an ID with names in several
+// repositories, is refused with a *ConflictError unless force is set.
+func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
+	img, err := s.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	byName := !isHex(strings.TrimPrefix(ref, "sha256:")) || !strings.HasPrefix(img.ID, strings.TrimPrefix(ref, "sha256:"))
+	users, err := s.ContainersUsing(img.ID)
+	if err != nil {
+		return nil, err
+	}
+	r := &Removal{}
+	if byName {
+		full, _ := NormalizeName(ref)
+		if len(img.Names)+len(img.Digests) > 1 {
+			if err := s.cs.RemoveNames(img.ID, []string{full}); err != nil {
+				return nil, fmt.Errorf("untagging %s: %w", ShortName(full), err)
+			}
+			r.Untagged = append(r.Untagged, ShortName(full))
+			return r, nil
+		}
+		if len(users) > 0 && !force {
+			return nil, &ConflictError{Msg: fmt.Sprintf("unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, short(users[0]), short(img.ID))}
+		}
+	} else {
+		if repos := distinctRepos(img.Names); len(repos) > 1 && !force {
+			return nil, &ConflictError{Msg: fmt.Sprintf("unable to delete %s (must be forced) - image is referenced in multiple repositories", short(img.ID))}
+		}
+		if len(users) > 0 && !force {
+			return nil, &ConflictError{Msg: fmt.Sprintf("unable to delete %s (must be forced) - image is being used by stopped container %s", short(img.ID), short(users[0]))}
+		}
+	}
+	for _, n := range append(append([]string(nil), img.Names...), img.Digests...) {
+		r.Untagged = append(r.Untagged, ShortName(n))
+	}
+	if len(users) > 0 {
+		// The containers keep the image alive; it stays, nameless, until
+		// they are removed.
+		if err := s.cs.SetNames(img.ID, nil); err != nil {
+			return nil, fmt.Errorf("untagging image %s: %w", short(img.ID), err)
+		}
+		return r, nil
+	}
+	if err := s.deleteImage(img.ID, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func distinctRepos(names []string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[RepositoryOf(n)] = true
+	}
+	return m
+}
+
+// deleteImage removes an image record and the layers only it used,
+// adding what it freed to r.
+func (s *Store) deleteImage(id string, r *Removal) error {
+	layers, err := s.layerIndex()
+	if err != nil {
+		return err
+	}
+	deleted, err := s.cs.DeleteImage(id, true)
+	if err != nil {
+		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
+			return &ConflictError{Msg: fmt.Sprintf("unable to delete %s - image is being used by a container", short(id))}
+		}
+		return fmt.Errorf("removing image %s: %w", short(id), err)
+	}
+	r.Deleted = append(r.Deleted, "sha256:"+id)
+	for _, l := range deleted {
+		if li, ok := layers[l]; ok {
+			r.Reclaimed += li.UncompressedSize
+		}
+	}
+	return nil
+}
+
+// PruneOptions select the images PruneImages removes.
+type PruneOptions struct {
+	// All removes every image no container uses, not only dangling ones.
+	All bool
+	// Until keeps images created after it (zero: no limit).
+	Until time.Time
+	// Keep, if set, is asked about each candidate; true keeps it. Label
+	// filters use it.
+	Keep func(img *Image) (bool, error)
+}
+
+// PruneImages removes dangling images (all unused images with All) and then
+// layers that no image or container refers to, left by interrupted writes.
+func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
+	imgs, err := s.Images()
+	if err != nil {
+		return nil, err
+	}
+	r := &Removal{}
+	for i := range imgs {
+		img := &imgs[i]
+		if !opts.All && !img.Dangling() {
+			continue
+		}
+		if !opts.Until.IsZero() && !img.Created.Before(opts.Until) {
+			continue
+		}
+		if users, err := s.ContainersUsing(img.ID); err != nil {
+			return r, err
+		} else if len(users) > 0 {
+			continue
+		}
+		if opts.Keep != nil {
+			keep, err := opts.Keep(img)
+			if err != nil {
+				return r, err
+			}
+			if keep {
+				continue
+			}
+		}
+		for _, n := range append(append([]string(nil), img.Names...), img.Digests...) {
+			r.Untagged = append(r.Untagged, ShortName(n))
+		}
+		if err := s.deleteImage(img.ID, r); err != nil {
+			if errors.Is(err, cstorage.ErrImageUnknown) {
+				continue // removed by a concurrent command
+			}
+			return r, err
+		}
+	}
+	freed, err := s.removeOrphanLayers()
+	r.Reclaimed += freed
+	return r, err
+}
+
+// removeOrphanLayers deletes layers that no image or container refers to
+// (left by a process killed between writing a layer and recording its
+// image). It waits for writers in progress to finish.
+func (s *Store) removeOrphanLayers() (int64, error) {
+	unlock, err := s.lockExclusive(gcLock)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	layers, err := s.cs.Layers()
+	if err != nil {
+		return 0, fmt.Errorf("listing layers: %w", err)
+	}
+	byID := map[string]*cstorage.Layer{}
+	for i := range layers {
+		byID[layers[i].ID] = &layers[i]
+	}
+	used := map[string]bool{}
+	mark := func(id string) {
+		for id != "" && !used[id] {
+			used[id] = true
+			if l, ok := byID[id]; ok {
+				id = l.Parent
+			} else {
+				break
+			}
+		}
+	}
+	imgs, err := s.cs.Images()
+	if err != nil {
+		return 0, fmt.Errorf("listing images: %w", err)
+	}
+	for _, img := range imgs {
+		mark(img.TopLayer)
+		for _, l := range img.MappedTopLayers {
+			mark(l)
+		}
+	}
+	ctrs, err := s.cs.Containers()
+	if err != nil {
+		return 0, fmt.Errorf("listing containers: %w", err)
+	}
+	for _, c := range ctrs {
+		mark(c.LayerID)
+	}
+	var orphans []*cstorage.Layer
+	for i := range layers {
+		if !used[layers[i].ID] {
+			orphans = append(orphans, &layers[i])
+		}
+	}
+	// Children first: a layer with children cannot be deleted.
+	depth := func(l *cstorage.Layer) int {
+		d := 0
+		for p := l.Parent; p != ""; d++ {
+			pl, ok := byID[p]
+			if !ok {
+				break
+			}
+			p = pl.Parent
+		}
+		return d
+	}
+	sort.Slice(orphans, func(a, b int) bool { return depth(orphans[a]) > depth(orphans[b]) })
+	var freed int64
+	for _, l := range orphans {
+		if err := s.cs.DeleteLayer(l.ID); err != nil {
+			s.opts.Log.Warn("removing an orphan layer", "layer", l.ID, "err", err)
+			continue
+		}
+		freed += l.UncompressedSize
+	}
+	return freed, nil
+}
+
+// Reset removes a whole store: the graph root and the run root, with every
+// file in them whatever its owner. It does not open the store, so that it
+// works on one too damaged to open. Call it inside the user namespace.
+func Reset(root, runRoot string) error {
+	for _, dir := range []string{runRoot, root} {
+		if dir == "" || dir == "/" {
+			return fmt.Errorf("internal error: refusing to remove %q", dir)
+		}
+		if err := unmountUnder(dir); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("removing %s: %w", dir, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+// Package storage is burrow's user-owned store: layers, images and
+// containers kept by containers/storage, image metadata in the formats Docker
+// and OCI use (image IDs are the sha256 of the config), and the locks that
+// make concurrent burrow processes safe.
+//
+// The store is opened inside the user namespace of package userns: there
+// the caller is root, so files of every owner in the subordinate range can be
+// written and removed.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/drivers/overlay"
+)
+
+// Options say where the store is and how to open it. The zero value is not
+// usable: Root and RunRoot are required.
+type Options struct {
+	Root    string // graph root: layers, images, metadata
+	RunRoot string // run root: mount state and locks that die with a reboot
+	// Driver is "overlay", "vfs", or "" for overlay when the kernel can
+	// mount it here and vfs otherwise.
+	Driver string
+	// IgnoreOwners drops changes of owner while unpacking layers: with a
+	// single-id mapping no other owner can be represented.
+	IgnoreOwners bool
+	// Log receives progress and notices; nil discards them.
+	Log *slog.Logger
+}
+
+// Store is an open store. It must be closed.
+type Store struct {
+	cs      cstorage.Store
+	opts    Options
+	driver  string
+	Notices []string // one-time notices (such as a fallback to vfs) for the user
+}
+
+// Sentinel errors callers branch on.
+var (
+	ErrImageUnknown   = errors.New("no such image")
+	ErrAmbiguousID    = errors.New("ambiguous image ID prefix")
+	ErrImageInUse     = errors.New("image is in use")
+	ErrUnsupportedFS  = errors.New("unsupported filesystem for the store")
+	ErrStoreNotOwned  = errors.New("store belongs to another user")
+	ErrStoreWriteable = errors.New("store is not writable")
+)
+
+// Open opens (creating if needed) the store described by opts.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Root == "" || opts.RunRoot == "" {
+		return nil, errors.New("internal error: storage root and run root must be set")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{opts: opts}
+	if err := prepareDir(opts.Root, "storage root"); err != nil {
+		return nil, err
+	}
+	if err := prepareDir(opts.RunRoot, "run root"); err != nil {
+		return nil, err
+	}
+	if err := checkFilesystem(opts.Root); err != nil {
+		return nil, err
+	}
+	driver, err := s.chooseDriver()
+	if err != nil {
+		return nil, err
+	}
+	s.driver = driver
+	var dopts []string
+	if opts.IgnoreOwners {
+		dopts = append(dopts, driver+".ignore_chown_errors=true")
+	}
+	cs, err := cstorage.GetStore(cstorage.StoreOptions{
+		RunRoot:            opts.RunRoot,
+		GraphRoot:          opts.Root,
+		GraphDriverName:    driver,
+		GraphDriverOptions: dopts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the store at %s with the %s driver: %w", opts.Root, driver, err)
+	}
+	s.cs = cs
+	return s, nil
+}
+
+// chooseDriver picks overlay when the kernel mounts it here (the check is
+// cached in the run root by containers/storage) and vfs otherwise.
+func (s *Store) chooseDriver() (string, error) {
+	want := s.opts.Driver
+	if want == "vfs" {
+		return "vfs", nil
+	}
+	// A store that already holds vfs layers stays vfs.
+	if want == "" {
+		if _, err := os.Stat(filepath.Join(s.opts.Root, "vfs-layers")); err == nil {
+			return "vfs", nil
+		}
+	}
+	home := filepath.Join(s.opts.Root, "overlay")
+	runhome := filepath.Join(s.opts.RunRoot, "overlay")
+	if err := os.MkdirAll(runhome, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", runhome, err)
+	}
+	ok, err := overlay.SupportsNativeOverlay(home, runhome)
+	if ok {
+		return "overlay", nil
+	}
+	if want == "overlay" {
+		return "", fmt.Errorf("the overlay driver cannot be used at %s: %v (hint: set storage.driver = \"vfs\" in config.toml, or pass --storage-driver vfs)", s.opts.Root, err)
+	}
+	s.Notices = append(s.Notices, fmt.Sprintf("the kernel cannot mount overlay at %s; using the vfs driver (slower, more disk)", s.opts.Root))
+	return "vfs", nil
+}
+
+// Driver is the storage driver in use ("overlay" or "vfs").
+func (s *Store) Driver() string { return s.driver }
+
+// Root is the graph root.
+func (s *Store) Root() string { return s.opts.Root }
+
+// RunRoot is the run root.
+func (s *Store) RunRoot() string { return s.opts.RunRoot }
+
+// Close releases the store, unmounting layers no container uses.
+func (s *Store) Close() error {
+	if s.cs == nil {
+		return nil
+	}
+	_, err := s.cs.Shutdown(false)
+	s.cs = nil
+	if err != nil && !errors.Is(err, cstorage.ErrLayerUsedByContainer) {
+		return fmt.Errorf("closing the store: %w", err)
+	}
+	return nil
+}
+
+// prepareDir creates dir (0700) and checks that the caller owns it and can
+// write to it, with errors that say what to do.
+func prepareDir(dir, what string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return fmt.Errorf("%w: cannot create %s %s: %v (hint: pass --root and --runroot, or set storage.root in config.toml, to a directory you can write)", ErrStoreWriteable, what, dir, errors.Unwrap(err))
+		}
+		return fmt.Errorf("creating %s %s: %w", what, dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("checking %s %s: %w", what, dir, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%w: %s %s belongs to uid %d (hint: pass --root and --runroot to directories of your own)", ErrStoreNotOwned, what, dir, st.Uid)
+	}
+	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+		return fmt.Errorf("%w: %s %s: %v (hint: pass --root and --runroot to a directory you can write)", ErrStoreWriteable, what, dir, err)
+	}
+	return nil
+}
