@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes, as Docker uses them.
@@ -76,7 +77,16 @@ type Version struct {
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, v Version) error {
 	app := newApp(v)
 	app.Reader, app.Writer, app.ErrWriter = stdin, stdout, stderr
-	return app.RunContext(ctx, args)
+	notFound := false
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		fmt.Fprintf(c.App.ErrWriter, "burrow: '%s' is not a burrow command.\nSee 'burrow --help'\n", name)
+		notFound = true
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil && notFound {
+		return &exitCode{code: ExitTool}
+	}
+	return err
 }
 
 func newApp(v Version) *cli.App {
@@ -90,9 +100,8 @@ func newApp(v Version) *cli.App {
 		Metadata:               map[string]any{"version": v},
 		ExitErrHandler:         func(*cli.Context, error) {},
 		OnUsageError:           usageError,
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "burrow: '%s' is not a burrow command.\nSee 'burrow --help'\n", name)
-		},
+		// Docker splits no flag values on commas: --change 'CMD ["a", "b"]'.
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			newImagesCommand(),
 			newImageCommand(),
@@ -158,12 +167,13 @@ func plural(n int, word, prefix string) string {
 	return fmt.Sprintf("%s%d %ss", prefix, n, word)
 }
 
-// stdinIsTerminal reports whether the command's input is a terminal.
+// isTerminal reports whether r is a terminal (not merely a character
+// device such as /dev/null).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

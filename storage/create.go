@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -80,7 +82,7 @@ func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader) (*c
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("writing layer: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("writing layer: %w", err)
+		return nil, &LayerError{Err: err}
 	}
 	if layer.UncompressedDigest == "" {
 		s.dropLayer(id)
@@ -202,3 +204,23 @@ func (c contextReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// LayerError is a layer that could not be written, with the cause reduced
+// to one line: containers/storage reports the unpacking child's failure
+// over several lines.
+type LayerError struct{ Err error }
+
+var unpackFailure = regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
+
+func (e *LayerError) Error() string {
+	msg := e.Err.Error()
+	if m := unpackFailure.FindStringSubmatch(msg); m != nil {
+		msg = m[1]
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return "writing layer: " + msg
+}
+
+func (e *LayerError) Unwrap() error { return e.Err }

@@ -50,7 +50,7 @@ var (
 	ErrAmbiguousID    = errors.New("ambiguous image ID prefix")
 	ErrImageInUse     = errors.New("image is in use")
 	ErrUnsupportedFS  = errors.New("unsupported filesystem for the store")
-	ErrStoreNotOwned  = errors.New("store belongs to another user")
+	ErrStoreNotOwned  = errors.New("store not owned by the caller")
 	ErrStoreWriteable = errors.New("store is not writable")
 )
 
@@ -159,7 +159,7 @@ func prepareDir(dir, what string) error {
 		return fmt.Errorf("checking %s %s: %w", what, dir, err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%w: %s %s belongs to uid %d (hint: pass --root and --runroot to directories of your own)", ErrStoreNotOwned, what, dir, st.Uid)
+		return fmt.Errorf("%w: %s %s belongs to another user (hint: pass --root and --runroot to directories of your own)", ErrStoreNotOwned, what, dir)
 	}
 	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
 		return fmt.Errorf("%w: %s %s: %v (hint: pass --root and --runroot to a directory you can write)", ErrStoreWriteable, what, dir, err)

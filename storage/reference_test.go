@@ -1,0 +1,177 @@
+package storage
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const testDigest = "sha256:6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"
+
+func TestNormalizeName(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"busybox", "docker.io/library/busybox:latest"},
+		{"busybox:1.36", "docker.io/library/busybox:1.36"},
+		{"library/busybox", "docker.io/library/busybox:latest"},
+		{"docker.io/busybox", "docker.io/library/busybox:latest"},
+		{"docker.io/library/busybox:latest", "docker.io/library/busybox:latest"},
+		{"alice/app", "docker.io/alice/app:latest"},
+		{"localhost/x", "localhost/x:latest"},
+		{"localhost:5000/x:dev", "localhost:5000/x:dev"},
+		{"host:5000/a/b:t", "host:5000/a/b:t"},
+		{"quay.io/org/repo", "quay.io/org/repo:latest"},
+		{"busybox@" + testDigest, "docker.io/library/busybox@" + testDigest},
+		{"busybox:1.36@" + testDigest, "docker.io/library/busybox:1.36@" + testDigest},
+		{"quay.io/org/repo@" + testDigest, "quay.io/org/repo@" + testDigest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeName(tt.in)
+			if err != nil {
+				t.Fatalf("NormalizeName(%q): %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("NormalizeName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeNameInvalid(t *testing.T) {
+	tests := []struct {
+		in         string
+		wantReason string // a substring of NameError.Reason, or ""
+	}{
+		{"UPPER", "lowercase"},
+		{"Busybox:latest", "lowercase"},
+		{"a b", ""},
+		{":tag", ""},
+		{"", ""},
+		{"busybox:", ""},
+		{"busybox@sha256:short", ""},
+		{"-leading-dash", ""},
+		{"busybox:bad tag", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeName(tt.in)
+			if err == nil {
+				t.Fatalf("NormalizeName(%q) = %q, want an error", tt.in, got)
+			}
+			var ne *NameError
+			if !errors.As(err, &ne) {
+				t.Fatalf("NormalizeName(%q) error %v is a %T, want *NameError", tt.in, err, err)
+			}
+			if ne.Name != tt.in {
+				t.Errorf("NameError.Name = %q, want %q", ne.Name, tt.in)
+			}
+			if !strings.Contains(ne.Reason, tt.wantReason) {
+				t.Errorf("NameError.Reason = %q, want it to contain %q", ne.Reason, tt.wantReason)
+			}
+			if want := `"` + tt.in + `"`; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not quote the name", err)
+			}
+			if got != "" {
+				t.Errorf("NormalizeName(%q) returned %q with an error, want \"\"", tt.in, got)
+			}
+		})
+	}
+}
+
+func TestShortName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"docker.io/library/busybox:latest", "busybox:latest"},
+		{"docker.io/library/busybox", "busybox"},
+		{"docker.io/alice/app:1", "alice/app:1"},
+		{"localhost/x:latest", "localhost/x:latest"},
+		{"host:5000/a/b:t", "host:5000/a/b:t"},
+		{"quay.io/org/repo:v2", "quay.io/org/repo:v2"},
+		{"docker.io/library/busybox@" + testDigest, "busybox@" + testDigest},
+		{"busybox:latest", "busybox:latest"},
+		{"UPPER", "UPPER"}, // not a reference: returned as is
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := ShortName(tt.in); got != tt.want {
+				t.Errorf("ShortName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSplitName(t *testing.T) {
+	tests := []struct {
+		in                   string
+		repo, tag, wantDgst string
+	}{
+		{"docker.io/library/busybox:latest", "busybox", "latest", ""},
+		{"docker.io/library/busybox", "busybox", "<none>", ""},
+		{"busybox:1.36", "busybox", "1.36", ""},
+		{"docker.io/alice/app:v1", "alice/app", "v1", ""},
+		{"localhost/x:latest", "localhost/x", "latest", ""},
+		{"host:5000/a/b:t", "host:5000/a/b", "t", ""},
+		{"docker.io/library/busybox@" + testDigest, "busybox", "<none>", testDigest},
+		{"docker.io/library/busybox:1.36@" + testDigest, "busybox", "1.36", testDigest},
+		{"NOT VALID", "NOT VALID", "<none>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			repo, tag, dgst := SplitName(tt.in)
+			if repo != tt.repo || tag != tt.tag || dgst != tt.wantDgst {
+				t.Errorf("SplitName(%q) = %q, %q, %q, want %q, %q, %q", tt.in, repo, tag, dgst, tt.repo, tt.tag, tt.wantDgst)
+			}
+		})
+	}
+}
+
+func TestRepositoryOf(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"docker.io/library/busybox:latest", "docker.io/library/busybox"},
+		{"busybox", "docker.io/library/busybox"},
+		{"docker.io/library/busybox@" + testDigest, "docker.io/library/busybox"},
+		{"localhost/x:latest", "localhost/x"},
+		{"host:5000/a/b:t", "host:5000/a/b"},
+		{"NOT VALID", "NOT VALID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := RepositoryOf(tt.in); got != tt.want {
+				t.Errorf("RepositoryOf(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchReference(t *testing.T) {
+	tests := []struct {
+		full, pattern string
+		want          bool
+	}{
+		{"docker.io/library/busybox:latest", "busybox", true},
+		{"docker.io/library/busybox:latest", "busybox:latest", true},
+		{"docker.io/library/busybox:latest", "busy*", true},
+		{"docker.io/library/busybox:latest", "busybox:lat*", true},
+		{"docker.io/library/busybox:latest", "busybox:1.*", false},
+		{"docker.io/library/busybox:1.36", "busybox:1.*", true},
+		{"docker.io/library/busybox:latest", "alpine", false},
+		{"docker.io/library/busybox:latest", "bus", false},
+		{"docker.io/library/busybox:latest", "localhost/*", false},
+		{"localhost/x:latest", "localhost/*", true},
+		{"localhost/x:latest", "localhost/x", true},
+		{"localhost/x:latest", "x", false},
+		{"docker.io/alice/app:v1", "alice/*", true},
+		{"docker.io/alice/app:v1", "app", false},
+		{"not a reference", "*", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.full+" "+tt.pattern, func(t *testing.T) {
+			if got := MatchReference(tt.full, tt.pattern); got != tt.want {
+				t.Errorf("MatchReference(%q, %q) = %v, want %v", tt.full, tt.pattern, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Runs the integration tests in tests/ against the real bin/burrow as
+# unprivileged users: once as a user with subordinate id ranges (full
+# mapping) and once as a user without any (single-id mode). Run as root, it
+# creates both users; run as a user, it runs the tests once as that user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+FULL_USER=${BURROW_TEST_FULL_USER:-burrowfull}
+SOLO_USER=${BURROW_TEST_SOLO_USER:-burrowsolo}
+# -run and other go test flags can be passed through TESTFLAGS.
+TESTFLAGS=${TESTFLAGS:-}
+
+"$GO" test -c -o bin/integration.test ./tests
+
+if [ "$(id -u)" != 0 ]; then
+  exec bin/integration.test -test.v -test.count=1 -burrow "$PWD/bin/burrow" $TESTFLAGS
+fi
+
+# The checkout may sit where the test users cannot read (e.g. under /root):
+# run copies from a directory they can.
+work=$(mktemp -d /tmp/burrow-tests.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp bin/burrow bin/integration.test "$work/"
+chmod 755 "$work" "$work/burrow" "$work/integration.test"
+
+ensure_user() {  # NAME WANT_SUBIDS(yes|no)
+  local name=$1 want=$2
+  id "$name" >/dev/null 2>&1 || useradd -m -s /bin/bash "$name"
+  for f in /etc/subuid /etc/subgid; do
+    touch "$f"
+    if [ "$want" = yes ]; then
+      if ! grep -q "^$name:" "$f"; then
+        start=$(awk -F: '{e=$2+$3; if (e>m) m=e} END {print (m>200000 ? m : 200000)}' "$f")
+        echo "$name:$start:65536" >> "$f"
+      fi
+    else
+      sed -i "/^$name:/d" "$f"
+    fi
+  done
+}
+ensure_user "$FULL_USER" yes
+ensure_user "$SOLO_USER" no
+# newuidmap/newgidmap must be setuid (Debian's uidmap package ships them so).
+for b in /usr/bin/newuidmap /usr/bin/newgidmap; do
+  [ -u "$b" ] || getcap "$b" 2>/dev/null | grep -q cap_set || chmod u+s "$b"
+done
+
+status=0
+for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
+  user=${pair%%:*} mode=${pair##*:}
+  home=$(getent passwd "$user" | cut -d: -f6)
+  echo "=== integration tests as $user (userns mode $mode)"
+  # shellcheck disable=SC2086
+  (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
+      BURROW_TEST_MODE="$mode" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) \
+    || status=1
+done
+exit $status
