@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PATH := $(dir $(GO)):$(PATH)
 TAGS := exclude_graphdriver_btrfs osusergo netgo seccomp
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+VERSION ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -s -w -extldflags "-static" -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 1

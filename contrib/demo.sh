@@ -1,0 +1,42 @@
+#!/bin/bash
+# The README's demo: make the default base image from the host's
+# busybox-static, import it, list it and inspect it. Run as root, burrow
+# runs as an unprivileged user (DEMO_USER, created with subordinate ids if
+# missing), because root is not what burrow is for.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO_USER=${DEMO_USER:-burrowdemo}
+if [ "$(id -u)" = 0 ]; then
+  if ! id "$DEMO_USER" >/dev/null 2>&1; then
+    useradd -m -s /bin/bash "$DEMO_USER"
+    for f in /etc/subuid /etc/subgid; do
+      grep -q "^$DEMO_USER:" "$f" 2>/dev/null || {
+        start=$(awk -F: '{e=$2+$3; if (e>m) m=e} END {print (m>300000 ? m : 300000)}' "$f" 2>/dev/null || echo 300000)
+        echo "$DEMO_USER:$start:65536" >> "$f"; }
+    done
+  fi
+  dir=$(mktemp -d /tmp/burrow-demo.XXXXXX)
+  cp bin/burrow contrib/demo.sh contrib/busybox-rootfs.sh "$dir/"
+  mkdir -p "$dir/bin" "$dir/contrib" && mv "$dir/burrow" "$dir/bin/" && mv "$dir/demo.sh" "$dir/busybox-rootfs.sh" "$dir/contrib/"
+  chmod -R a+rX "$dir"
+  home=$(getent passwd "$DEMO_USER" | cut -d: -f6)
+  status=0
+  runuser -u "$DEMO_USER" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$DEMO_USER" bash "$dir/contrib/demo.sh" || status=$?
+  rm -rf "$dir"
+  exit $status
+fi
+
+burrow=$PWD/bin/burrow
+run() { printf '\n$ burrow %s\n' "$*"; "$burrow" "$@"; }
+tar=$(mktemp /tmp/busybox-rootfs.XXXXXX.tar)
+trap 'rm -f "$tar"' EXIT
+bash contrib/busybox-rootfs.sh "$tar"
+echo "burrow demo as $(id -un) (uid $(id -u)), store in ~/.local/share/burrow"
+run import --change 'CMD ["/bin/sh"]' -m "busybox from the host's busybox-static" "$tar" busybox
+run images
+run tag busybox localhost/demo:1.0
+run images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
+run history busybox
+run inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} Cmd={{json .Config.Cmd}} layers={{len .RootFS.Layers}}' busybox
+run info --format 'userns mode: {{.UserNS.Mode}}, storage driver: {{.Store.Driver}} on {{.Store.BackingFS}}'
+run rmi localhost/demo:1.0
