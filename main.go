@@ -23,7 +23,7 @@ var (
 func main() {
 	// Re-execution entry points come first. The user-namespace one ran
 	// before the Go runtime (a C constructor); here we learn how it went.
-	if _, err := userns.Start(); err != nil {
+	if err := userns.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error: "+err.Error()+userns.Hint(err))
 		os.Exit(commands.ExitTool)
 	}

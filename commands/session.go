@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,20 +80,20 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// enterUserNS puts the process in its user namespace, re-executing it if it
-// is not there yet (on success the re-executed process runs the command
-// again from the start, inside).
+// enterUserNS makes sure the process is in its user namespace. The C
+// constructor normally entered it before main; otherwise this re-executes
+// the binary (on success the new process runs the command from the start).
 func (s *session) enterUserNS() error {
-	plan, err := userns.Detect(userns.Mode(s.cfg.UserNS))
-	if err != nil {
-		if errors.Is(err, userns.ErrNoSubIDs) {
-			return toolError(fmt.Errorf("%w (hint: ask an admin to add ranges to /etc/subuid and /etc/subgid and install uidmap, or set userns = \"single\" in config.toml)", err))
-		}
+	if err := userns.Enter(); err != nil {
 		return toolError(err)
 	}
+	plan, _ := userns.Current()
 	s.plan = plan
-	if err := userns.Enter(plan); err != nil {
-		return toolError(err)
+	// The constructor read the userns key with a small scanner; make sure
+	// the full parse agrees.
+	want := userns.Mode(s.cfg.UserNS)
+	if plan.Mode != userns.ModeHost && want != userns.ModeAuto && want != plan.Mode {
+		return toolError(fmt.Errorf("internal error: config asks for userns %q but the namespace was entered in %s mode (hint: set BURROW_USERNS=%s)", want, plan.Mode, want))
 	}
 	return nil
 }

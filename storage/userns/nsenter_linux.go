@@ -3,22 +3,31 @@ package userns
 /*
 #cgo CFLAGS: -Wall -O2
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-// burrow_userns_state is 0 when no user namespace was asked for, 1 when this
-// process entered one before the Go runtime started, -1 when that failed
-// (burrow_userns_err then says why and burrow_userns_errno holds errno).
+// What the constructor did, for the Go side (see constructorResult):
+//   state 0: nothing (root, already inside, or a command that needs no
+//            namespace); 1: entered; -1: failed (err, errno say why);
+//   -2: full mode was required but is not available (fallback says why).
 int burrow_userns_state;
 int burrow_userns_errno;
 char burrow_userns_err[1024];
+char burrow_userns_mode[16];
+char burrow_userns_user[256];
+char burrow_userns_uidmap[1024];
+char burrow_userns_gidmap[1024];
+char burrow_userns_fallback[512];
+unsigned burrow_userns_hostuid, burrow_userns_hostgid;
 
 static void fail(const char *what, int err) {
 	burrow_userns_state = -1;
@@ -36,14 +45,142 @@ static int write_file(const char *path, const char *data) {
 	return n == (ssize_t)strlen(data) ? 0 : -1;
 }
 
-// run_mapper runs "prog pid args..." with its stderr sent to errfd and
-// returns its exit status (or -1 when it could not be started).
-static int run_mapper(const char *prog, pid_t pid, const char *args, int errfd) {
+// read_small reads at most size-1 bytes of a file into buf; -1 on error.
+static ssize_t read_small(const char *path, char *buf, size_t size) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	ssize_t total = 0, n;
+	while (total < (ssize_t)size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0) total += n;
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+// needs_namespace tells from the command line whether this invocation can
+// touch the store. Only help and version are known not to; a command the
+// guess misses re-executes itself with _BURROW_USERNS_FORCE.
+static int needs_namespace(int argc, char **argv) {
+	static const char *valued[] = {"--root", "--runroot", "--storage-driver", "--log-level", "-l", NULL};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-') {
+			return strcmp(a, "version") && strcmp(a, "help") && strcmp(a, "h") && strcmp(a, "completion");
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-v") || !strcmp(a, "--version") ||
+		    !strcmp(a, "--generate-bash-completion"))
+			return 0;
+		for (int j = 0; valued[j]; j++)
+			if (!strcmp(a, valued[j])) i++;
+	}
+	return 0; // no command: help
+}
+
+// config_userns finds a top-level `userns = "..."` in a config file. The Go
+// side parses the whole file later and checks that it agrees.
+static void config_userns(const char *path, char *out, size_t outlen) {
+	char buf[16384];
+	if (read_small(path, buf, sizeof buf) < 0) return;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		while (isspace((unsigned char)*line)) line++;
+		if (*line == '[') return; // tables start: no more top-level keys
+		if (strncmp(line, "userns", 6)) continue;
+		char *p = line + 6;
+		while (isspace((unsigned char)*p)) p++;
+		if (*p++ != '=') continue;
+		while (isspace((unsigned char)*p)) p++;
+		char q = *p;
+		if (q != '"' && q != '\'') continue;
+		char *end = strchr(p + 1, q);
+		if (!end) continue;
+		*end = 0;
+		snprintf(out, outlen, "%s", p + 1);
+	}
+}
+
+static void requested_mode(char *out, size_t outlen) {
+	char path[4096];
+	const char *v;
+	snprintf(out, outlen, "auto");
+	config_userns("/etc/burrow/config.toml", out, outlen);
+	if ((v = getenv("XDG_CONFIG_HOME")) && *v) {
+		snprintf(path, sizeof path, "%s/burrow/config.toml", v);
+		config_userns(path, out, outlen);
+	} else if ((v = getenv("HOME")) && *v) {
+		snprintf(path, sizeof path, "%s/.config/burrow/config.toml", v);
+		config_userns(path, out, outlen);
+	}
+	if ((v = getenv("BURROW_CONFIG")) && *v) config_userns(v, out, outlen);
+	if ((v = getenv("BURROW_USERNS")) && *v) snprintf(out, outlen, "%s", v);
+}
+
+// user_name finds the name of uid in /etc/passwd ("" if it is not there,
+// e.g. a directory-service user: /etc/subuid may then name the uid).
+static void user_name(uid_t uid, char *out, size_t outlen) {
+	static char buf[1 << 16];
+	out[0] = 0;
+	if (read_small("/etc/passwd", buf, sizeof buf) < 0) return;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *c1 = strchr(line, ':');
+		if (!c1) continue;
+		char *c2 = strchr(c1 + 1, ':');
+		if (!c2) continue;
+		if ((uid_t)strtoul(c2 + 1, NULL, 10) == uid && c2[1] != ':') {
+			*c1 = 0;
+			snprintf(out, outlen, "%s", line);
+			return;
+		}
+	}
+}
+
+// sub_ranges builds newuidmap arguments ("0 HOST 1 1 START COUNT ...") from
+// the ranges a subordinate-id file gives to name or uid; 0 when none.
+static int sub_ranges(const char *path, const char *name, uid_t uid, unsigned host, char *out, size_t outlen) {
+	static char buf[1 << 16];
+	char uidstr[32];
+	unsigned long next = 1;
+	int found = 0;
+	snprintf(uidstr, sizeof uidstr, "%u", (unsigned)uid);
+	if (read_small(path, buf, sizeof buf) < 0) return 0;
+	size_t len = snprintf(out, outlen, "0 %u 1", host);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *c1 = strchr(line, ':');
+		if (!c1 || line[0] == '#') continue;
+		*c1 = 0;
+		if (strcmp(line, uidstr) && (!name[0] || strcmp(line, name))) continue;
+		char *end;
+		unsigned long start = strtoul(c1 + 1, &end, 10);
+		if (*end != ':') continue;
+		unsigned long count = strtoul(end + 1, &end, 10);
+		if (count == 0 || (*end && !isspace((unsigned char)*end))) continue;
+		len += snprintf(out + len, outlen > len ? outlen - len : 0, " %lu %lu %lu", next, start, count);
+		next += count;
+		found = 1;
+	}
+	return found && len < outlen;
+}
+
+static int in_path(const char *prog) {
+	const char *path = getenv("PATH");
+	char buf[4096];
+	if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	for (const char *p = path; *p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0) return 1;
+		if (!colon) break;
+		p = colon + 1;
+	}
+	return 0;
+}
+
+// spawn_mapper starts "prog pid args..." with its output sent to errfd.
+static pid_t spawn_mapper(const char *prog, pid_t pid, const char *args, int errfd) {
 	char *argv[260];
 	char pidbuf[32];
-	char *copy = strdup(args);
+	char copy[1024];
 	int argc = 0;
-	if (copy == NULL) return -1;
+	snprintf(copy, sizeof copy, "%s", args);
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
 	argv[argc++] = (char *)prog;
 	argv[argc++] = pidbuf;
@@ -51,7 +188,6 @@ static int run_mapper(const char *prog, pid_t pid, const char *args, int errfd) 
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	pid_t child = fork();
-	if (child < 0) { free(copy); return -1; }
 	if (child == 0) {
 		dup2(errfd, 1);
 		dup2(errfd, 2);
@@ -59,19 +195,22 @@ static int run_mapper(const char *prog, pid_t pid, const char *args, int errfd) 
 		dprintf(errfd, "%s: %s", prog, strerror(errno));
 		_exit(127);
 	}
-	free(copy);
+	return child;
+}
+
+static int wait_status(pid_t pid) {
 	int st;
-	while (waitpid(child, &st, 0) < 0) {
+	if (pid < 0) return -1;
+	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) return -1;
-	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 // enter_full unshares a user and mount namespace and has a helper forked
-// beforehand (so that it stays in the parent namespace) map the ranges with
-// the setuid newuidmap and newgidmap. No exec follows the unshare, so this
-// process keeps the full capability set the new namespace gives it.
-static void enter_full(const char *uidmap, const char *gidmap) {
+// beforehand (so that it stays in the parent namespace) run the setuid
+// newuidmap and newgidmap, side by side. No exec follows the unshare, so
+// this process keeps the full capability set the new namespace gives it.
+static void enter_full(void) {
 	int go[2], errp[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		fail("creating a pipe", errno);
@@ -88,36 +227,33 @@ static void enter_full(const char *uidmap, const char *gidmap) {
 		close(go[1]);
 		close(errp[0]);
 		if (read(go[0], &c, 1) != 1) _exit(2);
-		if (run_mapper("newuidmap", parent, uidmap, errp[1]) != 0) _exit(3);
-		if (run_mapper("newgidmap", parent, gidmap, errp[1]) != 0) _exit(4);
-		_exit(0);
+		pid_t u = spawn_mapper("newuidmap", parent, burrow_userns_uidmap, errp[1]);
+		pid_t g = spawn_mapper("newgidmap", parent, burrow_userns_gidmap, errp[1]);
+		int us = wait_status(u), gs = wait_status(g);
+		_exit(us != 0 ? 3 : gs != 0 ? 4 : 0);
 	}
 	close(go[0]);
 	close(errp[1]);
 	int unshare_err = 0;
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) unshare_err = errno;
-	if (unshare_err == 0) {
-		if (write(go[1], "x", 1) != 1) unshare_err = errno;
-	}
+	if (unshare_err == 0 && write(go[1], "x", 1) != 1) unshare_err = errno;
 	close(go[1]);
 	char msg[800] = "";
 	ssize_t n, total = 0;
 	while ((n = read(errp[0], msg + total, sizeof msg - 1 - total)) > 0) total += n;
 	msg[total] = 0;
 	while (total > 0 && (msg[total - 1] == '\n' || msg[total - 1] == ' ')) msg[--total] = 0;
+	for (char *p = msg; *p; p++)
+		if (*p == '\n') *p = ' ';
 	close(errp[0]);
-	int st = 0;
-	while (waitpid(helper, &st, 0) < 0) {
-		if (errno != EINTR) break;
-	}
+	int st = wait_status(helper);
 	if (unshare_err != 0) {
 		fail("unshare", unshare_err);
 		return;
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (st != 0) {
 		char what[1000];
-		snprintf(what, sizeof what, "mapping ids with %s: %s",
-			WIFEXITED(st) && WEXITSTATUS(st) == 4 ? "newgidmap" : "newuidmap",
+		snprintf(what, sizeof what, "mapping ids with %s: %s", st == 4 ? "newgidmap" : "newuidmap",
 			msg[0] ? msg : "the helper failed");
 		fail(what, 0);
 		return;
@@ -128,9 +264,6 @@ static void enter_full(const char *uidmap, const char *gidmap) {
 // enter_single maps the caller's own uid and gid to root, which needs no
 // helper: a process may map its own id once setgroups is denied.
 static void enter_single(void) {
-	char buf[64];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 		fail("unshare", errno);
 		return;
@@ -139,12 +272,13 @@ static void enter_single(void) {
 		fail("writing /proc/self/setgroups", errno);
 		return;
 	}
-	snprintf(buf, sizeof buf, "0 %u 1\n", (unsigned)uid);
+	char buf[sizeof burrow_userns_uidmap + 2];
+	snprintf(buf, sizeof buf, "%s\n", burrow_userns_uidmap);
 	if (write_file("/proc/self/uid_map", buf) < 0) {
 		fail("writing /proc/self/uid_map", errno);
 		return;
 	}
-	snprintf(buf, sizeof buf, "0 %u 1\n", (unsigned)gid);
+	snprintf(buf, sizeof buf, "%s\n", burrow_userns_gidmap);
 	if (write_file("/proc/self/gid_map", buf) < 0) {
 		fail("writing /proc/self/gid_map", errno);
 		return;
@@ -152,23 +286,49 @@ static void enter_single(void) {
 	burrow_userns_state = 1;
 }
 
-// burrow_userns_enter runs before the Go runtime starts (and so while the
-// process has a single thread, which unshare(CLONE_NEWUSER) requires). It
-// does nothing unless the re-executing parent asked for it through the
-// environment.
-__attribute__((constructor)) static void burrow_userns_enter(void) {
-	const char *mode = getenv("_BURROW_USERNS");
-	if (mode == NULL || mode[0] == 0) return;
-	if (strcmp(mode, "single") == 0) {
-		enter_single();
-	} else if (strcmp(mode, "full") == 0) {
-		const char *u = getenv("_BURROW_UIDMAP"), *g = getenv("_BURROW_GIDMAP");
-		if (u == NULL || g == NULL) {
-			fail("internal error: _BURROW_UIDMAP or _BURROW_GIDMAP unset", 0);
+// burrow_userns_enter runs before the Go runtime starts, while the process
+// has a single thread, which unshare(CLONE_NEWUSER) requires. It chooses
+// the mode (full when the caller has subordinate ranges and the setuid
+// mappers exist, unless the config or BURROW_USERNS says otherwise) and
+// enters the namespace, so that no re-execution is needed.
+__attribute__((constructor)) static void burrow_userns_enter(int argc, char **argv, char **envp) {
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	(void)envp;
+	if (uid == 0 || getenv("_BURROW_INSIDE") || getenv("_LIBCONTAINER_INITPIPE")) return;
+	if (!getenv("_BURROW_USERNS_FORCE") && !needs_namespace(argc, argv)) return;
+	char want[32];
+	requested_mode(want, sizeof want);
+	burrow_userns_hostuid = uid;
+	burrow_userns_hostgid = gid;
+	user_name(uid, burrow_userns_user, sizeof burrow_userns_user);
+	const char *why = NULL;
+	if (strcmp(want, "single") != 0) {
+		if (!sub_ranges("/etc/subuid", burrow_userns_user, uid, uid, burrow_userns_uidmap, sizeof burrow_userns_uidmap))
+			why = "no subordinate range for you in /etc/subuid";
+		else if (!sub_ranges("/etc/subgid", burrow_userns_user, uid, gid, burrow_userns_gidmap, sizeof burrow_userns_gidmap))
+			why = "no subordinate range for you in /etc/subgid";
+		else if (!in_path("newuidmap") || !in_path("newgidmap"))
+			why = "newuidmap and newgidmap are not installed (package uidmap)";
+		if (why == NULL && strcmp(want, "auto") && strcmp(want, "full")) {
+			return; // an invalid mode: the Go side reports the config error
+		}
+		if (why == NULL) {
+			snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "full");
+			enter_full();
 			return;
 		}
-		enter_full(u, g);
+		if (strcmp(want, "full") == 0) {
+			burrow_userns_state = -2;
+			snprintf(burrow_userns_fallback, sizeof burrow_userns_fallback, "%s", why);
+			return;
+		}
+		snprintf(burrow_userns_fallback, sizeof burrow_userns_fallback, "%s", why);
 	}
+	snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "single");
+	snprintf(burrow_userns_uidmap, sizeof burrow_userns_uidmap, "0 %u 1", (unsigned)uid);
+	snprintf(burrow_userns_gidmap, sizeof burrow_userns_gidmap, "0 %u 1", (unsigned)gid);
+	enter_single();
 }
 */
 import "C"
@@ -178,20 +338,33 @@ import (
 	"syscall"
 )
 
-// constructorResult reports what the C constructor did: whether it entered a
-// namespace and, if it failed, why.
-func constructorResult() (entered bool, err error) {
+// constructorResult reports what the C constructor did.
+func constructorResult() (p Plan, entered bool, err error) {
+	p = Plan{
+		Mode:     Mode(C.GoString(&C.burrow_userns_mode[0])),
+		User:     C.GoString(&C.burrow_userns_user[0]),
+		HostUID:  int(C.burrow_userns_hostuid),
+		HostGID:  int(C.burrow_userns_hostgid),
+		Fallback: C.GoString(&C.burrow_userns_fallback[0]),
+	}
 	switch C.burrow_userns_state {
 	case 1:
-		return true, nil
+		p.UIDMap, err = parseMapperArgs(C.GoString(&C.burrow_userns_uidmap[0]))
+		if err == nil {
+			p.GIDMap, err = parseMapperArgs(C.GoString(&C.burrow_userns_gidmap[0]))
+		}
+		p.Inside = err == nil
+		return p, err == nil, err
 	case -1:
 		msg := C.GoString(&C.burrow_userns_err[0])
 		if e := syscall.Errno(C.burrow_userns_errno); e != 0 {
-			return false, &EnterError{What: msg, Errno: e}
+			return p, false, &EnterError{What: msg, Errno: e}
 		}
-		return false, &EnterError{What: msg}
+		return p, false, &EnterError{What: msg}
+	case -2:
+		return p, false, fmt.Errorf("%w: %s", ErrNoSubIDs, p.Fallback)
 	}
-	return false, nil
+	return p, false, nil
 }
 
 // EnterError is a failure to enter the user namespace.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,9 +12,9 @@ import (
 // Mode is how ids are mapped.
 type Mode string
 
-// The modes. ModeAuto is only a request: Detect turns it into ModeFull when
-// the caller has subordinate ranges and the setuid mappers exist, else into
-// ModeSingle.
+// The modes. ModeAuto is only a request: the constructor turns it into
+// ModeFull when the caller has subordinate ranges and the setuid mappers
+// exist, else into ModeSingle.
 const (
 	ModeAuto   Mode = "auto"
 	ModeFull   Mode = "full"
@@ -25,20 +23,18 @@ const (
 	ModeHost Mode = "host"
 )
 
-// Environment variables that carry the plan across the re-execution. The
-// _CONTAINERS_* ones tell containers/storage that it runs rootless.
+// Environment variables. _BURROW_INSIDE marks a process (and its
+// children, e.g. the shell of `burrow unshare`) as inside a burrow
+// namespace: "mode uid gid user|uidmap|gidmap". _BURROW_USERNS_FORCE asks
+// the constructor of a re-executed burrow to enter whatever the command.
+// The _CONTAINERS_* ones tell containers/storage that it runs rootless.
 const (
-	envMode   = "_BURROW_USERNS"
-	envUIDMap = "_BURROW_UIDMAP"
-	envGIDMap = "_BURROW_GIDMAP"
-	// envInside marks a process (and its children, e.g. the shell of
-	// `burrow unshare`) as inside a burrow namespace: "mode uid gid", then
-	// the uid and gid maps separated by "|".
 	envInside = "_BURROW_INSIDE"
+	envForce  = "_BURROW_USERNS_FORCE"
 )
 
-// ErrNoSubIDs is returned by Detect when full mode is required but the
-// caller has no subordinate range or no newuidmap/newgidmap.
+// ErrNoSubIDs is reported when full mode is required but the caller has no
+// subordinate range or no newuidmap/newgidmap.
 var ErrNoSubIDs = errors.New("no subordinate id range")
 
 // Plan says how a process maps its ids.
@@ -49,77 +45,46 @@ type Plan struct {
 	HostGID  int
 	UIDMap   []IDMap // empty in ModeHost
 	GIDMap   []IDMap
-	Inside   bool   // this process is already in the namespace
+	Inside   bool   // this process is in the namespace (or is real root)
 	Fallback string // why auto chose single mode, for the one-line notice
 }
 
-// Detect decides how to map ids for the current (host) user. want is
-// ModeAuto, ModeFull or ModeSingle. Real root gets ModeHost whatever is asked.
-func Detect(want Mode) (Plan, error) {
-	if p, ok := current(); ok {
-		return p, nil
+var started Plan
+
+// Start must be called first thing in main. It learns what the C
+// constructor did, reports its failure, and records the namespace in the
+// environment so that child processes know where they are.
+func Start() error {
+	os.Unsetenv(envForce)
+	p, entered, err := constructorResult()
+	if err != nil {
+		return err
 	}
-	uid, gid := os.Getuid(), os.Getgid()
-	p := Plan{HostUID: uid, HostGID: gid}
-	if uid == 0 {
-		p.Mode = ModeHost
-		p.User = "root"
-		return p, nil
+	if entered {
+		started = p
+		inside := fmt.Sprintf("%s %d %d %s|%s|%s", p.Mode, p.HostUID, p.HostGID, p.User,
+			mapperArgs(p.UIDMap), mapperArgs(p.GIDMap))
+		os.Setenv(envInside, inside)
+		os.Setenv("_CONTAINERS_USERNS_CONFIGURED", "done")
+		os.Setenv("_CONTAINERS_ROOTLESS_UID", strconv.Itoa(p.HostUID))
+		os.Setenv("_CONTAINERS_ROOTLESS_GID", strconv.Itoa(p.HostGID))
+		return nil
 	}
-	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
-		p.User = u.Username
+	if q, ok := inherited(); ok {
+		started = q
+	} else if os.Getuid() == 0 {
+		started = Plan{Mode: ModeHost, User: "root", Inside: true}
 	}
-	if want == ModeSingle {
-		p.Mode, p.UIDMap, p.GIDMap = ModeSingle, SingleMap(uid), SingleMap(gid)
-		return p, nil
-	}
-	uidRanges, gidRanges, why := subordinateRanges(p.User, uid, gid)
-	if why == "" {
-		if _, err := exec.LookPath("newuidmap"); err != nil {
-			why = "newuidmap and newgidmap are not installed (package uidmap)"
-		} else if _, err := exec.LookPath("newgidmap"); err != nil {
-			why = "newgidmap is not installed (package uidmap)"
-		}
-	}
-	if why != "" {
-		if want == ModeFull {
-			return p, fmt.Errorf("%w: %s", ErrNoSubIDs, why)
-		}
-		p.Mode, p.UIDMap, p.GIDMap, p.Fallback = ModeSingle, SingleMap(uid), SingleMap(gid), why
-		return p, nil
-	}
-	p.Mode, p.UIDMap, p.GIDMap = ModeFull, FullMap(uid, uidRanges), FullMap(gid, gidRanges)
-	return p, nil
+	return nil
 }
 
-func subordinateRanges(name string, uid, gid int) (uids, gids []Range, why string) {
-	read := func(path string, id int) ([]Range, string) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Sprintf("%s cannot be read", path)
-		}
-		defer f.Close()
-		r, err := ParseSubIDs(f, name, id)
-		if err != nil {
-			return nil, fmt.Sprintf("reading %s: %v", path, err)
-		}
-		if len(r) == 0 {
-			return nil, fmt.Sprintf("no subordinate range for %q in %s", name, path)
-		}
-		return r, ""
-	}
-	uids, why = read("/etc/subuid", uid)
-	if why != "" {
-		return nil, nil, why
-	}
-	// /etc/subgid is keyed by user name or uid too, not by gid.
-	gids, why = read("/etc/subgid", uid)
-	return uids, gids, why
-}
+// Current returns the plan of this process: inside is false for an
+// unprivileged process that has not entered a namespace.
+func Current() (p Plan, inside bool) { return started, started.Inside }
 
-// current returns the plan of a process that is already inside a burrow
-// namespace, entered by this process's constructor or by an ancestor.
-func current() (Plan, bool) {
+// inherited returns the plan of a process whose ancestor entered the
+// namespace (its uid is 0 there).
+func inherited() (Plan, bool) {
 	v := os.Getenv(envInside)
 	if v == "" || os.Getuid() != 0 {
 		return Plan{}, false
@@ -143,56 +108,27 @@ func current() (Plan, bool) {
 	return p, true
 }
 
-// Start must be called first thing in main. It reports a failure of the C
-// constructor, clears the request from the environment so that children do
-// not repeat it, and tells whether this process is inside a namespace.
-func Start() (inside bool, err error) {
-	entered, err := constructorResult()
-	if os.Getenv(envMode) != "" {
-		os.Unsetenv(envMode)
-		os.Unsetenv(envUIDMap)
-		os.Unsetenv(envGIDMap)
-		if err == nil && !entered {
-			err = &EnterError{What: "internal error: the namespace constructor did not run"}
-		}
-	}
-	if err != nil {
-		os.Unsetenv(envInside)
-		return false, err
-	}
-	_, inside = current()
-	return inside, nil
-}
-
-// Enter re-executes the running binary with the same arguments inside the
-// namespace the plan describes. It returns only on failure. In ModeHost, or
-// when already inside, it does nothing and returns nil.
-func Enter(p Plan) error {
-	if p.Mode == ModeHost || p.Inside {
+// Enter puts a process that is not yet in its namespace there by
+// re-executing the binary, whose constructor then enters it. It returns
+// only on failure. The constructor enters before the runtime starts for
+// every command but help and version, so this is a fallback.
+func Enter() error {
+	if _, inside := Current(); inside {
 		return nil
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the burrow executable: %w", err)
 	}
-	inside := fmt.Sprintf("%s %d %d %s|%s|%s", p.Mode, p.HostUID, p.HostGID, p.User,
-		mapperArgs(p.UIDMap), mapperArgs(p.GIDMap))
-	env := append(os.Environ(),
-		envMode+"="+string(p.Mode),
-		envInside+"="+inside,
-		"_CONTAINERS_USERNS_CONFIGURED=done",
-		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(p.HostUID),
-		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(p.HostGID),
-	)
-	if p.Mode == ModeFull {
-		env = append(env, envUIDMap+"="+mapperArgs(p.UIDMap), envGIDMap+"="+mapperArgs(p.GIDMap))
-	}
-	err = syscall.Exec(self, os.Args, env)
+	err = syscall.Exec(self, os.Args, append(os.Environ(), envForce+"=1"))
 	return fmt.Errorf("re-executing %s in a user namespace: %w", self, err)
 }
 
 // Hint says what to do about a failure to enter the namespace.
 func Hint(err error) string {
+	if errors.Is(err, ErrNoSubIDs) {
+		return " (hint: ask an admin to add ranges to /etc/subuid and /etc/subgid and install uidmap, or set userns = \"single\" in ~/.config/burrow/config.toml)"
+	}
 	var ee *EnterError
 	if !errors.As(err, &ee) {
 		return ""
