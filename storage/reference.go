@@ -5,7 +5,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // NameError is an image name that is not a valid reference.
@@ -15,74 +15,163 @@ type NameError struct {
 }
 
 func (e *NameError) Error() string {
-	return fmt.Sprintf("invalid reference format: %q is not a valid image name: %s (hint: names look like name, name:tag, host:port/path/name:tag or name@sha256:digest, in lowercase)", e.Name, e.Reason)
+	return fmt.Sprintf("invalid reference format: %q is not a valid image name: %s (hint: names look like name, name:tag, host:port/path/name:tag or name@sha256:digest)", e.Name, e.Reason)
+}
+
+// dockerHub is how the store records Docker Hub; go-containerregistry
+// calls it index.docker.io.
+const dockerHub = "docker.io"
+
+// ref is a parsed image reference.
+type ref struct {
+	registry, repo string // "docker.io", "library/busybox"
+	tag            string // "latest" when none was given
+	tagged         bool   // the tag was written
+	digest         string // "" or "sha256:..."
+}
+
+// parseRef parses a name as Docker does: no registry means Docker Hub, a
+// one-part Docker Hub name is under library/, no tag means latest, and a
+// name may carry both a tag and a digest.
+func parseRef(s string) (ref, error) {
+	base, dgst, hasDigest := strings.Cut(s, "@")
+	bad := func(reason string) (ref, error) { return ref{}, &NameError{Name: s, Reason: reason} }
+	if hasDigest {
+		if _, err := name.NewDigest("x@" + dgst); err != nil {
+			return bad(fmt.Sprintf("digest %q is not algorithm:hex (sha256 and 64 hex digits)", dgst))
+		}
+	}
+	t, err := name.NewTag(base)
+	if err != nil {
+		return bad(nameProblem(base))
+	}
+	out := ref{registry: t.Context().RegistryStr(), repo: t.Context().RepositoryStr(), tag: t.TagStr(), digest: dgst}
+	for _, part := range strings.Split(out.repo, "/") {
+		if part == "" || !isAlnum(part[0]) || !isAlnum(part[len(part)-1]) {
+			return bad("each path component must start and end with a lowercase letter or digit")
+		}
+	}
+	if out.registry == name.DefaultRegistry {
+		out.registry = dockerHub
+	}
+	last := base[strings.LastIndex(base, "/")+1:]
+	out.tagged = strings.Contains(last, ":")
+	return out, nil
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// nameProblem says in words why a name does not parse.
+func nameProblem(s string) string {
+	repo := s
+	if i := strings.Index(s, "/"); i >= 0 {
+		repo = s[i:]
+	}
+	switch {
+	case s == "":
+		return "it is empty"
+	case strings.ContainsAny(s, " \t\n"):
+		return "it contains white space"
+	case strings.ToLower(repo) != repo:
+		return "repository name must be lowercase"
+	}
+	return "it does not parse as [registry/]repository[:tag][@digest]"
+}
+
+// full is the form the store records: with a tag (latest by default)
+// unless only a digest was given.
+func (r ref) full() string {
+	s := r.registry + "/" + r.repo
+	if r.tagged || r.digest == "" {
+		s += ":" + r.tag
+	}
+	if r.digest != "" {
+		s += "@" + r.digest
+	}
+	return s
+}
+
+// suffix is the tag and digest as written.
+func (r ref) suffix() string {
+	s := ""
+	if r.tagged {
+		s = ":" + r.tag
+	}
+	if r.digest != "" {
+		s += "@" + r.digest
+	}
+	return s
+}
+
+// familiarRepo is the repository as Docker prints it: Docker Hub's
+// registry and library/ left out.
+func (r ref) familiarRepo() string {
+	if r.registry != dockerHub {
+		return r.registry + "/" + r.repo
+	}
+	if rest, ok := strings.CutPrefix(r.repo, "library/"); ok && !strings.Contains(rest, "/") {
+		return rest
+	}
+	return r.repo
 }
 
 // NormalizeName turns a name as a user types it into the full form the store
 // records, as Docker does: "busybox" is "docker.io/library/busybox:latest",
 // "localhost/x" is "localhost/x:latest", and a digest reference keeps its
 // digest.
-func NormalizeName(name string) (string, error) {
-	n, err := reference.ParseNormalizedNamed(name)
+func NormalizeName(s string) (string, error) {
+	r, err := parseRef(s)
 	if err != nil {
-		reason := err.Error()
-		if strings.ToLower(name) != name {
-			reason = "repository name must be lowercase"
-		}
-		return "", &NameError{Name: name, Reason: reason}
+		return "", err
 	}
-	return reference.TagNameOnly(n).String(), nil
+	return r.full(), nil
 }
 
-// ShortName is the form of a full name that Docker prints: the
-// docker.io/library/ prefix dropped.
+// ShortName is the form of a name that Docker prints: Docker Hub's
+// docker.io/library/ prefix dropped, tag and digest as given.
 func ShortName(full string) string {
-	n, err := reference.ParseNormalizedNamed(full)
+	r, err := parseRef(full)
 	if err != nil {
 		return full
 	}
-	return reference.FamiliarString(n)
+	return r.familiarRepo() + r.suffix()
 }
 
-// SplitName splits a full or short name into the repository (short form) and
-// the tag ("<none>" when it has none) and digest ("" when it has none).
+// SplitName splits a full or short name into the repository (short form),
+// the tag ("<none>" when it has none) and the digest ("" when it has none).
 func SplitName(full string) (repo, tag, dgst string) {
-	n, err := reference.ParseNormalizedNamed(full)
+	r, err := parseRef(full)
 	if err != nil {
 		return full, "<none>", ""
 	}
-	repo = reference.FamiliarName(n)
 	tag = "<none>"
-	if t, ok := n.(reference.Tagged); ok {
-		tag = t.Tag()
+	if r.tagged {
+		tag = r.tag
 	}
-	if d, ok := n.(reference.Digested); ok {
-		dgst = d.Digest().String()
-	}
-	return repo, tag, dgst
+	return r.familiarRepo(), tag, r.digest
 }
 
-// RepositoryOf is the full repository of a full name (no tag or digest).
+// RepositoryOf is the full repository of a name (no tag or digest).
 func RepositoryOf(full string) string {
-	n, err := reference.ParseNormalizedNamed(full)
+	r, err := parseRef(full)
 	if err != nil {
 		return full
 	}
-	return n.Name()
+	return r.registry + "/" + r.repo
 }
 
 // MatchReference reports whether a full name matches a Docker
 // `reference=` filter pattern such as "busybox", "busy*" or "busybox:1.*":
-// the pattern is matched against the familiar name with and without its tag,
-// as Docker does.
+// the pattern is matched against the familiar name with its tag, and
+// against the familiar repository alone, as Docker does.
 func MatchReference(full, pattern string) bool {
-	n, err := reference.ParseNormalizedNamed(full)
+	r, err := parseRef(full)
 	if err != nil {
 		return false
 	}
-	if ok, _ := reference.FamiliarMatch(pattern, n); ok {
+	if ok, _ := path.Match(pattern, r.familiarRepo()+r.suffix()); ok {
 		return true
 	}
-	ok, _ := path.Match(pattern, reference.FamiliarName(n))
+	ok, _ := path.Match(pattern, r.familiarRepo())
 	return ok
 }
