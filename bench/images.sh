@@ -39,8 +39,8 @@
 #               machine's CPU busy % is at most QUIET_PCT (default 10); 0: do not wait
 #   BUSYBOX     static busybox for the fixture (default /bin/busybox, package busybox-static)
 #   BENCH_TMP   where the temporary directory goes (default ${TMPDIR:-/tmp})
-#   JSON        if set, hyperfine's JSON export(s) are copied to this path prefix
-#               (writable by the bench user): $JSON-main.json, $JSON-breakdown.json
+#   JSON        if set, the pooled times ({"command name": [seconds, ...]}) are copied to
+#               this path prefix (writable by the bench user): $JSON-main.json, $JSON-breakdown.json
 set -euo pipefail
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
@@ -102,11 +102,14 @@ done
 if ldd "$BUSYBOX" >/dev/null 2>&1; then log "warning: $BUSYBOX is dynamically linked; the image's sh will not run (use busybox-static)"; fi
 
 if [ "$PODMAN" = none ] || ! command -v "$PODMAN" >/dev/null 2>&1; then
-  log "podman: skipped ($PODMAN is not installed; only burrow's figures are measured)"
+  log "podman: skipped ($([ "$PODMAN" = none ] && echo "PODMAN=none" || echo "$PODMAN is not installed"); only burrow's figures are measured)"
   PODMAN=""
 fi
 
 WORK=$(mktemp -d "$BENCH_TMP/burrow-bench-images.XXXXXX")
+# Time a private copy: a `make build` during the run must not swap the binary under us.
+mkdir "$WORK/bin"; install -m 0755 "$BURROW" "$WORK/bin/burrow"
+BURROW=$WORK/bin/burrow
 B_STORE=(--root "$WORK/burrow/root" --runroot "$WORK/burrow/run")
 B_EMPTY=(--root "$WORK/burrow-empty/root" --runroot "$WORK/burrow-empty/run")
 P_STORE=(--root "$WORK/podman/root" --runroot "$WORK/podman/run")
@@ -132,6 +135,7 @@ cleanup() {
     # layer files belong to subordinate ids, and the overlay driver leaves its home
     # bind-mounted on itself in the mount namespace of podman's pause process.
     out=$(pod rmi -a -f 2>&1) || log "cleanup: podman rmi -a -f failed: $out"
+    # shellcheck disable=SC2016 # $1 and $5 are for the inner sh and awk
     out=$(pod unshare sh -c 'awk -v d="$1/" "index(\$5, d) == 1 {print \$5}" /proc/self/mountinfo \
             | sort -r | while read -r m; do umount -l "$m"; done; rm -rf "$1"' sh "$WORK/podman" 2>&1) \
       || log "cleanup: removing podman's store failed: $out"
@@ -239,10 +243,6 @@ stats() {
     | def r: . * 10000 | round / 10000;
       "median=\($med | r)s mean=\($m | r)s sd=\($sd | r)s min=\($t[0] | r)s max=\($t[-1] | r)s n=\($n)"' "$1"
 }
-field() { jq -r --arg k "$2" --arg f "$3" '.[$k] | sort as $t | length as $n
-  | if $f == "mean" then add / $n
-    elif $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end' "$1"; }
-
 bver=$(burrow version --format '{{.Version}} ({{.GitCommit}})' 2>/dev/null || echo '?')
 pver=n/a
 [ -z "$PODMAN" ] || pver=$("$PODMAN" --version | awk '{print $NF}')
@@ -262,56 +262,71 @@ cmds+=("burrow images=$BURROW ${B_STORE[*]} images"
 run_hyperfine "$J" "${cmds[@]}"
 echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
 
-echo "g1 images_20 burrow $(stats "$J" 'burrow images')"
+echo "g1 images_$N_IMAGES burrow $(stats "$J" 'burrow images')"
 if [ -n "$PODMAN" ]; then
-  echo "g1 images_20 podman $(stats "$J" 'podman images')"
-  jq -r '
+  echo "g1 images_$N_IMAGES podman $(stats "$J" 'podman images')"
+  jq -r --arg fig "images_$N_IMAGES" '
     def med: sort as $t | length as $n
       | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
     def mean: add / length;
     def r: . * 1000 | round / 1000;
     ((.["burrow images"] | med) / (.["podman images"] | med)) as $rm
     | ((.["burrow images"] | mean) / (.["podman images"] | mean)) as $ra
-    | "g1 images_20 ratio burrow/podman median=\($rm | r) mean=\($ra | r) (goal < 0.1: \(if $rm < 0.1 then "met" else "NOT met" end))"' "$J"
+    | "g1 \($fig) ratio burrow/podman median=\($rm | r) mean=\($ra | r) (goal < 0.1: \(if $rm < 0.1 then "met" else "NOT met" end))"' "$J"
 else
-  echo "g1 images_20 podman n/a (skipped)"
-  echo "g1 images_20 ratio burrow/podman n/a"
+  echo "g1 images_$N_IMAGES podman n/a (skipped)"
+  echo "g1 images_$N_IMAGES ratio burrow/podman n/a"
 fi
-echo "g1 images_20_q burrow $(stats "$J" 'burrow images -q')"
+echo "g1 images_${N_IMAGES}_q burrow $(stats "$J" 'burrow images -q')"
 echo "g1 version burrow $(stats "$J" 'burrow version')"
 [ -z "$JSON" ] || cp "$J" "$JSON-main.json"
 
 # ---------------------------------------------------------------- BREAKDOWN=1: where burrow's time goes
-# `burrow images` = exec + Go start + flags/config (as `burrow version`)
-#                 + re-exec of itself into a new user namespace (second exec + Go start);
-#                   in full mode, before the second Go start, a forked helper runs the
-#                   setuid newuidmap and newgidmap (single mode writes the maps itself)
-#                 + store open (containers/storage: locks, layers/images/containers JSON)
-#                 + listing and printing.
-# Every command goes through env(1), so that they all pay the same extra exec.
+# `burrow images` = exec + Go runtime + package init + flags/config (as `burrow version`,
+#                   which enters no namespace)
+#                 + entering a user and mount namespace: in full mode the setuid newuidmap
+#                   and newgidmap map the subordinate ranges, in single mode the process
+#                   writes its one-id maps itself (`burrow unshare /bin/true` does just that,
+#                   plus an exec of /bin/true)
+#                 + store open (containers/storage: locks, driver probe, JSON of
+#                   images/containers/layers) + listing + printing + store shutdown.
+# Each piece is the difference of two medians, so it is approximate (each side has its
+# own noise). Every command goes through env(1), so that all pay the same extra exec.
 if [ "$BREAKDOWN" = 1 ]; then
   K=$WORK/breakdown.json
-  run_hyperfine "$K" \
-    "true=env /bin/true" \
-    "version=env BURROW_USERNS=full $BURROW version" \
-    "unshare single=env BURROW_USERNS=single $BURROW unshare /bin/true" \
-    "unshare full=env BURROW_USERNS=full $BURROW unshare /bin/true" \
-    "images empty store=env BURROW_USERNS=full $BURROW ${B_EMPTY[*]} images" \
-    "images 20=env BURROW_USERNS=full $BURROW ${B_STORE[*]} images"
-  for k in "true" "version" "unshare single" "unshare full" "images empty store" "images 20"; do
+  bd=("true=env /bin/true"
+      "version=env BURROW_USERNS=full $BURROW version"
+      "unshare single=env BURROW_USERNS=single $BURROW unshare /bin/true"
+      "unshare full=env BURROW_USERNS=full $BURROW unshare /bin/true"
+      "images empty store=env BURROW_USERNS=full $BURROW ${B_EMPTY[*]} images"
+      "images full store=env BURROW_USERNS=full $BURROW ${B_STORE[*]} images")
+  # The same id mapping by util-linux, as a cross-check of the newuidmap/newgidmap cost.
+  if unshare --help 2>/dev/null | grep -q -- --map-auto && unshare --map-auto --map-root-user true 2>/dev/null; then
+    bd+=("unshare -Ur=env unshare -Ur /bin/true" "unshare map-auto=env unshare --map-auto --map-root-user /bin/true")
+  fi
+  log "breakdown: $(busy_pct)% busy"
+  run_hyperfine "$K" "${bd[@]}"
+  for c in "${bd[@]}"; do
+    k=${c%%=*}
     printf 'breakdown %-20s %s\n' "${k// /_}" "$(stats "$K" "$k")"
   done
-  jq -r '
+  # Package initialisation of the Go binary (paid once per process, so twice by images).
+  for i in $(seq 1 11); do
+    GODEBUG=inittrace=1 "$BURROW" version 2>&1 >/dev/null | awk '/^init / {s += $5; n++} END {printf "%.3f %d\n", s, n}'
+  done | sort -n | awk '{a[NR] = $1; n = $2} END {printf "breakdown go_package_init       median=%.2fms (sum over %d packages, GODEBUG=inittrace=1, 11 runs of version)\n", a[int((NR + 1) / 2)], n}'
+  jq -r --arg n "$N_IMAGES" '
     def med: sort as $t | length as $n
       | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
-    def ms: . * 10000 | round / 10 | tostring + "ms";
+    def ms: (. * 10000 | round / 10) as $x | (if $x == 0 then 0 else $x end) | tostring + " ms";
     (map_values(med)) as $m
-    | "breakdown split (medians; differences of the lines above, so approximate):",
-      "  exec + Go start + CLI (version - true):              \(($m.version - $m.true) | ms)",
-      "  re-exec into userns, single map (unshare single - version): \(($m["unshare single"] - $m.version) | ms)",
-      "  newuidmap + newgidmap (unshare full - unshare single):     \(($m["unshare full"] - $m["unshare single"]) | ms)",
-      "  store open, empty store (images empty - unshare full):    \(($m["images empty store"] - $m["unshare full"]) | ms)",
-      "  listing 20 images (images 20 - images empty):             \(($m["images 20"] - $m["images empty store"]) | ms)",
-      "  total images 20 (minus env+fork floor `true`):           \(($m["images 20"] - $m.true) | ms)"' "$K"
+    | "breakdown split of `images` with \($n) images (differences of the medians above):",
+      "  process start: exec + Go runtime + package init + CLI   (version - true)              \(($m.version - $m.true) | ms)",
+      "  enter a user namespace, single-id map                    (unshare single - version)      \(($m["unshare single"] - $m.version) | ms)",
+      "  newuidmap + newgidmap                                    (unshare full - unshare single) \(($m["unshare full"] - $m["unshare single"]) | ms)",
+      (if $m["unshare map-auto"] then
+      "    cross-check, util-linux                                (unshare map-auto - unshare -Ur) \(($m["unshare map-auto"] - $m["unshare -Ur"]) | ms)" else empty end),
+      "  store open + shutdown, empty store                       (images empty - unshare full)   \(($m["images empty store"] - $m["unshare full"]) | ms)",
+      "  listing + table of the images                            (images full - images empty)    \(($m["images full store"] - $m["images empty store"]) | ms)",
+      "  total                                                    (images full - true)            \(($m["images full store"] - $m.true) | ms)"' "$K"
   [ -z "$JSON" ] || cp "$K" "$JSON-breakdown.json"
 fi

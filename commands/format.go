@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -79,10 +80,12 @@ func (lf listFormat) write(w io.Writer, format string, rows []any) error {
 	if err != nil {
 		return err
 	}
-	out := w
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	var out io.Writer = bw
 	var tw *tabwriter.Writer
 	if table {
-		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+		tw = tabwriter.NewWriter(bw, 10, 1, 3, ' ', 0)
 		out = tw
 		var hb bytes.Buffer
 		if err := t.Execute(&hb, lf.Headers); err != nil {

@@ -3,6 +3,8 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,19 +88,16 @@ func runImagePrune(c *cli.Context) error {
 			return fmt.Errorf("invalid filter '%s' (hint: image prune filters are until, label and label!)", k)
 		}
 	}
-	// The prompt comes after entering the namespace: the re-execution runs
-	// the command again from the start.
-	return withStore(c, func(s *session, st *storage.Store) error {
-		if !c.Bool("force") {
-			warning := "WARNING! This will remove all dangling images."
-			if opts.All {
-				warning = "WARNING! This will remove all images without at least one container associated to them."
-			}
-			ok, err := confirm(c.App.Reader, c.App.Writer, warning)
-			if err != nil || !ok {
-				return err
-			}
+	if !c.Bool("force") {
+		warning := "WARNING! This will remove all dangling images."
+		if opts.All {
+			warning = "WARNING! This will remove all images without at least one container associated to them."
 		}
+		if ok, err := confirmInNamespace(c, warning); err != nil || !ok {
+			return err
+		}
+	}
+	return withStoreWrite(c, func(s *session, st *storage.Store) error {
 		if len(labels)+len(notLabels) > 0 {
 			opts.Keep = func(img *storage.Image) (bool, error) {
 				if len(labels) > 0 {
@@ -131,14 +130,23 @@ func runImagePrune(c *cli.Context) error {
 }
 
 // parseUntil reads Docker's until= value: a duration before now ("24h",
-// "10m"), a Unix timestamp, or an RFC 3339 date or time.
+// "10m"), a Unix timestamp with an optional fraction ("1700000000.5"; "0"
+// is the epoch, not a duration), or an RFC 3339 date or time.
 func parseUntil(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
+	if d, err := time.ParseDuration(v); err == nil && v != "0" {
 		return now.Add(-d), nil
 	}
-	var sec, nsec int64
-	if n, _ := fmt.Sscanf(v, "%d.%d", &sec, &nsec); n >= 1 && !strings.ContainsAny(v, "-:T") {
-		return time.Unix(sec, nsec), nil
+	if unixStamp.MatchString(v) {
+		secs, frac, _ := strings.Cut(v, ".")
+		sec, err := strconv.ParseInt(secs, 10, 64)
+		if err == nil {
+			var nsec int64
+			if frac != "" {
+				frac = (frac + "000000000")[:9]
+				nsec, _ = strconv.ParseInt(frac, 10, 64)
+			}
+			return time.Unix(sec, nsec), nil
+		}
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
@@ -147,3 +155,5 @@ func parseUntil(v string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("invalid until filter %q (hint: use a duration such as 24h, a Unix timestamp, or a date such as 2026-01-31)", v)
 }
+
+var unixStamp = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)

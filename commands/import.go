@@ -60,7 +60,7 @@ func runImport(c *cli.Context) error {
 	if err := dockerfile.ApplyChanges(&cfg.Config, c.StringSlice("change")); err != nil {
 		return err
 	}
-	return withStore(c, func(s *session, st *storage.Store) error {
+	return withStoreWrite(c, func(s *session, st *storage.Store) error {
 		r, err := openImportSource(c.Context, src, c.App.Reader)
 		if err != nil {
 			return err

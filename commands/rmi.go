@@ -31,7 +31,7 @@ func runRmi(c *cli.Context) error {
 			return err
 		}
 	}
-	return withStore(c, func(s *session, st *storage.Store) error {
+	return withStoreWrite(c, func(s *session, st *storage.Store) error {
 		refs := c.Args().Slice()
 		if all {
 			imgs, err := st.Images()

@@ -98,9 +98,9 @@ func (s *session) enterUserNS() error {
 	return nil
 }
 
-// openStore enters the user namespace and opens the store. The caller must
-// close it.
-func (s *session) openStore(ctx context.Context) (*storage.Store, error) {
+// openStore enters the user namespace and opens the store; write says the
+// command changes it. The caller must close it.
+func (s *session) openStore(ctx context.Context, write bool) (*storage.Store, error) {
 	if err := s.enterUserNS(); err != nil {
 		return nil, err
 	}
@@ -109,6 +109,7 @@ func (s *session) openStore(ctx context.Context) (*storage.Store, error) {
 		RunRoot:      s.cfg.Storage.RunRoot,
 		Driver:       s.cfg.Storage.Driver,
 		IgnoreOwners: s.plan.Mode == userns.ModeSingle,
+		Write:        write,
 		Log:          s.log,
 	})
 	if err != nil {
@@ -138,14 +139,24 @@ func (s *session) noticeOnce(root string, notices []string) {
 	}
 }
 
-// withStore runs fn with an open store and closes it, keeping the first
-// error.
+// withStore runs fn with a store opened for reading and closes it, keeping
+// the first error.
 func withStore(c *cli.Context, fn func(s *session, st *storage.Store) error) error {
+	return runWithStore(c, false, fn)
+}
+
+// withStoreWrite is withStore for commands that change the store: they run
+// one at a time.
+func withStoreWrite(c *cli.Context, fn func(s *session, st *storage.Store) error) error {
+	return runWithStore(c, true, fn)
+}
+
+func runWithStore(c *cli.Context, write bool, fn func(s *session, st *storage.Store) error) error {
 	s, err := newSession(c)
 	if err != nil {
 		return err
 	}
-	st, err := s.openStore(c.Context)
+	st, err := s.openStore(c.Context, write)
 	if err != nil {
 		return err
 	}
@@ -163,4 +174,18 @@ func shortHash(s string) string {
 		h *= 16777619
 	}
 	return strings.ToLower(fmt.Sprintf("%08x", h))
+}
+
+// confirmInNamespace asks a yes/no question once the process is in its user
+// namespace (so that a re-execution does not ask it twice) and before the
+// store is opened (so that no lock is held while the user thinks).
+func confirmInNamespace(c *cli.Context, question string) (bool, error) {
+	s, err := newSession(c)
+	if err != nil {
+		return false, err
+	}
+	if err := s.enterUserNS(); err != nil {
+		return false, err
+	}
+	return confirm(c.App.Reader, c.App.Writer, question)
 }

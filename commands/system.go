@@ -31,18 +31,18 @@ func newSystemResetCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if !c.Bool("force") {
+				ok, err := confirmInNamespace(c, fmt.Sprintf(
+					"WARNING! This will remove:\n        - all containers\n        - all images\n        - all build cache\n        - the store at %s", s.cfg.Storage.Root))
+				if err != nil || !ok {
+					return err
+				}
+			}
 			// Inside the namespace, files owned by subordinate ids can be
 			// removed. The store is not opened: reset must work on a store
 			// too damaged to open.
 			if err := s.enterUserNS(); err != nil {
 				return err
-			}
-			if !c.Bool("force") {
-				ok, err := confirm(c.App.Reader, c.App.Writer, fmt.Sprintf(
-					"WARNING! This will remove:\n        - all containers\n        - all images\n        - all build cache\n        - the store at %s", s.cfg.Storage.Root))
-				if err != nil || !ok {
-					return err
-				}
 			}
 			return storage.Reset(s.cfg.Storage.Root, s.cfg.Storage.RunRoot)
 		},

@@ -17,7 +17,7 @@ func newTagCommand() *cli.Command {
 			if _, err := storage.NormalizeName(c.Args().Get(1)); err != nil {
 				return err
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
+			return withStoreWrite(c, func(_ *session, st *storage.Store) error {
 				img, err := st.Lookup(c.Args().Get(0))
 				if err != nil {
 					return err

@@ -46,7 +46,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 		}
 		names = append(names, full)
 	}
-	unlock, err := s.lockShared(gcLock)
+	unlock, err := s.lockWrite()
 	if err != nil {
 		return nil, err
 	}

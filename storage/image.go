@@ -112,6 +112,22 @@ func (s *Store) Lookup(ref string) (*Image, error) {
 }
 
 func lookupIn(imgs []Image, ref string) (*Image, error) {
+	// A name comes first, as in Docker: an image may be called "abc".
+	full, nameErr := NormalizeName(ref)
+	if nameErr == nil {
+		for i := range imgs {
+			for _, n := range imgs[i].Names {
+				if n == full {
+					return &imgs[i], nil
+				}
+			}
+			for _, d := range imgs[i].Digests {
+				if d == full {
+					return &imgs[i], nil
+				}
+			}
+		}
+	}
 	hex := strings.TrimPrefix(ref, "sha256:")
 	if isHex(hex) {
 		var found *Image
@@ -130,21 +146,8 @@ func lookupIn(imgs []Image, ref string) (*Image, error) {
 			return nil, &NotFoundError{Ref: ref}
 		}
 	}
-	full, err := NormalizeName(ref)
-	if err != nil {
-		return nil, err
-	}
-	for i := range imgs {
-		for _, n := range imgs[i].Names {
-			if n == full {
-				return &imgs[i], nil
-			}
-		}
-		for _, d := range imgs[i].Digests {
-			if d == full {
-				return &imgs[i], nil
-			}
-		}
+	if nameErr != nil {
+		return nil, nameErr
 	}
 	return nil, &NotFoundError{Ref: ShortName(full)}
 }

@@ -7,21 +7,38 @@ import (
 	"syscall"
 )
 
-// gcLock guards against removing layers that are being written: writers
-// that create a layer before the image that refers to it hold it shared;
-// removal of unreferenced layers holds it exclusively. A process killed
-// mid-write releases it, and the next clean-up removes its orphan layer.
-const gcLock = "burrow-gc.lock"
+// writeLock serialises burrow processes that change the store. It is taken
+// before containers/storage loads anything (Options.Write) and held until
+// Close, because two things need it:
+//   - containers/storage removes "stale" temporary and staging directories
+//     when it loads its layer store, and a directory another process has
+//     created but not yet locked looks stale: two writers side by side can
+//     lose a layer half-way;
+//   - a new image exists for a moment without its names, when a concurrent
+//     prune would take it for dangling.
+//
+// Readers take no lock. A process killed while holding it releases it, and
+// the next prune removes what it left (orphan layers, staging directories).
+const writeLock = "burrow-write.lock"
 
-func (s *Store) lockShared(name string) (func(), error) { return s.flock(name, syscall.LOCK_SH) }
-
-func (s *Store) lockExclusive(name string) (func(), error) { return s.flock(name, syscall.LOCK_EX) }
-
-func (s *Store) flock(name string, how int) (func(), error) {
-	p := filepath.Join(s.opts.Root, name)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+// lockWrite takes the write lock for this Store unless it holds it already,
+// and returns the function that releases what it took.
+func (s *Store) lockWrite() (func(), error) {
+	if s.writeLock != nil {
+		return func() {}, nil
+	}
+	f, err := flock(filepath.Join(s.opts.Root, writeLock), syscall.LOCK_EX)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", p, err)
+		return nil, err
+	}
+	s.writeLock = f
+	return func() { s.writeLock = nil; f.Close() }, nil
+}
+
+func flock(path string, how int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
 	}
 	for {
 		err = syscall.Flock(int(f.Fd()), how)
@@ -31,7 +48,7 @@ func (s *Store) flock(name string, how int) (func(), error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", p, err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	return func() { f.Close() }, nil
+	return f, nil
 }

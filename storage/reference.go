@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -47,9 +48,12 @@ func parseRef(s string) (ref, error) {
 	}
 	out := ref{registry: t.Context().RegistryStr(), repo: t.Context().RepositoryStr(), tag: t.TagStr(), digest: dgst}
 	for _, part := range strings.Split(out.repo, "/") {
-		if part == "" || !isAlnum(part[0]) || !isAlnum(part[len(part)-1]) {
-			return bad("each path component must start and end with a lowercase letter or digit")
+		if !pathComponent.MatchString(part) {
+			return bad(fmt.Sprintf("path component %q must be lowercase letters and digits, separated by one '.', '_', '__' or '-'s", part))
 		}
+	}
+	if !validTag.MatchString(out.tag) {
+		return bad(fmt.Sprintf("tag %q must start with a letter, digit or '_' and have at most 128 of letters, digits, '_', '.' and '-'", out.tag))
 	}
 	if out.registry == name.DefaultRegistry {
 		out.registry = dockerHub
@@ -59,7 +63,12 @@ func parseRef(s string) (ref, error) {
 	return out, nil
 }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+// The grammar of the OCI distribution spec for repository path components
+// and tags.
+var (
+	pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
 
 // nameProblem says in words why a name does not parse.
 func nameProblem(s string) string {

@@ -26,6 +26,12 @@ func TestNormalizeName(t *testing.T) {
 		{"busybox@" + testDigest, "docker.io/library/busybox@" + testDigest},
 		{"busybox:1.36@" + testDigest, "docker.io/library/busybox:1.36@" + testDigest},
 		{"quay.io/org/repo@" + testDigest, "quay.io/org/repo@" + testDigest},
+		{"index.docker.io/busybox", "docker.io/library/busybox:latest"},
+		{"busybox:V1.0-RC_2", "docker.io/library/busybox:V1.0-RC_2"}, // tags may be uppercase
+		{"busybox:" + strings.Repeat("a", 128), "docker.io/library/busybox:" + strings.Repeat("a", 128)},
+		{"a_b/c.d/e-f/g__h", "docker.io/a_b/c.d/e-f/g__h:latest"},
+		{"127.0.0.1:5000/x", "127.0.0.1:5000/x:latest"},
+		{"localhost:5000", "docker.io/library/localhost:5000"}, // a name and a tag, as Docker reads it
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -41,22 +47,36 @@ func TestNormalizeName(t *testing.T) {
 }
 
 func TestNormalizeNameInvalid(t *testing.T) {
+	// The grammar is Docker's (distribution/reference), which the OCI
+	// distribution spec shares: a tag matches [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
+	// and a path component [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*.
 	tests := []struct {
 		in         string
 		wantReason string // a substring of NameError.Reason, or ""
+		skip       string
 	}{
-		{"UPPER", "lowercase"},
-		{"Busybox:latest", "lowercase"},
-		{"a b", ""},
-		{":tag", ""},
-		{"", ""},
-		{"busybox:", ""},
-		{"busybox@sha256:short", ""},
-		{"-leading-dash", ""},
-		{"busybox:bad tag", ""},
+		{in: "UPPER", wantReason: "lowercase"},
+		{in: "Busybox:latest", wantReason: "lowercase"},
+		{in: "host:5000/UPPER", wantReason: "lowercase"},
+		{in: "a b", wantReason: "white space"},
+		{in: ":tag"},
+		{in: "", wantReason: "empty"},
+		{in: "busybox:"},
+		{in: "busybox@sha256:short", wantReason: "digest"},
+		{in: "-leading-dash"},
+		{in: "trailing-dash-"},
+		{in: "a//b"},
+		{in: "busybox:bad tag"},
+		{in: "busybox:" + strings.Repeat("a", 129)},
+		{in: "busybox:-x"},
+		{in: "busybox:.x"},
+		{in: "a..b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
+			if tt.skip != "" {
+				t.Skip(tt.skip)
+			}
 			got, err := NormalizeName(tt.in)
 			if err == nil {
 				t.Fatalf("NormalizeName(%q) = %q, want an error", tt.in, got)
@@ -105,7 +125,7 @@ func TestShortName(t *testing.T) {
 
 func TestSplitName(t *testing.T) {
 	tests := []struct {
-		in                   string
+		in                  string
 		repo, tag, wantDgst string
 	}{
 		{"docker.io/library/busybox:latest", "busybox", "latest", ""},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ func (s *Store) Tag(img *Image, name string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.cs.AddNames(img.ID, []string{full}); err != nil {
 		return fmt.Errorf("tagging image %s as %s: %w", short(img.ID), ShortName(full), err)
 	}
@@ -47,6 +53,11 @@ func (s *Store) Tag(img *Image, name string) error {
 // image. An image used by a container, or an ID with names in several
 // repositories, is refused with a *ConflictError unless force is set.
 func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	img, err := s.Lookup(ref)
 	if err != nil {
 		return nil, err
@@ -139,6 +150,11 @@ type PruneOptions struct {
 // PruneImages removes dangling images (all unused images with All) and then
 // layers that no image or container refers to, left by interrupted writes.
 func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	imgs, err := s.Images()
 	if err != nil {
 		return nil, err
@@ -183,13 +199,8 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 
 // removeOrphanLayers deletes layers that no image or container refers to
 // (left by a process killed between writing a layer and recording its
-// image). It waits for writers in progress to finish.
+// image). The caller holds the write lock, so no writer is in progress.
 func (s *Store) removeOrphanLayers() (int64, error) {
-	unlock, err := s.lockExclusive(gcLock)
-	if err != nil {
-		return 0, err
-	}
-	defer unlock()
 	layers, err := s.cs.Layers()
 	if err != nil {
 		return 0, fmt.Errorf("listing layers: %w", err)
@@ -253,7 +264,23 @@ func (s *Store) removeOrphanLayers() (int64, error) {
 		}
 		freed += l.UncompressedSize
 	}
+	s.pruneStaging()
 	return freed, nil
+}
+
+// pruneStaging removes the staging directories that a killed writer left.
+// The caller holds the write lock, so no writer is staging now.
+func (s *Store) pruneStaging() {
+	dir := filepath.Join(s.opts.Root, s.driver, "staging")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			s.opts.Log.Warn("removing a staging directory", "dir", e.Name(), "err", err)
+		}
+	}
 }
 
 // Reset removes a whole store: the graph root and the run root, with every

@@ -32,16 +32,22 @@ type Options struct {
 	// IgnoreOwners drops changes of owner while unpacking layers: with a
 	// single-id mapping no other owner can be represented.
 	IgnoreOwners bool
+	// Write takes the store's write lock before anything is loaded and
+	// holds it until Close: commands that change the store run one at a
+	// time (see writeLock). Methods that change the store take the lock
+	// themselves when it is not held.
+	Write bool
 	// Log receives progress and notices; nil discards them.
 	Log *slog.Logger
 }
 
 // Store is an open store. It must be closed.
 type Store struct {
-	cs      cstorage.Store
-	opts    Options
-	driver  string
-	Notices []string // one-time notices (such as a fallback to vfs) for the user
+	cs        cstorage.Store
+	opts      Options
+	driver    string
+	writeLock *os.File // held write lock, or nil
+	Notices   []string // one-time notices (such as a fallback to vfs) for the user
 }
 
 // Sentinel errors callers branch on.
@@ -72,11 +78,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := checkFilesystem(opts.Root); err != nil {
 		return nil, err
 	}
+	if opts.Write {
+		if _, err := s.lockWrite(); err != nil {
+			return nil, err
+		}
+	}
 	driver, err := s.chooseDriver()
 	if err != nil {
 		return nil, err
 	}
 	s.driver = driver
+	// burrow's settings come from its own config alone: a podman
+	// storage.conf (read by containers/storage for defaults) must neither
+	// change nor break it.
+	os.Setenv("CONTAINERS_STORAGE_CONF", "/dev/null")
 	var dopts []string
 	if opts.IgnoreOwners {
 		dopts = append(dopts, driver+".ignore_chown_errors=true")
@@ -88,6 +103,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		GraphDriverOptions: dopts,
 	})
 	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("opening the store at %s with the %s driver: %w", opts.Root, driver, err)
 	}
 	s.cs = cs
@@ -132,15 +148,19 @@ func (s *Store) Root() string { return s.opts.Root }
 // RunRoot is the run root.
 func (s *Store) RunRoot() string { return s.opts.RunRoot }
 
-// Close releases the store, unmounting layers no container uses.
+// Close releases the store. It does not call containers/storage's
+// Shutdown, which is meant for error paths: it makes every other process
+// reload the driver, and it prunes staging directories, which races with a
+// concurrent process that has just created one and not yet locked it.
+// Mounts made in this process's private mount namespace end with it;
+// leftover staging directories are pruned under the clean-up lock
+// (see pruneStaging).
 func (s *Store) Close() error {
-	if s.cs == nil {
-		return nil
-	}
-	_, err := s.cs.Shutdown(false)
 	s.cs = nil
-	if err != nil && !errors.Is(err, cstorage.ErrLayerUsedByContainer) {
-		return fmt.Errorf("closing the store: %w", err)
+	if s.writeLock != nil {
+		err := s.writeLock.Close()
+		s.writeLock = nil
+		return err
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ package dockerfile
 
 import (
 	"fmt"
+	"path"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -88,11 +90,18 @@ func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 		if cfg.ExposedPorts == nil {
 			cfg.ExposedPorts = map[string]struct{}{}
 		}
-		for _, p := range c.Ports {
-			if !strings.Contains(p, "/") {
-				p += "/tcp"
+		for _, word := range c.Ports {
+			p, err := expand(word)
+			if err != nil {
+				return err
 			}
-			cfg.ExposedPorts[p] = struct{}{}
+			ports, err := exposedPorts(p)
+			if err != nil {
+				return err
+			}
+			for _, port := range ports {
+				cfg.ExposedPorts[port] = struct{}{}
+			}
 		}
 	case *instructions.LabelCommand:
 		if cfg.Labels == nil {
@@ -113,7 +122,12 @@ func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 			cfg.Volumes[v] = struct{}{}
 		}
 	case *instructions.WorkdirCommand:
-		cfg.WorkingDir = c.Path
+		// A relative WORKDIR is relative to the previous one.
+		wd := c.Path
+		if !path.IsAbs(wd) {
+			wd = path.Join("/", cfg.WorkingDir, wd)
+		}
+		cfg.WorkingDir = path.Clean(wd)
 	case *instructions.StopSignalCommand:
 		cfg.StopSignal = c.Signal
 	case *instructions.ShellCommand:
@@ -125,6 +139,35 @@ func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 		return fmt.Errorf("internal error: unhandled instruction %T", inst)
 	}
 	return nil
+}
+
+// exposedPorts expands an EXPOSE word ("80", "53/udp", "8000-8001/tcp")
+// into the keys the config records, one per port as Docker records them.
+func exposedPorts(word string) ([]string, error) {
+	ports, proto, _ := strings.Cut(word, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	proto = strings.ToLower(proto)
+	if proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return nil, fmt.Errorf("invalid protocol %q in EXPOSE %s (hint: use tcp, udp or sctp)", proto, word)
+	}
+	lo, hi, isRange := strings.Cut(ports, "-")
+	first, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("invalid port %q in EXPOSE %s", lo, word)
+	}
+	last := first
+	if isRange {
+		if last, err = strconv.ParseUint(hi, 10, 16); err != nil || last < first {
+			return nil, fmt.Errorf("invalid port range %q in EXPOSE %s", ports, word)
+		}
+	}
+	var out []string
+	for p := first; p <= last; p++ {
+		out = append(out, fmt.Sprintf("%d/%s", p, proto))
+	}
+	return out, nil
 }
 
 // commandLine turns a CMD or ENTRYPOINT into the argv the config records:
