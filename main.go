@@ -33,7 +33,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, commands.Version{Version: version, Commit: commit})
+	interrupted := ctx.Err() != nil
 	stop()
+	if err != nil && interrupted {
+		// What was under way was undone; say so as a shell would count it.
+		fmt.Fprintln(os.Stderr, "Error: interrupted: "+err.Error())
+		os.Exit(130)
+	}
 	if err != nil {
 		if msg := commands.Message(err); msg != "" {
 			fmt.Fprintln(os.Stderr, msg)
