@@ -136,6 +136,23 @@ func ellipsis(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// writeDoc prints one document with a --format value: "json" for indented
+// JSON, anything else as a Go template.
+func writeDoc(w io.Writer, format string, doc any) error {
+	if format == "json" {
+		return writeJSON(w, doc)
+	}
+	t, err := parseTemplate(unescapeFormat(format))
+	if err != nil {
+		return err
+	}
+	if err := t.Execute(w, doc); err != nil {
+		return fmt.Errorf("template: %v", err)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
 // writeJSON prints v as Docker's inspect does: indented by four spaces.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

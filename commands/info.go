@@ -86,20 +86,8 @@ func runInfo(c *cli.Context) error {
 
 func printInfo(c *cli.Context, d *infoDoc) error {
 	w := c.App.Writer
-	switch f := c.String("format"); f {
-	case "":
-	case "json":
-		return writeJSON(w, d)
-	default:
-		t, err := parseTemplate(unescapeFormat(f))
-		if err != nil {
-			return err
-		}
-		if err := t.Execute(w, d); err != nil {
-			return fmt.Errorf("template: %v", err)
-		}
-		fmt.Fprintln(w)
-		return nil
+	if f := c.String("format"); f != "" {
+		return writeDoc(w, f, d)
 	}
 	maps := func(m []userns.IDMap) string {
 		var parts []string

@@ -56,20 +56,8 @@ func runVersion(c *cli.Context) error {
 		d.GitCommit = "unknown"
 	}
 	w := c.App.Writer
-	switch f := c.String("format"); f {
-	case "":
-	case "json":
-		return writeJSON(w, d)
-	default:
-		t, err := parseTemplate(unescapeFormat(f))
-		if err != nil {
-			return err
-		}
-		if err := t.Execute(w, d); err != nil {
-			return fmt.Errorf("template: %v", err)
-		}
-		fmt.Fprintln(w)
-		return nil
+	if f := c.String("format"); f != "" {
+		return writeDoc(w, f, d)
 	}
 	fmt.Fprintf(w, "Version:     %s\nGit commit:  %s\nGo version:  %s\nOS/Arch:     %s/%s\nLibraries:\n", d.Version, d.GitCommit, d.GoVersion, d.Os, d.Arch)
 	for _, l := range libraries {
