@@ -13,14 +13,26 @@ TESTFLAGS=${TESTFLAGS:-}
 
 "$GO" test -c -o bin/integration.test ./tests
 
+log=$(mktemp /tmp/burrow-tests-log.XXXXXX)
+# summary: the closing line CI reads, counted over every run (top-level tests).
+summary() {
+  printf 'integration: %d passed, %d failed, %d skipped\n' \
+    "$(grep -c '^--- PASS' "$log")" "$(grep -c '^--- FAIL' "$log")" "$(grep -c '^--- SKIP' "$log")"
+  rm -f "$log"
+}
+
 if [ "$(id -u)" != 0 ]; then
-  exec bin/integration.test -test.v -test.count=1 -burrow "$PWD/bin/burrow" $TESTFLAGS
+  status=0
+  # shellcheck disable=SC2086
+  bin/integration.test -test.v -test.count=1 -burrow "$PWD/bin/burrow" $TESTFLAGS 2>&1 | tee -a "$log" || status=1
+  summary
+  exit $status
 fi
 
 # The checkout may sit where the test users cannot read (e.g. under /root):
 # run copies from a directory they can.
 work=$(mktemp -d /tmp/burrow-tests.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$log"' EXIT
 cp bin/burrow bin/integration.test "$work/"
 chmod 755 "$work" "$work/burrow" "$work/integration.test"
 
@@ -53,7 +65,8 @@ for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
   echo "=== integration tests as $user (userns mode $mode)"
   # shellcheck disable=SC2086
   (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
-      BURROW_TEST_MODE="$mode" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) \
-    || status=1
+      BURROW_TEST_MODE="$mode" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+    | tee -a "$log" || status=1
 done
+summary
 exit $status
