@@ -20,7 +20,7 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 # base image of the tests and the demo.
 PACKAGES := gcc libc6-dev libseccomp-dev uidmap busybox-static xz-utils zstd util-linux passwd
 
-.PHONY: all build deps install test test-unit test-integration check demo clean bench
+.PHONY: all build deps install test test-unit test-integration check demo clean bench docs
 
 all: build
 
@@ -30,10 +30,12 @@ bin/burrow: deps $(shell find . -name '*.go' -not -path './tests/*') go.mod go.s
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/burrow .
 
 deps:
+	@test -x "$(GO)" || { echo "Go 1.26 is needed: not found at $(GO) nor on PATH (install it under /usr/local/go; Debian's golang package is too old)" >&2; exit 1; }
 	@bash contrib/deps.sh $(PACKAGES)
 
 install: build
 	install -D -m 0755 bin/burrow $(DESTDIR)$(PREFIX)/bin/burrow
+	install -D -m 0644 contrib/completion/burrow.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/burrow
 
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
@@ -51,6 +53,10 @@ test: test-unit test-integration
 
 demo: build
 	@bash contrib/demo.sh
+
+# The command reference, generated from the command tree.
+docs: build
+	@mkdir -p docs && bin/burrow __docs docs
 
 bench: build
 	@bash bench/images.sh

@@ -114,6 +114,7 @@ func newApp(v Version) *cli.App {
 			newVersionCommand(),
 			newUnshareCommand(),
 			newSystemCommand(),
+			newDocsCommand(),
 		},
 	}
 	for _, c := range app.Commands {
