@@ -10,6 +10,7 @@ package userns
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -295,8 +296,24 @@ __attribute__((constructor)) static void burrow_userns_enter(int argc, char **ar
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	(void)envp;
-	if (uid == 0 || getenv("_BURROW_INSIDE") || getenv("_LIBCONTAINER_INITPIPE")) return;
+	if (getenv("_BURROW_INSIDE") || getenv("_LIBCONTAINER_INITPIPE")) return;
 	if (!getenv("_BURROW_USERNS_FORCE") && !needs_namespace(argc, argv)) return;
+	if (uid == 0) {
+		// Real root needs no user namespace, but a private mount namespace
+		// all the same, so that the store's mounts end with the process.
+		snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "host");
+		snprintf(burrow_userns_user, sizeof burrow_userns_user, "root");
+		if (unshare(CLONE_NEWNS) < 0) {
+			fail("unshare of the mount namespace", errno);
+			return;
+		}
+		if (mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+			fail("making / a slave mount", errno);
+			return;
+		}
+		burrow_userns_state = 1;
+		return;
+	}
 	char want[32];
 	requested_mode(want, sizeof want);
 	burrow_userns_hostuid = uid;

@@ -60,6 +60,11 @@ func Start() error {
 	if err != nil {
 		return err
 	}
+	if entered && p.Mode == ModeHost {
+		started = p
+		os.Setenv(envInside, fmt.Sprintf("%s 0 0 root||", ModeHost))
+		return nil
+	}
 	if entered {
 		started = p
 		inside := fmt.Sprintf("%s %d %d %s|%s|%s", p.Mode, p.HostUID, p.HostGID, p.User,
