@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -261,5 +262,41 @@ func TestImagePrune(t *testing.T) {
 	}
 	if out := e.ok("image", "prune", "-f").stdout; out != "Total reclaimed space: 0B\n" {
 		t.Errorf("empty prune printed %q", out)
+	}
+}
+
+// TestImagePrunePromptOnTerminal answers the confirmation prompt through a
+// pseudo-terminal (util-linux's script), as a person would.
+func TestImagePrunePromptOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	e := newEnv(t)
+	e.importBusybox("localhost/app")
+	e.ok("import", filepath.Join(fixtures, "tiny-3.tar"), "localhost/app") // the first dangles
+	viaPty := func(answer string) result {
+		cmd := exec.Command("script", "-qec", *burrowBin+" image prune", "/dev/null")
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader(answer)
+		out, err := cmd.CombinedOutput()
+		r := result{args: []string{"image", "prune"}, stdout: string(out)}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		}
+		return r
+	}
+	r := viaPty("N\n")
+	if r.code != 0 || !strings.Contains(r.stdout, "Are you sure you want to continue? [y/N]") || strings.Contains(r.stdout, "Deleted Images") {
+		t.Errorf("answer N on a terminal: %v", r)
+	}
+	if n := len(lines(e.ok("images", "-a", "-q").stdout)); n != 2 {
+		t.Fatalf("N removed images: %d left", n)
+	}
+	r = viaPty("y\n")
+	if r.code != 0 || !strings.Contains(r.stdout, "Deleted Images:") || !strings.Contains(r.stdout, "Total reclaimed space:") {
+		t.Errorf("answer y on a terminal: %v", r)
+	}
+	if n := len(lines(e.ok("images", "-a", "-q").stdout)); n != 1 {
+		t.Errorf("y left %d images, want 1", n)
 	}
 }
