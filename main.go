@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/burrow-oci/burrow/commands"
+	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage/userns"
 	"go.podman.io/storage/pkg/reexec"
 )
@@ -21,8 +22,12 @@ var (
 )
 
 func main() {
-	// Re-execution entry points come first. The user-namespace one ran
+	// Re-execution entry points come first: a container's init process
+	// (libcontainer), then the user-namespace one, which ran
 	// before the Go runtime (a C constructor); here we learn how it went.
+	if run.IsInit() {
+		run.Init()
+	}
 	if err := userns.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error: "+err.Error()+userns.Hint(err))
 		os.Exit(commands.ExitTool)

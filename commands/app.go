@@ -114,6 +114,8 @@ func newApp(v Version) *cli.App {
 			newVersionCommand(),
 			newUnshareCommand(),
 			newSystemCommand(),
+			newRunCommand(),
+			newCreateCommand(),
 			newDocsCommand(),
 		},
 	}

@@ -73,8 +73,10 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelError
 		logrus.SetLevel(logrus.ErrorLevel)
 	default:
+		// The libraries' warnings (cgroup counters that rootless mode
+		// cannot read, and the like) are noise at the default level.
 		l = slog.LevelWarn
-		logrus.SetLevel(logrus.WarnLevel)
+		logrus.SetLevel(logrus.ErrorLevel)
 	}
 	logrus.SetOutput(w)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))

@@ -1,0 +1,358 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/urfave/cli/v2"
+)
+
+// containerFlags are the flags run and create share.
+func containerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read in a file of environment variables"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
+		&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the default ENTRYPOINT of the image"},
+		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: host or none"},
+		&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping (host:ip)"},
+		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set meta data on a container"},
+		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
+		&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to this container (as far as an unprivileged user has them)"},
+		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities"},
+		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities"},
+		&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open even if not attached"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
+		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host"},
+		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull image before running (always, missing, never)"},
+		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file"},
+		// -h is --hostname here, as in Docker, so help is --help alone.
+		&cli.BoolFlag{Name: "help", Usage: "show help"},
+	}
+}
+
+// withHelp shows the command's help for --help (the built-in help flag is
+// hidden because -h means --hostname) and runs action otherwise.
+func withHelp(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.Bool("help") {
+			return cli.ShowSubcommandHelp(c)
+		}
+		return action(c)
+	}
+}
+
+func newRunCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "Create and run a new container from an image",
+		ArgsUsage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Flags:     containerFlags(),
+		HideHelp:  true,
+		Action:    withHelp(runRun),
+	}
+}
+
+func newCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "Create a new container",
+		ArgsUsage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Flags:     containerFlags(),
+		HideHelp:  true,
+		Action: withHelp(func(c *cli.Context) error {
+			return withStore(c, func(s *session, st *storage.Store) error {
+				ctr, err := createContainer(c, st)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, ctr.ID)
+				return nil
+			})
+		}),
+	}
+}
+
+// validName is Docker's rule for container names.
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// configFromFlags turns run/create flags into the stored config. Errors
+// here are the caller's (exit 125).
+func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
+	var cfg storage.ContainerConfig
+	if c.NArg() < 1 {
+		return cfg, "", argsError(c, "at least 1 argument")
+	}
+	name := c.String("name")
+	if name != "" && !validName.MatchString(name) {
+		return cfg, "", toolError(fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
+	}
+	if len(c.StringSlice("publish")) > 0 {
+		return cfg, "", toolError(errors.New("publishing ports (-p) needs the user-mode network, which burrow does not have yet (hint: use --network host and bind the port inside the container)"))
+	}
+	if c.Bool("tty") {
+		return cfg, "", toolError(errors.New("-t (a pseudo-terminal) is not available yet (hint: run without -t; -i passes standard input)"))
+	}
+	switch c.String("pull") {
+	case "missing", "never", "always":
+	default:
+		return cfg, "", toolError(fmt.Errorf("invalid pull policy %q (hint: use always, missing or never)", c.String("pull")))
+	}
+	net := c.String("network")
+	switch net {
+	case "", "host", "default", "bridge", "slirp4netns", "pasta":
+		net = run.NetworkHost
+	case "none":
+	default:
+		return cfg, "", toolError(fmt.Errorf("network %s not found (hint: use --network host or --network none)", net))
+	}
+	for _, capName := range append(c.StringSlice("cap-add"), c.StringSlice("cap-drop")...) {
+		if !run.ValidCapability(capName) {
+			return cfg, "", toolError(fmt.Errorf("invalid capability %q (hint: names such as NET_ADMIN or CAP_NET_ADMIN, or ALL)", capName))
+		}
+	}
+	env, err := envFromFlags(c)
+	if err != nil {
+		return cfg, "", toolError(err)
+	}
+	labels := map[string]string{}
+	for _, l := range c.StringSlice("label") {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	cfg = storage.ContainerConfig{
+		Image:       c.Args().First(),
+		Cmd:         c.Args().Tail(),
+		Env:         env,
+		WorkingDir:  c.String("workdir"),
+		User:        c.String("user"),
+		Hostname:    c.String("hostname"),
+		NetworkMode: net,
+		AutoRemove:  c.Bool("rm"),
+		ReadOnly:    c.Bool("read-only"),
+		Privileged:  c.Bool("privileged"),
+		CapAdd:      c.StringSlice("cap-add"),
+		CapDrop:     c.StringSlice("cap-drop"),
+		OpenStdin:   c.Bool("interactive"),
+		AddHosts:    c.StringSlice("add-host"),
+	}
+	if len(labels) > 0 {
+		cfg.Labels = labels
+	}
+	if c.IsSet("entrypoint") {
+		cfg.Entrypoint = []string{}
+		if e := c.String("entrypoint"); e != "" {
+			cfg.Entrypoint = []string{e}
+		}
+	}
+	if cfg.WorkingDir != "" && !strings.HasPrefix(cfg.WorkingDir, "/") {
+		return cfg, "", toolError(fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path", cfg.WorkingDir))
+	}
+	return cfg, name, nil
+}
+
+// envFromFlags reads --env-file files then -e values, as Docker does: a
+// bare NAME takes its value from burrow's own environment, or is dropped.
+func envFromFlags(c *cli.Context) ([]string, error) {
+	var out []string
+	add := func(kv, where string) error {
+		k, _, hasValue := strings.Cut(kv, "=")
+		if k == "" {
+			return fmt.Errorf("invalid environment variable %q%s (hint: use NAME=value or NAME)", kv, where)
+		}
+		if !hasValue {
+			v, ok := os.LookupEnv(k)
+			if !ok {
+				return nil
+			}
+			kv = k + "=" + v
+		}
+		out = append(out, kv)
+		return nil
+	}
+	for _, f := range c.StringSlice("env-file") {
+		file, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", f, errors.Unwrap(err))
+		}
+		sc := bufio.NewScanner(file)
+		line := 0
+		for sc.Scan() {
+			line++
+			t := strings.TrimSpace(sc.Text())
+			if t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+			if err := add(t, fmt.Sprintf(" in %s line %d", f, line)); err != nil {
+				file.Close()
+				return nil, err
+			}
+		}
+		file.Close()
+	}
+	for _, kv := range c.StringSlice("env") {
+		if err := add(kv, ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// createContainer records a container from the command line.
+func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, error) {
+	cfg, name, err := configFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	img, err := st.Lookup(cfg.Image)
+	if err != nil {
+		if errors.Is(err, storage.ErrImageUnknown) {
+			return nil, toolError(fmt.Errorf("%w (hint: burrow import a rootfs tarball, or load or pull the image first)", err))
+		}
+		return nil, toolError(err)
+	}
+	if name == "" {
+		name = uniqueName(st)
+	}
+	ctr, err := st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg})
+	if err != nil {
+		return nil, toolError(err)
+	}
+	if f := c.String("cidfile"); f != "" {
+		if err := os.WriteFile(f, []byte(ctr.ID), 0o644); err != nil {
+			return nil, toolError(fmt.Errorf("writing the container ID file: %w", err))
+		}
+	}
+	return ctr, nil
+}
+
+func uniqueName(st *storage.Store) string {
+	for i := 0; i < 20; i++ {
+		n := randomName()
+		if _, err := st.LookupContainer(n); errors.Is(err, storage.ErrContainerUnknown) {
+			return n
+		}
+	}
+	return randomName() + fmt.Sprintf("%d", time.Now().UnixNano()%1000)
+}
+
+func runRun(c *cli.Context) error {
+	return withStore(c, func(s *session, st *storage.Store) error {
+		ctr, err := createContainer(c, st)
+		if err != nil {
+			return err
+		}
+		code, err := startAttached(c, s, st, ctr)
+		if ctr.Config.AutoRemove {
+			if rerr := st.DeleteContainer(ctr); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return &exitCode{code: code}
+	})
+}
+
+// startAttached runs a created container in the foreground with the
+// caller's stdio and returns its exit code.
+func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.Container) (int, error) {
+	p, err := prepare(s, st, ctr)
+	if err != nil {
+		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: 125, Error: err.Error(), FinishedAt: time.Now().UTC()})
+		return 0, toolError(err)
+	}
+	if ctr.Config.OpenStdin {
+		p.Stdin = c.App.Reader
+	}
+	p.Stdout, p.Stderr = c.App.Writer, c.App.ErrWriter
+	started := time.Now().UTC()
+	p.Started = func(pid int) {
+		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, StartedAt: started})
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+	code, err := run.Run(c.Context, p, sigs)
+	final := storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()}
+	if err != nil {
+		var se *run.StartError
+		final.Error = err.Error()
+		if errors.As(err, &se) && se.Code != 0 {
+			final.ExitCode = se.Code
+			_ = st.SetState(ctr, final)
+			return 0, &exitCode{code: se.Code, err: err}
+		}
+		final.ExitCode = 125
+		_ = st.SetState(ctr, final)
+		return 0, toolError(err)
+	}
+	return code, st.SetState(ctr, final)
+}
+
+// prepare mounts a container's root filesystem and builds what run needs.
+func prepare(s *session, st *storage.Store, ctr *storage.Container) (run.Process, error) {
+	imgCfg, err := st.Config(ctr.ImageID)
+	if err != nil {
+		return run.Process{}, err
+	}
+	rootfs, err := st.MountContainer(ctr)
+	if err != nil {
+		return run.Process{}, err
+	}
+	userSpec := ctr.Config.User
+	if userSpec == "" {
+		userSpec = imgCfg.Config.User
+	}
+	u, err := run.ResolveUser(rootfs, userSpec)
+	if err != nil {
+		return run.Process{}, err
+	}
+	dir, err := st.ContainerDir(ctr)
+	if err != nil {
+		return run.Process{}, err
+	}
+	hostname := ctr.Config.Hostname
+	if hostname == "" {
+		hostname = ctr.ID[:12]
+		if ctr.Config.NetworkMode == run.NetworkHost {
+			if h, err := os.Hostname(); err == nil {
+				hostname = h
+			}
+		}
+	}
+	files, err := run.WriteFiles(dir, hostname, ctr.Config.NetworkMode, ctr.Config.AddHosts)
+	if err != nil {
+		return run.Process{}, err
+	}
+	opts := run.Options{
+		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
+		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: ctr.Config.NetworkMode,
+		ReadOnly: ctr.Config.ReadOnly, Privileged: ctr.Config.Privileged,
+		CapAdd: ctr.Config.CapAdd, CapDrop: ctr.Config.CapDrop, Tty: ctr.Config.Tty,
+		SingleID: s.plan.Mode == "single",
+	}
+	spec, err := run.Spec(rootfs, &imgCfg.Config, opts, u, files)
+	if err != nil {
+		return run.Process{}, err
+	}
+	runDir, err := st.ContainerRunDir(ctr)
+	if err != nil {
+		return run.Process{}, err
+	}
+	return run.Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime"}, nil
+}

@@ -1,0 +1,177 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	// nsenter's C constructor sets up a container's namespaces before the
+	// Go runtime of the "init" process starts.
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Exit codes with which Docker reports a container that could not run.
+const (
+	ExitCannotInvoke = 126 // the command exists but cannot be run
+	ExitNotFound     = 127 // the command does not exist
+)
+
+// StartError is a container process that could not be started: Code is
+// ExitCannotInvoke or ExitNotFound when the command is at fault, 0 when
+// the runtime failed.
+type StartError struct {
+	Code int
+	Err  error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Process is a container to start: its spec and its stdio.
+type Process struct {
+	ID       string
+	Spec     *specs.Spec
+	StateDir string // where libcontainer keeps its state (in the run root)
+	Stdin    io.Reader
+	Stdout   io.Writer
+	Stderr   io.Writer
+	// Started, if set, is called with the container's pid once it runs.
+	Started func(pid int)
+}
+
+// Run starts a container, waits for it and returns its exit code, with
+// 128+N for a process killed by signal N, as Docker reports it. Signals
+// the caller receives while it waits are passed on to the container.
+func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) {
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:      p.ID,
+		Spec:            p.Spec,
+		RootlessEUID:    os.Geteuid() != 0,
+		RootlessCgroups: os.Geteuid() != 0 || inUserNS(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("preparing the container's configuration: %w", err)
+	}
+	if cfg.RootlessCgroups && cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
+		// Without cgroup delegation there is no device cgroup to program;
+		// the devices a container sees are the bind-mounted defaults.
+		cfg.Cgroups.Resources.Devices = nil
+	}
+	ctr, err := libcontainer.Create(p.StateDir, p.ID, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("creating the container: %w", err)
+	}
+	defer ctr.Destroy()
+	proc := newProcess(p.Spec.Process)
+	proc.Stdin, proc.Stdout, proc.Stderr = p.Stdin, p.Stdout, p.Stderr
+	proc.Init = true
+	if err := ctr.Run(proc); err != nil {
+		return 0, classify(err, p.Spec.Process.Args[0])
+	}
+	pid, _ := proc.Pid()
+	if p.Started != nil {
+		p.Started(pid)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-signals:
+				_ = proc.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	state, err := proc.Wait()
+	close(done)
+	return exitCode(state, err)
+}
+
+func newProcess(sp *specs.Process) *libcontainer.Process {
+	p := &libcontainer.Process{
+		Args: sp.Args,
+		Env:  sp.Env,
+		Cwd:  sp.Cwd,
+		UID:  int(sp.User.UID),
+		GID:  int(sp.User.GID),
+	}
+	for _, g := range sp.User.AdditionalGids {
+		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
+	}
+	if c := sp.Capabilities; c != nil {
+		p.Capabilities = &configs.Capabilities{
+			Bounding: c.Bounding, Effective: c.Effective, Permitted: c.Permitted,
+			Inheritable: c.Inheritable, Ambient: c.Ambient,
+		}
+	}
+	return p
+}
+
+// exitCode turns a wait result into Docker's exit code.
+func exitCode(state *os.ProcessState, err error) (int, error) {
+	if state == nil {
+		return 0, fmt.Errorf("waiting for the container: %w", err)
+	}
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	if !ok {
+		return state.ExitCode(), nil
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// classify turns a start failure into Docker's wording and exit code.
+func classify(err error, cmd string) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, exec.ErrNotFound) || strings.Contains(msg, "executable file not found") ||
+		strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "exec"):
+		return &StartError{Code: ExitNotFound, Err: fmt.Errorf("failed to start container process: exec: %q: executable file not found in $PATH", cmd)}
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "exec"):
+		return &StartError{Code: ExitCannotInvoke, Err: fmt.Errorf("failed to start container process: exec: %q: permission denied", cmd)}
+	case strings.Contains(msg, "is a directory") || strings.Contains(msg, "exec format error"):
+		return &StartError{Code: ExitCannotInvoke, Err: fmt.Errorf("failed to start container process: exec: %q: %s", cmd, lastPart(msg))}
+	}
+	return &StartError{Err: fmt.Errorf("starting the container: %w", err)}
+}
+
+func lastPart(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// inUserNS reports whether this process is in a user namespace other than
+// the initial one.
+func inUserNS() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(data))
+	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
+}
+
+// Init is the entry point of a container's first process (libcontainer's
+// "init"); main calls it when the process was started as one. It does not
+// return.
+func Init() { libcontainer.Init() }
+
+// IsInit reports whether this process was started by libcontainer as a
+// container's init.
+func IsInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv("_LIBCONTAINER_INITPIPE") != ""
+}

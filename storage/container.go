@@ -1,0 +1,275 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	cstorage "go.podman.io/storage"
+)
+
+// ContainerConfig is what a container was created with: Docker's
+// container config and host config, reduced to what burrow uses. It is
+// stored with the container and never changes.
+type ContainerConfig struct {
+	Image      string            // the name the user gave ("busybox")
+	Entrypoint []string          `json:",omitempty"`
+	Cmd        []string          `json:",omitempty"`
+	Env        []string          `json:",omitempty"`
+	WorkingDir string            `json:",omitempty"`
+	User       string            `json:",omitempty"`
+	Hostname   string            `json:",omitempty"`
+	Labels     map[string]string `json:",omitempty"`
+	StopSignal string            `json:",omitempty"`
+	Tty        bool              `json:",omitempty"`
+	OpenStdin  bool              `json:",omitempty"`
+	// Host config.
+	NetworkMode string   `json:",omitempty"` // "host" or "none"
+	AutoRemove  bool     `json:",omitempty"`
+	ReadOnly    bool     `json:",omitempty"`
+	Privileged  bool     `json:",omitempty"`
+	CapAdd      []string `json:",omitempty"`
+	CapDrop     []string `json:",omitempty"`
+	Init        bool     `json:",omitempty"`
+	AddHosts    []string `json:",omitempty"`
+}
+
+// Container is a stored container.
+type Container struct {
+	ID      string
+	Name    string
+	ImageID string
+	LayerID string
+	Created time.Time
+	Config  ContainerConfig
+}
+
+// ContainerState is a container's run state, kept in the run root: it
+// does not survive a reboot, and a missing state means "created".
+type ContainerState struct {
+	Status     string    // "created", "running", "exited"
+	Pid        int       `json:",omitempty"`
+	ExitCode   int       // meaningful once exited
+	Error      string    `json:",omitempty"`
+	StartedAt  time.Time `json:",omitempty"`
+	FinishedAt time.Time `json:",omitempty"`
+}
+
+// Sentinel errors for containers.
+var (
+	ErrContainerUnknown = errors.New("no such container")
+	ErrNameInUse        = errors.New("container name already in use")
+)
+
+// ContainerNotFoundError is a reference that matches no container.
+type ContainerNotFoundError struct{ Ref string }
+
+func (e *ContainerNotFoundError) Error() string { return "No such container: " + e.Ref }
+
+// Is makes errors.Is(err, ErrContainerUnknown) true.
+func (e *ContainerNotFoundError) Is(target error) bool { return target == ErrContainerUnknown }
+
+// NewContainer describes a container to create.
+type NewContainer struct {
+	Image  *Image
+	Name   string // "" for none (the caller picks one)
+	Config ContainerConfig
+}
+
+// CreateContainer records a container and its writable layer on the image.
+// A name in use is refused with Docker's message naming the holder.
+func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if nc.Name != "" {
+		if c, err := s.lookupContainer(nc.Name, true); err == nil {
+			return nil, fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, nc.Name, c.ID)
+		}
+	}
+	meta, err := json.Marshal(containerMeta{Config: nc.Config, Created: time.Now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if nc.Name != "" {
+		names = []string{nc.Name}
+	}
+	c, err := s.cs.CreateContainer("", names, nc.Image.ID, "", string(meta), nil)
+	if err != nil {
+		if errors.Is(err, cstorage.ErrDuplicateName) {
+			return nil, fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use", ErrNameInUse, nc.Name)
+		}
+		return nil, fmt.Errorf("creating container: %w", err)
+	}
+	return s.containerFrom(c)
+}
+
+// containerMeta is what burrow keeps in containers/storage's metadata
+// field of a container.
+type containerMeta struct {
+	Config  ContainerConfig
+	Created time.Time
+}
+
+func (s *Store) containerFrom(c *cstorage.Container) (*Container, error) {
+	var m containerMeta
+	if c.Metadata != "" {
+		if err := json.Unmarshal([]byte(c.Metadata), &m); err != nil {
+			return nil, fmt.Errorf("decoding container %s: %w", short(c.ID), err)
+		}
+	}
+	out := &Container{ID: c.ID, ImageID: c.ImageID, LayerID: c.LayerID, Created: m.Created, Config: m.Config}
+	if out.Created.IsZero() {
+		out.Created = c.Created
+	}
+	if len(c.Names) > 0 {
+		out.Name = c.Names[0]
+	}
+	return out, nil
+}
+
+// Containers lists every container, newest first.
+func (s *Store) Containers() ([]Container, error) {
+	cs, err := s.cs.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	out := make([]Container, 0, len(cs))
+	for i := range cs {
+		c, err := s.containerFrom(&cs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
+	return out, nil
+}
+
+// LookupContainer finds a container by name, full ID or unique ID prefix.
+func (s *Store) LookupContainer(ref string) (*Container, error) {
+	return s.lookupContainer(ref, false)
+}
+
+func (s *Store) lookupContainer(ref string, nameOnly bool) (*Container, error) {
+	cs, err := s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	ref = strings.TrimPrefix(ref, "/")
+	for i := range cs {
+		if cs[i].Name == ref || (!nameOnly && cs[i].ID == ref) {
+			return &cs[i], nil
+		}
+	}
+	if !nameOnly && isHex(ref) {
+		var found *Container
+		for i := range cs {
+			if strings.HasPrefix(cs[i].ID, ref) {
+				if found != nil {
+					return nil, fmt.Errorf("multiple containers match the ID prefix %q (hint: give more digits of the ID, or the name)", ref)
+				}
+				found = &cs[i]
+			}
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	return nil, &ContainerNotFoundError{Ref: ref}
+}
+
+// MountContainer mounts the container's root filesystem and returns its
+// path. The mount lives in the caller's mount namespace.
+func (s *Store) MountContainer(c *Container) (string, error) {
+	p, err := s.cs.Mount(c.ID, "")
+	if err != nil {
+		return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
+	}
+	return p, nil
+}
+
+// UnmountContainer undoes MountContainer.
+func (s *Store) UnmountContainer(c *Container) error {
+	if _, err := s.cs.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
+		return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
+	}
+	return nil
+}
+
+// ContainerDir is a directory of the container's own, kept in the graph
+// root with its layer (hosts, resolv.conf, hostname, logs).
+func (s *Store) ContainerDir(c *Container) (string, error) {
+	return s.cs.ContainerDirectory(c.ID)
+}
+
+// ContainerRunDir is the container's directory in the run root (state,
+// runtime files).
+func (s *Store) ContainerRunDir(c *Container) (string, error) {
+	return s.cs.ContainerRunDirectory(c.ID)
+}
+
+// State reads a container's run state; a container never started (or
+// whose run root was wiped by a reboot) is "created" or, if it ran before,
+// reported as exited with what is known.
+func (s *Store) State(c *Container) (ContainerState, error) {
+	dir, err := s.ContainerRunDir(c)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return ContainerState{Status: "created"}, nil
+	}
+	if err != nil {
+		return ContainerState{}, fmt.Errorf("reading the state of container %s: %w", short(c.ID), err)
+	}
+	var st ContainerState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return ContainerState{}, fmt.Errorf("decoding the state of container %s: %w", short(c.ID), err)
+	}
+	return st, nil
+}
+
+// SetState records a container's run state atomically.
+func (s *Store) SetState(c *Container, st ContainerState) error {
+	dir, err := s.ContainerRunDir(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, ".state.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("recording the state of container %s: %w", short(c.ID), err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, "state.json"))
+}
+
+// DeleteContainer removes a container: its layer, its directories and its
+// record. The caller makes sure it is not running.
+func (s *Store) DeleteContainer(c *Container) error {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_ = s.UnmountContainer(c)
+	if err := s.cs.DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
+		return fmt.Errorf("removing container %s: %w", short(c.ID), err)
+	}
+	return nil
+}
