@@ -102,7 +102,10 @@ func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
 	if nc.Name != "" {
 		names = []string{nc.Name}
 	}
-	c, err := s.cs.CreateContainer("", names, nc.Image.ID, "", string(meta), nil)
+	// Volatile: the container's record and layer are kept in the graph
+	// root (they survive a reboot) but written without fsync, which
+	// otherwise costs more than the rest of `run` together.
+	c, err := s.cs.CreateContainer("", names, nc.Image.ID, "", string(meta), &cstorage.ContainerOptions{Volatile: true})
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {
 			return nil, fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use", ErrNameInUse, nc.Name)
