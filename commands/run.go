@@ -39,6 +39,7 @@ func containerFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host"},
 		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull image before running (always, missing, never)"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
 		// -h is --hostname here, as in Docker, so help is --help alone.
 		&cli.BoolFlag{Name: "help", Usage: "show help"},
 	}
@@ -255,6 +256,13 @@ func runRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		if c.Bool("detach") {
+			if err := startDetached(s, st, ctr); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, ctr.ID)
+			return nil
+		}
 		code, err := startAttached(c, s, st, ctr)
 		if ctr.Config.AutoRemove {
 			if rerr := st.DeleteContainer(ctr); rerr != nil && err == nil {
@@ -271,7 +279,7 @@ func runRun(c *cli.Context) error {
 // startAttached runs a created container in the foreground with the
 // caller's stdio and returns its exit code.
 func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.Container) (int, error) {
-	p, err := prepare(s, st, ctr)
+	p, err := run.Prepare(st, ctr, s.plan.Mode == "single")
 	if err != nil {
 		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: 125, Error: err.Error(), FinishedAt: time.Now().UTC()})
 		return 0, toolError(err)
@@ -282,12 +290,13 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 	p.Stdout, p.Stderr = c.App.Writer, c.App.ErrWriter
 	started := time.Now().UTC()
 	p.Started = func(pid int) {
-		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, StartedAt: started})
+		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	code, err := run.Run(c.Context, p, sigs)
+	_ = st.UnmountContainer(ctr)
 	final := storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()}
 	if err != nil {
 		var se *run.StartError
@@ -302,57 +311,4 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		return 0, toolError(err)
 	}
 	return code, st.SetState(ctr, final)
-}
-
-// prepare mounts a container's root filesystem and builds what run needs.
-func prepare(s *session, st *storage.Store, ctr *storage.Container) (run.Process, error) {
-	imgCfg, err := st.Config(ctr.ImageID)
-	if err != nil {
-		return run.Process{}, err
-	}
-	rootfs, err := st.MountContainer(ctr)
-	if err != nil {
-		return run.Process{}, err
-	}
-	userSpec := ctr.Config.User
-	if userSpec == "" {
-		userSpec = imgCfg.Config.User
-	}
-	u, err := run.ResolveUser(rootfs, userSpec)
-	if err != nil {
-		return run.Process{}, err
-	}
-	dir, err := st.ContainerDir(ctr)
-	if err != nil {
-		return run.Process{}, err
-	}
-	hostname := ctr.Config.Hostname
-	if hostname == "" {
-		hostname = ctr.ID[:12]
-		if ctr.Config.NetworkMode == run.NetworkHost {
-			if h, err := os.Hostname(); err == nil {
-				hostname = h
-			}
-		}
-	}
-	files, err := run.WriteFiles(dir, hostname, ctr.Config.NetworkMode, ctr.Config.AddHosts)
-	if err != nil {
-		return run.Process{}, err
-	}
-	opts := run.Options{
-		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
-		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: ctr.Config.NetworkMode,
-		ReadOnly: ctr.Config.ReadOnly, Privileged: ctr.Config.Privileged,
-		CapAdd: ctr.Config.CapAdd, CapDrop: ctr.Config.CapDrop, Tty: ctr.Config.Tty,
-		SingleID: s.plan.Mode == "single",
-	}
-	spec, err := run.Spec(rootfs, &imgCfg.Config, opts, u, files)
-	if err != nil {
-		return run.Process{}, err
-	}
-	runDir, err := st.ContainerRunDir(ctr)
-	if err != nil {
-		return run.Process{}, err
-	}
-	return run.Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime"}, nil
 }

@@ -54,6 +54,7 @@ type Container struct {
 type ContainerState struct {
 	Status     string    // "created", "running", "exited"
 	Pid        int       `json:",omitempty"`
+	MonitorPid int       `json:",omitempty"` // the detached container's monitor
 	ExitCode   int       // meaningful once exited
 	Error      string    `json:",omitempty"`
 	StartedAt  time.Time `json:",omitempty"`

@@ -1,0 +1,18 @@
+package commands
+
+import "github.com/urfave/cli/v2"
+
+// newContainerCommand is the `container` group, with Docker's names.
+func newContainerCommand() *cli.Command {
+	ls := newPsCommand()
+	ls.Name, ls.Aliases = "ls", []string{"list", "ps"}
+	return &cli.Command{
+		Name:  "container",
+		Usage: "Manage containers",
+		Subcommands: []*cli.Command{
+			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
+			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(),
+			newContainerPruneCommand(),
+		},
+	}
+}

@@ -1,0 +1,201 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/urfave/cli/v2"
+)
+
+func newPsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "List containers",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers (default shows just running)"},
+			quietFlag("only display container IDs"),
+			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the latest created container (includes all states)"},
+			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show n last created containers (includes all states)"},
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
+			noTruncFlag(),
+			filterFlag(),
+			formatFlag("format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template"),
+		},
+		Action: runPs,
+	}
+}
+
+// psRow is one line of `ps`, with Docker's field names.
+type psRow struct {
+	Command      string
+	CreatedAt    string
+	ID           string
+	Image        string
+	Labels       string
+	LocalVolumes string
+	Mounts       string
+	Names        string
+	Networks     string
+	Ports        string
+	RunningFor   string
+	Size         string
+	State        string
+	Status       string
+}
+
+var psFormat = listFormat{
+	Table: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+	Headers: map[string]string{
+		"Command": "COMMAND", "CreatedAt": "CREATED AT", "ID": "CONTAINER ID", "Image": "IMAGE",
+		"Labels": "LABELS", "LocalVolumes": "LOCAL VOLUMES", "Mounts": "MOUNTS", "Names": "NAMES",
+		"Networks": "NETWORKS", "Ports": "PORTS", "RunningFor": "CREATED", "Size": "SIZE",
+		"State": "STATE", "Status": "STATUS",
+	},
+}
+
+func runPs(c *cli.Context) error {
+	if err := checkArgs(c, 0, 0); err != nil {
+		return err
+	}
+	filters := map[string][]string{}
+	for _, f := range c.StringSlice("filter") {
+		k, v, ok := strings.Cut(f, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("bad format of filter (expected name=value): %q", f)
+		case k == "status" || k == "name" || k == "ancestor" || k == "label" || k == "exited" || k == "id":
+			filters[k] = append(filters[k], v)
+		default:
+			return fmt.Errorf("invalid filter '%s' (hint: ps filters are status, name, id, ancestor, label and exited)", k)
+		}
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		ctrs, err := st.Containers()
+		if err != nil {
+			return err
+		}
+		all := c.Bool("all") || c.Bool("latest") || c.Int("last") >= 0 || len(filters["status"]) > 0 || len(filters["exited"]) > 0
+		limit := c.Int("last")
+		if c.Bool("latest") {
+			limit = 1
+		}
+		var rows []any
+		for i := range ctrs {
+			if limit >= 0 && i >= limit {
+				break
+			}
+			ctr := &ctrs[i]
+			state, err := run.CurrentState(st, ctr)
+			if err != nil {
+				return err
+			}
+			if !all && state.Status != "running" {
+				continue
+			}
+			if ok, err := psMatch(st, ctr, state, filters); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+			rows = append(rows, makePsRow(st, ctr, state, c.Bool("no-trunc"), c.Bool("size")))
+		}
+		if c.Bool("quiet") {
+			for _, r := range rows {
+				fmt.Fprintln(c.App.Writer, r.(psRow).ID)
+			}
+			return nil
+		}
+		lf := psFormat
+		if c.Bool("size") {
+			lf.Table += "\t{{.Size}}"
+		}
+		return lf.write(c.App.Writer, c.String("format"), rows)
+	})
+}
+
+func psMatch(st *storage.Store, ctr *storage.Container, state storage.ContainerState, f map[string][]string) (bool, error) {
+	anyOf := func(vals []string, pred func(string) bool) bool {
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if pred(v) {
+				return true
+			}
+		}
+		return false
+	}
+	if !anyOf(f["status"], func(v string) bool { return v == state.Status }) ||
+		!anyOf(f["name"], func(v string) bool { return strings.Contains(ctr.Name, v) }) ||
+		!anyOf(f["id"], func(v string) bool { return strings.HasPrefix(ctr.ID, v) }) ||
+		!anyOf(f["exited"], func(v string) bool { return state.Status == "exited" && strconv.Itoa(state.ExitCode) == v }) {
+		return false, nil
+	}
+	if len(f["ancestor"]) > 0 {
+		ok := false
+		for _, a := range f["ancestor"] {
+			if img, err := st.Lookup(a); err == nil && img.ID == ctr.ImageID {
+				ok = true
+			}
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	for _, l := range f["label"] {
+		k, v, hasValue := strings.Cut(l, "=")
+		got, ok := ctr.Config.Labels[k]
+		if !ok || hasValue && got != v {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func makePsRow(st *storage.Store, ctr *storage.Container, state storage.ContainerState, noTrunc, size bool) psRow {
+	args := ctr.Config.Cmd
+	if cfg, err := st.Config(ctr.ImageID); err == nil {
+		args = run.Args(&cfg.Config, run.Options{Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint})
+	}
+	cmd := strings.Join(args, " ")
+	id := ctr.ID
+	if !noTrunc {
+		id = id[:12]
+		cmd = ellipsis(cmd, 20)
+	}
+	var labels []string
+	for k, v := range ctr.Config.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	r := psRow{
+		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
+		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
+		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
+		State: state.Status, Status: statusWords(state),
+	}
+	if size {
+		r.Size = "0B"
+	}
+	return r
+}
+
+// statusWords is Docker's STATUS column: "Up 3 seconds", "Exited (0) 2
+// minutes ago", "Created".
+func statusWords(s storage.ContainerState) string {
+	switch s.Status {
+	case "running":
+		return "Up " + units.HumanDuration(time.Since(s.StartedAt))
+	case "exited":
+		if s.FinishedAt.IsZero() {
+			return fmt.Sprintf("Exited (%d)", s.ExitCode)
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+	}
+	return "Created"
+}

@@ -1,0 +1,100 @@
+package commands
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/urfave/cli/v2"
+)
+
+func newRmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "Remove one or more containers",
+		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			forceFlag("force the removal of a running container (uses SIGKILL)"),
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes associated with the container"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for stop before killing (with -f)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
+				return removeContainer(st, ctr, c.Bool("force"))
+			})
+		},
+	}
+}
+
+// removeContainer removes a stopped container, or a running one when
+// forced (after killing it), with Docker's refusal otherwise.
+func removeContainer(st *storage.Store, ctr *storage.Container, force bool) error {
+	state, err := run.CurrentState(st, ctr)
+	if err != nil {
+		return err
+	}
+	if state.Status == "running" {
+		if !force {
+			return fmt.Errorf("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", ctr.Name)
+		}
+		if err := stopContainer(st, ctr, syscall.SIGKILL, 10*time.Second); err != nil {
+			return err
+		}
+	}
+	return st.DeleteContainer(ctr)
+}
+
+func newContainerPruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "Remove all stopped containers",
+		Flags: []cli.Flag{
+			forceFlag("do not prompt for confirmation"),
+			&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'until=24h', 'label=k=v')"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 0, 0); err != nil {
+				return err
+			}
+			if !c.Bool("force") {
+				if ok, err := confirmInNamespace(c, "WARNING! This will remove all stopped containers."); err != nil || !ok {
+					return err
+				}
+			}
+			return withStore(c, func(_ *session, st *storage.Store) error {
+				ctrs, err := st.Containers()
+				if err != nil {
+					return err
+				}
+				var deleted []string
+				for i := range ctrs {
+					state, err := run.CurrentState(st, &ctrs[i])
+					if err != nil {
+						return err
+					}
+					if state.Status == "running" {
+						continue
+					}
+					if err := st.DeleteContainer(&ctrs[i]); err != nil {
+						return err
+					}
+					deleted = append(deleted, ctrs[i].ID)
+				}
+				if len(deleted) > 0 {
+					fmt.Fprintln(c.App.Writer, "Deleted Containers:")
+					for _, id := range deleted {
+						fmt.Fprintln(c.App.Writer, id)
+					}
+					fmt.Fprintln(c.App.Writer)
+				}
+				fmt.Fprintln(c.App.Writer, "Total reclaimed space: 0B")
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,184 @@
+package run
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/burrow-oci/burrow/storage"
+	"golang.org/x/sys/unix"
+)
+
+// LogPath is where a container's json-file log is kept, as Docker names it.
+func LogPath(st *storage.Store, ctr *storage.Container) (string, error) {
+	dir, err := st.ContainerDir(ctr)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, ctr.ID+"-json.log"), nil
+}
+
+// controlPath is the FIFO through which other burrow processes ask the
+// monitor to signal its container.
+func controlPath(st *storage.Store, ctr *storage.Container) (string, error) {
+	dir, err := st.ContainerRunDir(ctr)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "ctl"), nil
+}
+
+// Monitor is the body of a detached container's monitor process: it runs
+// the container with its output going to the json-file log, records its
+// state and exit code, passes on the signals it is asked to send, and
+// removes the container afterwards when it was created with --rm. It tells
+// the process that started it, through ready, "ok" once the container runs
+// or the error that stopped it.
+func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, singleID bool, ready io.WriteCloser) error {
+	fail := func(code int, err error) error {
+		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, Error: err.Error(), FinishedAt: time.Now().UTC()})
+		fmt.Fprintf(ready, "%d %s\n", code, err)
+		ready.Close()
+		cleanup(st, ctr)
+		return err
+	}
+	p, err := Prepare(st, ctr, singleID)
+	if err != nil {
+		return fail(125, err)
+	}
+	logPath, err := LogPath(st, ctr)
+	if err != nil {
+		return fail(125, err)
+	}
+	lf, err := OpenLogFile(logPath)
+	if err != nil {
+		return fail(125, fmt.Errorf("opening the log: %w", err))
+	}
+	defer lf.Close()
+	p.Stdout, p.Stderr = lf.Stream("stdout"), lf.Stream("stderr")
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	ctl, err := controlPath(st, ctr)
+	if err != nil {
+		return fail(125, err)
+	}
+	if err := listenControl(ctl, sigs); err != nil {
+		return fail(125, err)
+	}
+	started := time.Now().UTC()
+	p.Started = func(pid int) {
+		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
+		fmt.Fprintln(ready, "ok")
+		ready.Close()
+	}
+	code, err := Run(ctx, p, sigs)
+	if err != nil {
+		var se *StartError
+		if errors.As(err, &se) && se.Code != 0 {
+			return fail(se.Code, err)
+		}
+		return fail(125, err)
+	}
+	_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()})
+	cleanup(st, ctr)
+	return nil
+}
+
+// cleanup unmounts a container that stopped and removes it when it was
+// created with --rm.
+func cleanup(st *storage.Store, ctr *storage.Container) {
+	_ = st.UnmountContainer(ctr)
+	if ctr.Config.AutoRemove {
+		_ = st.DeleteContainer(ctr)
+	}
+}
+
+// listenControl creates the control FIFO and forwards the signal numbers
+// written to it ("15\n") to sigs.
+func listenControl(path string, sigs chan<- os.Signal) error {
+	_ = os.Remove(path)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return fmt.Errorf("creating the control FIFO: %w", err)
+	}
+	// Opened read-write, it never reports end of file when writers leave.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("opening the control FIFO: %w", err)
+	}
+	go func() {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if n, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil && n > 0 && n < 65 {
+				sigs <- syscall.Signal(n)
+			}
+		}
+	}()
+	return nil
+}
+
+// ErrNotRunning is returned when a container has no live monitor.
+var ErrNotRunning = errors.New("container is not running")
+
+// Signal asks a detached container's monitor to send sig to the container.
+func Signal(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error {
+	path, err := controlPath(st, ctr)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENXIO) || errors.Is(err, os.ErrNotExist) {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("reaching the container's monitor: %w", err)
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "%d\n", int(sig))
+	return err
+}
+
+// Alive reports whether a process exists (EPERM counts: it exists).
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := unix.Kill(pid, 0)
+	return err == nil || errors.Is(err, unix.EPERM)
+}
+
+// CurrentState is the container's state with a dead monitor accounted
+// for: a container recorded as running whose monitor is gone (killed, or
+// the machine rebooted) is reported, and recorded, as exited.
+func CurrentState(st *storage.Store, ctr *storage.Container) (storage.ContainerState, error) {
+	s, err := st.State(ctr)
+	if err != nil || s.Status != "running" {
+		return s, err
+	}
+	if s.MonitorPid != 0 && !Alive(s.MonitorPid) {
+		if Alive(s.Pid) {
+			// The container outlived its monitor: stop it, it can no longer
+			// be managed or logged.
+			_ = unix.Kill(s.Pid, unix.SIGKILL)
+		}
+		s.Status, s.ExitCode, s.Error = "exited", 137, "the container's monitor died"
+		s.FinishedAt = time.Now().UTC()
+		_ = st.SetState(ctr, s)
+	}
+	if s.MonitorPid == 0 && !Alive(s.Pid) {
+		// A foreground run whose burrow process died.
+		s.Status, s.ExitCode, s.Error = "exited", 137, "the process that ran the container died"
+		s.FinishedAt = time.Now().UTC()
+		_ = st.SetState(ctr, s)
+	}
+	return s, nil
+}
