@@ -141,6 +141,14 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 		cwd = "/"
 	}
 	caps := capabilities(opts)
+	if opts.SingleID {
+		// Only id 0 is mapped: the process starts as 0, and the seccomp
+		// filter below makes the identity changes the container's programs
+		// ask for succeed without effect. (libcontainer cannot set an
+		// unmapped id, and its filter covers one thread, so glibc's
+		// all-threads setgid would abort.)
+		u.UID, u.GID, u.AdditionalGIDs = 0, 0, nil
+	}
 	s := &specs.Spec{
 		Version:  specs.Version,
 		Root:     &specs.Root{Path: rootfs, Readonly: opts.ReadOnly},

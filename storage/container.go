@@ -271,6 +271,10 @@ func (s *Store) DeleteContainer(c *Container) error {
 		return err
 	}
 	defer unlock()
+	// Another command may have removed it while this one waited.
+	if _, err := s.cs.Container(c.ID); err != nil {
+		return &ContainerNotFoundError{Ref: c.Name}
+	}
 	_ = s.UnmountContainer(c)
 	if err := s.cs.DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
 		return fmt.Errorf("removing container %s: %w", short(c.ID), err)

@@ -1,0 +1,329 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestRunExitCodes: run returns the container's status, 128+N for signal
+// N, and Docker's 125/126/127 when it cannot run the command.
+func TestRunExitCodes(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"run", "--rm", "busybox", "true"}, 0, ""},
+		{[]string{"run", "--rm", "busybox", "sh", "-c", "exit 3"}, 3, ""},
+		{[]string{"run", "--rm", "busybox", "sh", "-c", "sleep 5 & kill -TERM $!; wait $!"}, 143, ""},
+		{[]string{"run", "--rm", "busybox", "no-such-command"}, 127, `exec: "no-such-command": executable file not found in $PATH`},
+		{[]string{"run", "--rm", "busybox", "/etc/passwd"}, 126, `exec: "/etc/passwd": permission denied`},
+		{[]string{"run", "--rm", "nope"}, 125, "No such image: nope:latest"},
+		{[]string{"run", "--rm", "--frob", "busybox"}, 125, "flag provided but not defined: -frob"},
+		{[]string{"run", "--rm", "-p", "80:80", "busybox", "true"}, 125, "publishing ports"},
+		{[]string{"run", "--rm", "-u", "nosuchuser", "busybox", "true"}, 125, "unable to find user nosuchuser"},
+		{[]string{"run", "--rm", "--network", "mynet", "busybox", "true"}, 125, "network mynet not found"},
+		{[]string{"run", "--rm", "-w", "relative", "busybox", "true"}, 125, "needs to be an absolute path"},
+		{[]string{"run", "--rm", "-e", "=x", "busybox", "true"}, 125, "invalid environment variable"},
+	}
+	for _, c := range cases {
+		r := e.exec(nil, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+			t.Errorf("want exit %d and %q: %v", c.code, c.stderr, r)
+		}
+		if c.code >= 125 && len(lines(r.stderr)) > 3 {
+			t.Errorf("error is not short: %v", r)
+		}
+	}
+	if out := e.ok("ps", "-a", "-q").stdout; out != "" {
+		t.Errorf("--rm left containers: %q", out)
+	}
+}
+
+func TestRunOptions(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox", "--change", "ENV FROM_IMAGE=yes", "--change", "WORKDIR /srv")
+	envFile := filepath.Join(e.dir, "env.list")
+	os.WriteFile(envFile, []byte("# comment\nFROM_FILE=1\n"), 0o644)
+	out := e.ok("run", "--rm", "-e", "A=b", "--env-file", envFile, "busybox", "sh", "-c", "echo $A $FROM_FILE $FROM_IMAGE $HOSTNAME; pwd").stdout
+	if got := lines(out); len(got) != 2 || !strings.HasPrefix(got[0], "b 1 yes ") || got[1] != "/srv" {
+		t.Errorf("env and workdir: %q", out)
+	}
+	if out := e.ok("run", "--rm", "-w", "/made/for/you", "--hostname", "box1", "busybox", "sh", "-c", "pwd; hostname; cat /etc/hostname").stdout; out != "/made/for/you\nbox1\nbox1\n" {
+		t.Errorf("-w and --hostname: %q", out)
+	}
+	if out := e.ok("run", "--rm", "--entrypoint", "/bin/echo", "busybox", "a", "b").stdout; out != "a b\n" {
+		t.Errorf("--entrypoint: %q", out)
+	}
+	r := e.ok("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2")
+	if r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Errorf("stdout/stderr: %v", r)
+	}
+	if r := e.exec([]byte("from stdin\n"), "run", "--rm", "-i", "busybox", "cat"); r.code != 0 || r.stdout != "from stdin\n" {
+		t.Errorf("-i: %v", r)
+	}
+	links := lines(e.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net").stdout)
+	if strings.Join(links, " ") != "lo" {
+		t.Errorf("--network none has %q", links)
+	}
+	if r := e.exec(nil, "run", "--rm", "--read-only", "busybox", "touch", "/x"); r.code == 0 || !strings.Contains(r.stderr, "Read-only file system") {
+		t.Errorf("--read-only: %v", r)
+	}
+	want := map[string]string{"full": "uid=65534(nobody) gid=65534(nobody)", "single": "uid=0(root) gid=0(root)", "host": "uid=65534(nobody) gid=65534(nobody)"}[mode]
+	if out := strings.TrimSpace(e.ok("run", "--rm", "-u", "nobody", "busybox", "id").stdout); !strings.HasPrefix(out, want) {
+		t.Errorf("-u nobody in mode %s: %q, want %q", mode, out, want)
+	}
+	if out := strings.TrimSpace(e.ok("run", "--rm", "--cap-drop", "ALL", "busybox", "sh", "-c", "grep CapEff /proc/self/status").stdout); out != "CapEff:\t0000000000000000" {
+		t.Errorf("--cap-drop ALL: %q", out)
+	}
+	// Owner changes work in every mode (faked in single-id mode).
+	if r := e.exec(nil, "run", "--rm", "busybox", "sh", "-c", "touch /f && chown 1000:50 /f && su -s /bin/sh nobody -c true"); r.code != 0 {
+		t.Errorf("chown and su in mode %s: %v", mode, r)
+	}
+}
+
+func TestNamesAndCreate(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	id := strings.TrimSpace(e.ok("create", "--name", "first", "busybox", "echo", "hello").stdout)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("create printed %q", id)
+	}
+	e.fail(125, []string{`Conflict. The container name "/first" is already in use by container "` + id + `"`}, "create", "--name", "first", "busybox")
+	e.fail(125, []string{"Invalid container name (bad name)"}, "create", "--name", "bad name", "busybox")
+	out := e.ok("ps", "-a", "--format", "{{.Names}}|{{.Status}}|{{.Command}}").stdout
+	if strings.TrimSpace(out) != `first|Created|"echo hello"` {
+		t.Errorf("ps of a created container: %q", out)
+	}
+	if r := e.ok("start", "-a", "first"); r.stdout != "hello\n" {
+		t.Errorf("start -a: %v", r)
+	}
+	if r := e.ok("start", "-a", id[:6]); r.stdout != "hello\n" {
+		t.Errorf("start -a by ID prefix: %v", r)
+	}
+	// A generated name is adjective_noun.
+	e.ok("create", "busybox")
+	names := e.ok("ps", "-a", "--format", "{{.Names}}").stdout
+	if !regexp.MustCompile(`(?m)^[a-z]+_[a-z]+$`).MatchString(names) {
+		t.Errorf("no generated name in %q", names)
+	}
+	e.fail(1, []string{"No such container: ghost"}, "start", "ghost")
+}
+
+// TestDetached: a detached container outlives the command that started it,
+// logs, stops with its STOPSIGNAL, reports its exit code, and is removed.
+func TestDetached(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.importBusybox("localhost/usr1", "--change", "STOPSIGNAL SIGUSR1")
+	script := `echo started; trap "echo got TERM; exit 7" TERM; trap "echo got USR1; exit 9" USR1; while true; do sleep 0.05; done`
+	id := strings.TrimSpace(e.ok("run", "-d", "--name", "web", "busybox", "sh", "-c", script).stdout)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("run -d printed %q", id)
+	}
+	waitFor(t, func() bool { return strings.Contains(e.ok("logs", "web").stdout, "started") })
+	ps := lines(e.ok("ps").stdout)
+	if len(ps) != 2 || !regexp.MustCompile(`^`+id[:12]+`\s+busybox\s+"sh -c echo started;…"\s+.* ago\s+Up .*\s+web$`).MatchString(ps[1]) {
+		t.Errorf("ps: %q", ps)
+	}
+	e.fail(1, []string{`cannot remove container "/web": container is running`}, "rm", "web")
+	if out := e.ok("stop", "web").stdout; out != "web\n" {
+		t.Errorf("stop printed %q", out)
+	}
+	if out := strings.TrimSpace(e.ok("wait", "web").stdout); out != "7" {
+		t.Errorf("wait: %q", out)
+	}
+	if out := e.ok("logs", "web").stdout; out != "started\ngot TERM\n" {
+		t.Errorf("logs: %q", out)
+	}
+	if out := e.ok("logs", "--tail", "1", "-t", "web").stdout; !regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z got TERM\n$`).MatchString(out) {
+		t.Errorf("logs --tail 1 -t: %q", out)
+	}
+	if st := e.ok("ps", "-a", "--format", "{{.Status}}").stdout; !strings.HasPrefix(st, "Exited (7) ") {
+		t.Errorf("status after stop: %q", st)
+	}
+	e.ok("start", "web") // restarts detached
+	waitFor(t, func() bool { return strings.Count(e.ok("logs", "web").stdout, "started") == 2 })
+	e.ok("kill", "-s", "USR1", "web")
+	if out := strings.TrimSpace(e.ok("wait", "web").stdout); out != "9" {
+		t.Errorf("wait after kill -s USR1: %q", out)
+	}
+	e.fail(1, []string{"is not running"}, "kill", "web")
+	e.ok("rm", "web")
+	e.fail(1, []string{"No such container: web"}, "logs", "web")
+
+	// STOPSIGNAL from the image; a container that ignores it is killed
+	// after the timeout.
+	e.ok("run", "-d", "--name", "u", "localhost/usr1", "sh", "-c", script)
+	waitFor(t, func() bool { return strings.Contains(e.ok("logs", "u").stdout, "started") })
+	e.ok("stop", "u")
+	if out := strings.TrimSpace(e.ok("wait", "u").stdout); out != "9" {
+		t.Errorf("STOPSIGNAL SIGUSR1 not used: exit %q", out)
+	}
+	e.ok("run", "-d", "--name", "stubborn", "busybox", "sh", "-c", `trap "" TERM; echo ready; while true; do sleep 0.05; done`)
+	waitFor(t, func() bool { return strings.Contains(e.ok("logs", "stubborn").stdout, "ready") })
+	start := time.Now()
+	e.ok("stop", "-t", "1", "stubborn")
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("stop -t 1 returned after %v, before the timeout", d)
+	}
+	if out := strings.TrimSpace(e.ok("wait", "stubborn").stdout); out != "137" {
+		t.Errorf("killed after the timeout: exit %q, want 137", out)
+	}
+	e.ok("stop", "stubborn") // stopping a stopped container is fine
+	// --rm with -d: removed once it exits.
+	e.ok("run", "-d", "--rm", "--name", "brief", "busybox", "true")
+	waitFor(t, func() bool { return e.exec(nil, "logs", "brief").code != 0 })
+	// rm -f of a running container.
+	e.ok("run", "-d", "--name", "doomed", "busybox", "sleep", "100")
+	if out := e.ok("rm", "-f", "doomed").stdout; out != "doomed\n" {
+		t.Errorf("rm -f printed %q", out)
+	}
+	// An image used by a container is kept, as Docker keeps it.
+	r := e.fail(1, []string{`conflict: unable to remove repository reference "localhost/usr1" (must force) - container`}, "rmi", "localhost/usr1")
+	_ = r
+	out := e.ok("container", "prune", "-f").stdout
+	if !strings.HasPrefix(out, "Deleted Containers:\n") || !strings.HasSuffix(out, "Total reclaimed space: 0B\n") {
+		t.Errorf("container prune: %q", out)
+	}
+	if left := e.ok("ps", "-a", "-q").stdout; left != "" {
+		t.Errorf("containers left: %q", left)
+	}
+	e.ok("rmi", "localhost/usr1")
+}
+
+// TestMonitorKilled: after kill -9 of a detached container's monitor, the
+// container is shown as exited and rm works.
+func TestMonitorKilled(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "orphan", "busybox", "sleep", "100")
+	var monitor int
+	waitFor(t, func() bool {
+		monitor = monitorPid(t, e, "orphan")
+		return monitor > 0
+	})
+	syscall.Kill(monitor, syscall.SIGKILL)
+	waitFor(t, func() bool {
+		return strings.HasPrefix(e.ok("ps", "-a", "--format", "{{.Status}}").stdout, "Exited (137)")
+	})
+	if out := e.ok("ps", "-q").stdout; out != "" {
+		t.Errorf("ps still lists it as running: %q", out)
+	}
+	e.ok("rm", "orphan")
+}
+
+// monitorPid reads the monitor's pid from the container's state file.
+func monitorPid(t *testing.T, e *env, name string) int {
+	matches, _ := filepath.Glob(filepath.Join(e.dir, "run", "*-containers", "*", "userdata", "state.json"))
+	for _, m := range matches {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		if i := strings.Index(string(data), `"MonitorPid":`); i >= 0 {
+			rest := string(data[i+len(`"MonitorPid":`):])
+			n, _ := strconv.Atoi(rest[:strings.IndexAny(rest, ",}")])
+			return n
+		}
+	}
+	return 0
+}
+
+// TestContainerRaces: two commands on one container at once leave a
+// consistent store.
+func TestContainerRaces(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	for i := 0; i < 3; i++ {
+		e.ok("run", "-d", "--name", "racer", "busybox", "sleep", "100")
+		var wg sync.WaitGroup
+		results := make([]result, 2)
+		for j := range results {
+			wg.Add(1)
+			go func(j int) {
+				defer wg.Done()
+				results[j] = e.exec(nil, "rm", "-f", "racer")
+			}(j)
+		}
+		wg.Wait()
+		ok := 0
+		for _, r := range results {
+			if r.code == 0 {
+				ok++
+			} else if !strings.Contains(r.stderr, "No such container") {
+				t.Errorf("racing rm -f: %v", r)
+			}
+		}
+		if ok == 0 {
+			t.Errorf("neither rm -f succeeded: %v", results)
+		}
+		if out := e.ok("ps", "-a", "-q").stdout; out != "" {
+			t.Fatalf("left after racing rm -f: %q", out)
+		}
+	}
+}
+
+func TestPsFilters(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "--name", "zero", "-l", "tier=db", "busybox", "true")
+	e.exec(nil, "run", "--name", "three", "busybox", "sh", "-c", "exit 3")
+	e.ok("run", "-d", "--name", "up", "busybox", "sleep", "100")
+	defer e.exec(nil, "rm", "-f", "up")
+	got := func(args ...string) string {
+		return strings.Join(lines(e.ok(append([]string{"ps", "--format", "{{.Names}}"}, args...)...).stdout), ",")
+	}
+	if s := got(); s != "up" {
+		t.Errorf("ps: %q", s)
+	}
+	if s := got("-a"); !sameSet(s, "up,three,zero") {
+		t.Errorf("ps -a: %q", s)
+	}
+	if s := got("--filter", "status=exited"); !sameSet(s, "three,zero") {
+		t.Errorf("status=exited: %q", s)
+	}
+	if s := got("--filter", "exited=3"); s != "three" {
+		t.Errorf("exited=3: %q", s)
+	}
+	if s := got("-a", "--filter", "label=tier=db"); s != "zero" {
+		t.Errorf("label: %q", s)
+	}
+	if s := got("-a", "--filter", "ancestor=busybox", "--filter", "name=ze"); s != "zero" {
+		t.Errorf("ancestor+name: %q", s)
+	}
+	if s := got("-l"); s != "up" {
+		t.Errorf("-l: %q", s)
+	}
+	if s := got("-n", "2"); s != "up,three" {
+		t.Errorf("-n 2: %q", s)
+	}
+	head := lines(e.ok("ps").stdout)[0]
+	if !regexp.MustCompile(`^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$`).MatchString(head) {
+		t.Errorf("ps header %q", head)
+	}
+	e.fail(1, []string{"invalid filter 'color'"}, "ps", "--filter", "color=red")
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var _ = exec.Command
