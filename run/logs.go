@@ -20,9 +20,10 @@ type LogEntry struct {
 // JSON object per line of output, each stamped with the time it arrived.
 // It is safe for the stdout and stderr writers to share one.
 type LogFile struct {
-	mu  sync.Mutex
-	f   *os.File
-	enc *json.Encoder
+	mu      sync.Mutex
+	f       *os.File
+	enc     *json.Encoder
+	streams []*logStream
 }
 
 // OpenLogFile opens (appending to) a json-file log.
@@ -35,10 +36,26 @@ func OpenLogFile(path string) (*LogFile, error) {
 }
 
 // Stream returns a writer for one stream ("stdout" or "stderr").
-func (l *LogFile) Stream(name string) io.Writer { return &logStream{l: l, name: name} }
+func (l *LogFile) Stream(name string) io.Writer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := &logStream{l: l, name: name}
+	l.streams = append(l.streams, s)
+	return s
+}
 
-// Close closes the file.
-func (l *LogFile) Close() error { return l.f.Close() }
+// Close records what is left of unfinished lines, then closes the file.
+func (l *LogFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.streams {
+		if len(s.partial) > 0 {
+			_ = l.enc.Encode(LogEntry{Log: string(s.partial), Stream: s.name, Time: time.Now().UTC()})
+			s.partial = nil
+		}
+	}
+	return l.f.Close()
+}
 
 type logStream struct {
 	l       *LogFile

@@ -1,0 +1,45 @@
+package run
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLogFileRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	lf, err := OpenLogFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errw := lf.Stream("stdout"), lf.Stream("stderr")
+	out.Write([]byte("one\ntw"))
+	errw.Write([]byte("oops\n"))
+	out.Write([]byte("o\nthree"))
+	lf.Close()
+
+	var got []string
+	offset, err := ReadLog(path, 0, func(e LogEntry) error {
+		if e.Time.IsZero() {
+			t.Errorf("entry without time: %+v", e)
+		}
+		got = append(got, e.Stream+":"+e.Log)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "stdout:one\n|stderr:oops\n|stdout:two\n|stdout:three"
+	if strings.Join(got, "|") != want {
+		t.Errorf("entries %q, want %q (Close records the unfinished last line)", strings.Join(got, "|"), want)
+	}
+	// Reading again from the returned offset finds nothing new.
+	n := 0
+	if _, err := ReadLog(path, offset, func(LogEntry) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("re-read from offset: %d entries, %v", n, err)
+	}
+	// A missing log is empty, not an error.
+	if _, err := ReadLog(filepath.Join(t.TempDir(), "none"), 0, func(LogEntry) error { return nil }); err != nil {
+		t.Errorf("missing log: %v", err)
+	}
+}
