@@ -123,6 +123,7 @@ func newApp(v Version) *cli.App {
 			newRmCommand(),
 			newPsCommand(),
 			newLogsCommand(),
+			newExecCommand(),
 			newContainerCommand(),
 			newMonitorCommand(),
 			newDocsCommand(),

@@ -11,7 +11,7 @@ func newContainerCommand() *cli.Command {
 		Usage: "Manage containers",
 		Subcommands: []*cli.Command{
 			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
-			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(),
+			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
 			newContainerPruneCommand(),
 		},
 	}

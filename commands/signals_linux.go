@@ -13,3 +13,5 @@ func unixSignal(name string) syscall.Signal {
 	}
 	return 0
 }
+
+func dupFD(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) }

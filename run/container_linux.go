@@ -46,6 +46,10 @@ type Process struct {
 	Stderr   io.Writer
 	// Started, if set, is called with the container's pid once it runs.
 	Started func(pid int)
+	// ExecDir, if set, is where the exec socket is served while the
+	// container runs.
+	ExecDir  string
+	SingleID bool
 }
 
 // Run starts a container, waits for it and returns its exit code, with
@@ -76,6 +80,15 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	proc.Init = true
 	if err := ctr.Run(proc); err != nil {
 		return 0, classify(err, p.Spec.Process.Args[0])
+	}
+	if p.ExecDir != "" {
+		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID)
+		if err != nil {
+			_ = proc.Signal(syscall.SIGKILL)
+			_, _ = proc.Wait()
+			return 0, err
+		}
+		defer stop()
 	}
 	pid, _ := proc.Pid()
 	if p.Started != nil {

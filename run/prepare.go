@@ -58,5 +58,5 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if err != nil {
 		return Process{}, err
 	}
-	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime"}, nil
+	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime", ExecDir: runDir, SingleID: singleID}, nil
 }

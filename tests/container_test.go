@@ -327,3 +327,34 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 var _ = exec.Command
+
+// TestExec: exec joins a running container (its processes, hostname and
+// files), passes on exit codes and standard input, and refuses a stopped
+// container.
+func TestExec(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "box", "--hostname", "inbox", "busybox", "sh", "-c", "echo marker > /tmp/m; sleep 100")
+	waitFor(t, func() bool { return e.exec(nil, "exec", "box", "test", "-f", "/tmp/m").code == 0 })
+	out := e.ok("exec", "box", "sh", "-c", "hostname; cat /tmp/m; ps -o comm | grep -c sleep").stdout
+	if out != "inbox\nmarker\n1\n" {
+		t.Errorf("exec does not see the container: %q", out)
+	}
+	if r := e.exec(nil, "exec", "box", "sh", "-c", "exit 5"); r.code != 5 {
+		t.Errorf("exit code: %v", r)
+	}
+	e.fail(127, []string{`exec: "nope": executable file not found in $PATH`}, "exec", "box", "nope")
+	if r := e.exec([]byte("piped\n"), "exec", "-i", "box", "cat"); r.code != 0 || r.stdout != "piped\n" {
+		t.Errorf("exec -i: %v", r)
+	}
+	want := map[string]string{"full": "65534 /tmp 1\n", "single": "0 /tmp 1\n", "host": "65534 /tmp 1\n"}[mode]
+	if out := e.ok("exec", "-u", "nobody", "-w", "/tmp", "-e", "X=1", "box", "sh", "-c", "echo $(id -u) $(pwd) $X").stdout; out != want {
+		t.Errorf("exec -u -w -e in mode %s: %q, want %q", mode, out, want)
+	}
+	e.ok("exec", "-d", "box", "sh", "-c", "echo later > /tmp/d")
+	waitFor(t, func() bool { return e.exec(nil, "exec", "box", "cat", "/tmp/d").stdout == "later\n" })
+	e.ok("stop", "-t", "0", "box")
+	e.fail(1, []string{"is not running"}, "exec", "box", "true")
+	e.fail(1, []string{"No such container: ghost"}, "exec", "ghost", "true")
+	e.fail(125, []string{`"burrow exec" requires at least 2 arguments`}, "exec", "box")
+}

@@ -1,0 +1,205 @@
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/opencontainers/runc/libcontainer"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// ExecRequest asks a running container's owner for a new process in it.
+type ExecRequest struct {
+	Args       []string
+	Env        []string // KEY=VALUE added to the container's environment
+	User       string   // "" for the container's user
+	WorkingDir string
+	Privileged bool
+	Detach     bool
+}
+
+// execReply answers an ExecRequest: the exit code once the process ends
+// (or at once, for a detached one), or why it could not start.
+type execReply struct {
+	Code  int
+	Error string `json:",omitempty"`
+}
+
+// socketName is the exec socket in a container's run directory. It is
+// reached through /proc/self/fd/N/ because the full path can be longer
+// than a socket path may be.
+const socketName = "exec.sock"
+
+// shortPath opens dir and returns a short path naming file in it, and the
+// directory to close once done.
+func shortPath(dir, file string) (string, *os.File, error) {
+	d, err := os.OpenFile(dir, os.O_RDONLY|unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return "/proc/self/fd/" + strconv.Itoa(int(d.Fd())) + "/" + file, d, nil
+}
+
+// serveExec listens on the container's exec socket and runs the processes
+// asked for, for as long as the container lives.
+func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool) (func(), error) {
+	p, d, err := shortPath(dir, socketName)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	_ = os.Remove(filepath.Join(dir, socketName))
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: p, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listening for exec: %w", err)
+	}
+	l.SetUnlinkOnClose(false)
+	go func() {
+		for {
+			conn, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go handleExec(conn, ctr, spec, singleID)
+		}
+	}()
+	return func() { l.Close(); _ = os.Remove(filepath.Join(dir, socketName)) }, nil
+}
+
+func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool) {
+	defer conn.Close()
+	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
+	buf := make([]byte, 64*1024)
+	oob := make([]byte, syscall.CmsgSpace(3*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return
+	}
+	fds, err := receivedFDs(oob[:oobn])
+	if err != nil || len(fds) != 3 {
+		reply(execReply{Code: 125, Error: "internal error: exec request without its standard streams"})
+		return
+	}
+	files := []*os.File{os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "stdout"), os.NewFile(uintptr(fds[2]), "stderr")}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	var req ExecRequest
+	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 {
+		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
+		return
+	}
+	proc, err := execProcess(req, spec, singleID)
+	if err != nil {
+		reply(execReply{Code: 126, Error: err.Error()})
+		return
+	}
+	proc.Stdin, proc.Stdout, proc.Stderr = files[0], files[1], files[2]
+	if err := ctr.Run(proc); err != nil {
+		var se *StartError
+		if errors.As(classify(err, req.Args[0]), &se) {
+			code := se.Code
+			if code == 0 {
+				code = 126
+			}
+			reply(execReply{Code: code, Error: se.Error()})
+			return
+		}
+		reply(execReply{Code: 126, Error: err.Error()})
+		return
+	}
+	if req.Detach {
+		reply(execReply{})
+		go proc.Wait() //nolint:errcheck // reaped so that it does not linger
+		return
+	}
+	code, err := exitCode(proc.Wait())
+	if err != nil {
+		reply(execReply{Code: 126, Error: err.Error()})
+		return
+	}
+	reply(execReply{Code: code})
+}
+
+// execProcess builds the process of an exec request from the container's
+// spec: its environment, working directory, user and capabilities unless
+// the request says otherwise.
+func execProcess(req ExecRequest, spec *specs.Spec, singleID bool) (*libcontainer.Process, error) {
+	sp := *spec.Process
+	sp.Args = req.Args
+	sp.Env = append(append([]string(nil), sp.Env...), req.Env...)
+	if req.WorkingDir != "" {
+		sp.Cwd = req.WorkingDir
+	}
+	if req.User != "" {
+		u, err := ResolveUser(spec.Root.Path, req.User)
+		if err != nil {
+			return nil, err
+		}
+		if !singleID {
+			sp.User = specs.User{UID: u.UID, GID: u.GID, AdditionalGids: u.AdditionalGIDs}
+		}
+	}
+	if req.Privileged {
+		caps := capabilities(Options{Privileged: true})
+		sp.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	}
+	return newProcess(&sp), nil
+}
+
+func receivedFDs(oob []byte) ([]int, error) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for i := range msgs {
+		f, err := syscall.ParseUnixRights(&msgs[i])
+		if err != nil {
+			return nil, err
+		}
+		fds = append(fds, f...)
+	}
+	return fds, nil
+}
+
+// Exec asks the process that runs a container (found through its run
+// directory) to start req in it with the given standard streams, and
+// returns the exit code. ErrNotRunning means nobody serves the container.
+func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File) (int, error) {
+	p, d, err := shortPath(runDir, socketName)
+	if err != nil {
+		return 0, ErrNotRunning
+	}
+	defer d.Close()
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: p, Net: "unix"})
+	if err != nil {
+		return 0, ErrNotRunning
+	}
+	defer conn.Close()
+	body, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	rights := syscall.UnixRights(int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd()))
+	if _, _, err := conn.WriteMsgUnix(body, rights, nil); err != nil {
+		return 0, fmt.Errorf("sending the exec request: %w", err)
+	}
+	var r execReply
+	if err := json.NewDecoder(conn).Decode(&r); err != nil {
+		return 0, fmt.Errorf("the container's monitor went away during exec: %w", err)
+	}
+	if r.Error != "" {
+		return r.Code, &StartError{Code: r.Code, Err: errors.New(r.Error)}
+	}
+	return r.Code, nil
+}
