@@ -6,13 +6,14 @@ import "github.com/urfave/cli/v2"
 func newContainerCommand() *cli.Command {
 	ls := newPsCommand()
 	ls.Name, ls.Aliases = "ls", []string{"list", "ps"}
+	inspect := newTypedInspectCommand("container")
 	return &cli.Command{
 		Name:  "container",
 		Usage: "Manage containers",
 		Subcommands: []*cli.Command{
 			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
 			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
-			newContainerPruneCommand(),
+			newContainerPruneCommand(), inspect,
 		},
 	}
 }

@@ -18,7 +18,7 @@ func newImageCommand() *cli.Command {
 	ls.Name, ls.Aliases = "ls", []string{"list"}
 	rm := newRmiCommand()
 	rm.Name, rm.Aliases = "rm", []string{"remove"}
-	inspect := newInspectCommand()
+	inspect := newTypedInspectCommand("image")
 	return &cli.Command{
 		Name:  "image",
 		Usage: "Manage images",

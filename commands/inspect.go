@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,11 +17,11 @@ import (
 func newInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "Return low-level information on images",
+		Usage:     "Return low-level information on containers and images",
 		ArgsUsage: "[OPTIONS] NAME|ID [NAME|ID...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template ('json' for JSON)"},
-			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type (image)"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type (container or image)"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes (accepted for Docker compatibility)"},
 		},
 		Action: runInspect,
@@ -97,8 +98,9 @@ func runInspect(c *cli.Context) error {
 	if err := checkArgs(c, 1, -1); err != nil {
 		return err
 	}
-	if t := c.String("type"); t != "" && t != "image" {
-		return fmt.Errorf("%q is not a valid value for --type (hint: only image objects exist so far)", t)
+	kind := c.String("type")
+	if kind != "" && kind != "image" && kind != "container" {
+		return toolError(fmt.Errorf("%q is not a valid value for --type (hint: container or image)", kind))
 	}
 	format := c.String("format")
 	if format != "" && format != "json" {
@@ -110,7 +112,7 @@ func runInspect(c *cli.Context) error {
 		var docs []any
 		var failed error
 		for _, ref := range c.Args().Slice() {
-			doc, err := inspectImage(st, ref)
+			doc, err := inspectObject(st, ref, kind)
 			if err != nil {
 				if format != "" {
 					fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
@@ -224,4 +226,36 @@ func layerPaths(st *storage.Store, img *storage.Image) map[string]string {
 		data["LowerDir"] = strings.Join(lower, ":")
 	}
 	return data
+}
+
+// inspectObject finds what ref names, a container first, as Docker looks.
+func inspectObject(st *storage.Store, ref, kind string) (any, error) {
+	if kind != "image" {
+		ctr, err := st.LookupContainer(ref)
+		if err == nil {
+			return inspectContainer(st, ctr)
+		}
+		if kind == "container" || !errors.Is(err, storage.ErrContainerUnknown) {
+			return nil, err
+		}
+	}
+	img, err := inspectImage(st, ref)
+	if err != nil && kind == "" && errors.Is(err, storage.ErrImageUnknown) {
+		return nil, fmt.Errorf("No such object: %s", ref)
+	}
+	return img, err
+}
+
+// newTypedInspectCommand is `container inspect` or `image inspect`: inspect
+// restricted to one kind of object.
+func newTypedInspectCommand(kind string) *cli.Command {
+	c := newInspectCommand()
+	c.Usage = "Display detailed information on one or more " + kind + "s"
+	c.Action = func(ctx *cli.Context) error {
+		if err := ctx.Set("type", kind); err != nil {
+			return err
+		}
+		return runInspect(ctx)
+	}
+	return c
 }

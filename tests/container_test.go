@@ -358,3 +358,53 @@ func TestExec(t *testing.T) {
 	e.fail(1, []string{"No such container: ghost"}, "exec", "ghost", "true")
 	e.fail(125, []string{`"burrow exec" requires at least 2 arguments`}, "exec", "box")
 }
+
+func TestInspectContainer(t *testing.T) {
+	e := newEnv(t)
+	img := e.importBusybox("busybox", "--change", "ENV FROM_IMAGE=1")
+	id := strings.TrimSpace(e.ok("run", "-d", "--name", "insp", "-e", "A=b", "-l", "k=v", "busybox", "sleep", "100").stdout)
+	defer e.exec(nil, "rm", "-f", "insp")
+	var docs []struct {
+		Id, Created, Path, Name, Image string
+		Args                           []string
+		State                          struct {
+			Status        string
+			Running       bool
+			Pid, ExitCode int
+			StartedAt     string
+		}
+		Config struct {
+			Env    []string
+			Cmd    []string
+			Image  string
+			Labels map[string]string
+		}
+		HostConfig struct{ NetworkMode string }
+	}
+	r := e.ok("inspect", "insp")
+	if err := jsonUnmarshal(r.stdout, &docs); err != nil || len(docs) != 1 {
+		t.Fatalf("inspect: %v\n%s", err, r.stdout)
+	}
+	d := docs[0]
+	if d.Id != id || d.Name != "/insp" || d.Image != "sha256:"+img || d.Path != "sleep" || strings.Join(d.Args, " ") != "100" {
+		t.Errorf("identity fields: %+v", d)
+	}
+	if d.State.Status != "running" || !d.State.Running || d.State.Pid <= 0 || d.State.StartedAt == "" {
+		t.Errorf("state: %+v", d.State)
+	}
+	env := strings.Join(d.Config.Env, " ")
+	if !strings.Contains(env, "A=b") || !strings.Contains(env, "FROM_IMAGE=1") || d.Config.Image != "busybox" || d.Config.Labels["k"] != "v" {
+		t.Errorf("config: %+v", d.Config)
+	}
+	if s := strings.TrimSpace(e.ok("container", "inspect", "-f", "{{.State.Status}} {{.HostConfig.NetworkMode}}", "insp").stdout); s != "running host" {
+		t.Errorf("container inspect -f: %q", s)
+	}
+	e.ok("stop", "-t", "0", "insp")
+	if s := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}", "insp").stdout); s != "exited 137 false" {
+		t.Errorf("after stop: %q", s)
+	}
+	e.fail(1, []string{"No such container: busybox"}, "container", "inspect", "busybox")
+	if s := strings.TrimSpace(e.ok("inspect", "--type", "image", "-f", "{{.Id}}", "busybox").stdout); s != "sha256:"+img {
+		t.Errorf("--type image: %q", s)
+	}
+}

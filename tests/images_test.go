@@ -143,8 +143,9 @@ func TestShortNames(t *testing.T) {
 	if !strings.Contains(tags, `"busybox:latest"`) || !strings.Contains(tags, `"localhost/mine:latest"`) {
 		t.Errorf("RepoTags %s", tags)
 	}
-	e.fail(1, []string{"No such image: other:latest"}, "inspect", "other")
-	e.fail(1, []string{"No such image: localhost/mine:2"}, "inspect", "localhost/mine:2")
+	e.fail(1, []string{"No such image: other:latest"}, "image", "inspect", "other")
+	e.fail(1, []string{"No such image: localhost/mine:2"}, "image", "inspect", "localhost/mine:2")
+	e.fail(1, []string{"No such object: other"}, "inspect", "other")
 	e.fail(1, []string{"invalid reference format"}, "tag", "busybox", "UpperCase")
 }
 

@@ -41,11 +41,11 @@ func TestInspect(t *testing.T) {
 		t.Errorf("image inspect -f: %q", a)
 	}
 	// Several arguments, one unknown: the known one is printed, exit 1.
-	r = e.exec(nil, "inspect", "--format", "{{.Id}}", "busybox", "nope")
+	r = e.exec(nil, "image", "inspect", "--format", "{{.Id}}", "busybox", "nope")
 	if r.code != 1 || strings.TrimSpace(r.stdout) != "sha256:"+id || !strings.Contains(r.stderr, "No such image: nope:latest") {
 		t.Errorf("inspect known+unknown: %v", r)
 	}
-	r = e.fail(1, []string{"No such image: nope:latest"}, "inspect", "nope")
+	r = e.fail(1, []string{"No such object: nope"}, "inspect", "nope")
 	if strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("inspect of unknown prints %q, want []", r.stdout)
 	}

@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// containerInspect is Docker's container inspect document, with the fields
+// burrow knows.
+type containerInspect struct {
+	ID              string          `json:"Id"`
+	Created         string          `json:"Created"`
+	Path            string          `json:"Path"`
+	Args            []string        `json:"Args"`
+	State           containerStateJ `json:"State"`
+	Image           string          `json:"Image"`
+	ResolvConfPath  string          `json:"ResolvConfPath"`
+	HostnamePath    string          `json:"HostnamePath"`
+	HostsPath       string          `json:"HostsPath"`
+	LogPath         string          `json:"LogPath"`
+	Name            string          `json:"Name"`
+	RestartCount    int             `json:"RestartCount"`
+	Driver          string          `json:"Driver"`
+	Platform        string          `json:"Platform"`
+	HostConfig      hostConfig      `json:"HostConfig"`
+	Mounts          []any           `json:"Mounts"`
+	Config          containerConfig `json:"Config"`
+	NetworkSettings map[string]any  `json:"NetworkSettings"`
+}
+
+type containerStateJ struct {
+	Status     string `json:"Status"`
+	Running    bool   `json:"Running"`
+	Paused     bool   `json:"Paused"`
+	Restarting bool   `json:"Restarting"`
+	OOMKilled  bool   `json:"OOMKilled"`
+	Dead       bool   `json:"Dead"`
+	Pid        int    `json:"Pid"`
+	ExitCode   int    `json:"ExitCode"`
+	Error      string `json:"Error"`
+	StartedAt  string `json:"StartedAt"`
+	FinishedAt string `json:"FinishedAt"`
+}
+
+type hostConfig struct {
+	NetworkMode    string   `json:"NetworkMode"`
+	AutoRemove     bool     `json:"AutoRemove"`
+	Privileged     bool     `json:"Privileged"`
+	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
+	CapAdd         []string `json:"CapAdd"`
+	CapDrop        []string `json:"CapDrop"`
+	ExtraHosts     []string `json:"ExtraHosts"`
+	RestartPolicy  struct {
+		Name              string `json:"Name"`
+		MaximumRetryCount int    `json:"MaximumRetryCount"`
+	} `json:"RestartPolicy"`
+}
+
+func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInspect, error) {
+	state, err := run.CurrentState(st, ctr)
+	if err != nil {
+		return nil, err
+	}
+	imgCfg, err := st.Config(ctr.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	cfg := imgCfg.Config
+	args := run.Args(&cfg, run.Options{Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint})
+	dir, _ := st.ContainerDir(ctr)
+	logPath, _ := run.LogPath(st, ctr)
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return time.Time{}.Format(time.RFC3339Nano)
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	d := &containerInspect{
+		ID: ctr.ID, Created: stamp(ctr.Created), Image: "sha256:" + ctr.ImageID,
+		Name: "/" + ctr.Name, Driver: st.Driver(), Platform: "linux",
+		ResolvConfPath: filepath.Join(dir, "resolv.conf"), HostnamePath: filepath.Join(dir, "hostname"),
+		HostsPath: filepath.Join(dir, "hosts"), LogPath: logPath, Mounts: []any{},
+		NetworkSettings: map[string]any{"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{}}, "Ports": map[string]any{}},
+		State: containerStateJ{
+			Status: state.Status, Running: state.Status == "running", Pid: state.Pid,
+			ExitCode: state.ExitCode, Error: state.Error, StartedAt: stamp(state.StartedAt), FinishedAt: stamp(state.FinishedAt),
+		},
+	}
+	if !d.State.Running {
+		d.State.Pid = 0
+	}
+	if len(args) > 0 {
+		d.Path, d.Args = args[0], args[1:]
+	}
+	if d.Args == nil {
+		d.Args = []string{}
+	}
+	cc := ctr.Config
+	d.HostConfig = hostConfig{NetworkMode: cc.NetworkMode, AutoRemove: cc.AutoRemove, Privileged: cc.Privileged,
+		ReadonlyRootfs: cc.ReadOnly, CapAdd: cc.CapAdd, CapDrop: cc.CapDrop, ExtraHosts: cc.AddHosts}
+	d.HostConfig.RestartPolicy.Name = "no"
+	// The container's config is the image's with the run options applied.
+	cfg.Env = run.Env(&cfg, run.Options{Env: cc.Env}, cc.Hostname, "")
+	if cc.Cmd != nil {
+		cfg.Cmd = cc.Cmd
+	}
+	if cc.Entrypoint != nil {
+		cfg.Entrypoint = cc.Entrypoint
+	}
+	if cc.WorkingDir != "" {
+		cfg.WorkingDir = cc.WorkingDir
+	}
+	if cc.User != "" {
+		cfg.User = cc.User
+	}
+	if cc.Hostname != "" {
+		cfg.Hostname = cc.Hostname
+	} else {
+		cfg.Hostname = ctr.ID[:12]
+	}
+	if len(cc.Labels) > 0 {
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for k, v := range cc.Labels {
+			cfg.Labels[k] = v
+		}
+	}
+	cfg.Image = cc.Image
+	cfg.OpenStdin = cc.OpenStdin
+	d.Config = dockerConfig(&cfg)
+	return d, nil
+}
