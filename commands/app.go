@@ -124,6 +124,9 @@ func newApp(v Version) *cli.App {
 			newPsCommand(),
 			newLogsCommand(),
 			newExecCommand(),
+			newCommitCommand(),
+			newDiffCommand(),
+			newExportCommand(),
 			newContainerCommand(),
 			newMonitorCommand(),
 			newDocsCommand(),
@@ -180,9 +183,9 @@ func plural(n int, word, prefix string) string {
 	return fmt.Sprintf("%s%d %ss", prefix, n, word)
 }
 
-// isTerminal reports whether r is a terminal (not merely a character
+// isTerminal reports whether r (a reader or writer) is a terminal (not merely a character
 // device such as /dev/null).
-func isTerminal(r io.Reader) bool {
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false

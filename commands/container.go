@@ -13,7 +13,7 @@ func newContainerCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
 			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
-			newContainerPruneCommand(), inspect,
+			newContainerPruneCommand(), inspect, newCommitCommand(), newDiffCommand(), newExportCommand(),
 		},
 	}
 }

@@ -1,15 +1,19 @@
 package storage
 
 import (
+	"archive/tar"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 )
 
@@ -280,4 +284,103 @@ func (s *Store) DeleteContainer(c *Container) error {
 		return fmt.Errorf("removing container %s: %w", short(c.ID), err)
 	}
 	return nil
+}
+
+// Change is one entry of a container's filesystem diff: Kind is 'A'
+// (added), 'C' (changed) or 'D' (deleted), as `docker diff` prints them.
+type Change struct {
+	Kind byte
+	Path string
+}
+
+// Changes lists what the container changed on top of its image.
+func (s *Store) Changes(c *Container) ([]Change, error) {
+	chs, err := s.cs.Changes("", c.LayerID)
+	if err != nil {
+		return nil, fmt.Errorf("comparing container %s with its image: %w", short(c.ID), err)
+	}
+	out := make([]Change, 0, len(chs))
+	for _, ch := range chs {
+		if ch.Kind == 1 && mountPoints[ch.Path] {
+			continue
+		}
+		k := byte('C')
+		switch ch.Kind {
+		case 1:
+			k = 'A'
+		case 2:
+			k = 'D'
+		}
+		out = append(out, Change{Kind: k, Path: ch.Path})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Path < out[b].Path })
+	return out, nil
+}
+
+// mountPoints are files the runtime creates in a container's root
+// filesystem to bind-mount over; like Docker, burrow leaves them out of
+// diffs and commits when the image did not have them.
+var mountPoints = map[string]bool{
+	"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true,
+	"/dev": true, "/proc": true, "/sys": true, "/dev/pts": true, "/dev/shm": true, "/dev/mqueue": true,
+}
+
+// CommitContainer makes an image of a container: its image's layers plus
+// one new layer holding what the container changed (deletions as
+// whiteouts), with the given config (whose RootFS lists the image's
+// layers; the new one is appended).
+func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.ConfigFile, names []string) (*Image, error) {
+	parent, err := s.Lookup(c.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	// The diff stream holds the layer store's lock until it is closed, and
+	// writing the new layer needs that lock: spool it first.
+	spool, err := os.CreateTemp(s.opts.Root, ".commit-*.tar")
+	if err != nil {
+		return nil, fmt.Errorf("committing container %s: %w", short(c.ID), err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	diff, err := s.cs.Diff("", c.LayerID, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the changes of container %s: %w", short(c.ID), err)
+	}
+	err = copyWithout(spool, diff, mountPoints)
+	if cerr := diff.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the changes of container %s: %w", short(c.ID), err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return s.CreateImage(ctx, NewImage{Parent: parent, Diff: spool, Config: cfg, Names: names})
+}
+
+// copyWithout copies a tar stream, leaving out the directories and empty
+// files at the given paths (the runtime's mount points).
+func copyWithout(w io.Writer, r io.Reader, skip map[string]bool) error {
+	tr := tar.NewReader(r)
+	tw := tar.NewWriter(w)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		name := "/" + strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")
+		if (h.Typeflag == tar.TypeReg && h.Size == 0 || h.Typeflag == tar.TypeDir) && skip[name] {
+			continue
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
 }

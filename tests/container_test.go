@@ -408,3 +408,46 @@ func TestInspectContainer(t *testing.T) {
 		t.Errorf("--type image: %q", s)
 	}
 }
+
+// TestCommitDiffExport: a container's changes (additions, changes,
+// deletions) show in diff, become a layer with commit, and the committed
+// image runs with them; export writes the whole filesystem.
+func TestCommitDiffExport(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "--name", "work", "-e", "ADDED=1", "busybox", "sh", "-c", "echo hello > /hello.txt; rm /bin/vi; mkdir /etc/newdir")
+	if out := e.ok("diff", "work").stdout; out != "C /bin\nD /bin/vi\nC /etc\nA /etc/newdir\nA /hello.txt\n" {
+		t.Errorf("diff: %q", out)
+	}
+	out := e.ok("commit", "-a", "tester", "-m", "add hello", "-c", `CMD ["cat", "/hello.txt"]`, "work", "localhost/committed:1").stdout
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}\n$`).MatchString(out) {
+		t.Fatalf("commit printed %q", out)
+	}
+	if out := e.ok("run", "--rm", "localhost/committed:1").stdout; out != "hello\n" {
+		t.Errorf("committed CMD: %q", out)
+	}
+	if r := e.exec(nil, "run", "--rm", "localhost/committed:1", "ls", "/bin/vi"); r.code == 0 {
+		t.Errorf("a deleted file came back: %v", r)
+	}
+	if out := e.ok("run", "--rm", "localhost/committed:1", "sh", "-c", "echo $ADDED").stdout; out != "1\n" {
+		t.Errorf("the container's environment was not committed: %q", out)
+	}
+	h := lines(e.ok("history", "--format", "{{.CreatedBy}}|{{.Comment}}", "localhost/committed:1").stdout)
+	if len(h) != 2 || !strings.HasPrefix(h[0], "sh -c echo hello") || !strings.HasSuffix(h[0], "|add hello") {
+		t.Errorf("history: %q", h)
+	}
+	if a := strings.TrimSpace(e.ok("inspect", "-f", "{{.Author}} {{len .RootFS.Layers}}", "localhost/committed:1").stdout); a != "tester 2" {
+		t.Errorf("author and layers: %q", a)
+	}
+	tarFile := filepath.Join(e.dir, "fs.tar")
+	e.ok("export", "-o", tarFile, "work")
+	list, err := exec.Command("tar", "-tf", tarFile).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(list), "hello.txt") || strings.Contains(string(list), "bin/vi\n") || !strings.Contains(string(list), "bin/busybox") {
+		t.Errorf("export lacks the container's view: %d lines", len(lines(string(list))))
+	}
+	e.fail(1, []string{"No such container: nope"}, "commit", "nope")
+	e.fail(1, []string{"invalid --change"}, "commit", "-c", "RUN true", "work")
+}

@@ -1,0 +1,404 @@
+#!/bin/bash
+# bench/containers.sh: how long burrow takes to run a container and to list
+# containers, next to podman, measured side by side in one run (hyperfine).
+# Goals (the issue): `run --rm busybox true` and `ps -a` with 20 containers at
+# most a tenth of podman's median.
+#
+# Usage (root or the bench user):
+#   bash bench/containers.sh                  # or: make bench
+#   RUNS=30 WARMUP=5 bash bench/containers.sh
+#   BREAKDOWN=1 bash bench/containers.sh      # also the figures that split burrow's run
+#
+# Run as root, it re-runs itself as BENCH_USER (default builder) with runuser,
+# copying the binary (and this script) to a temporary directory first if that
+# user cannot reach them. Nothing outside its temporary directory is touched:
+# the fixture (a busybox rootfs tarball made from the host's busybox-static)
+# and both stores (burrow's and podman's, one image each) are made there and
+# removed at exit, also on failure or Ctrl-C. Both stores (graph root and run
+# root) are on the same file system, under BENCH_TMP. podman's per-user
+# configuration is used as it is (runtime runc, overlay, rootless network
+# slirp4netns); only its store is a throw-away one (--root/--runroot).
+#
+# Figures (the ids of the peers bench, /work/shared/bench/peers/README.md):
+#   a1 run_true          `run --rm busybox true`, default network: podman's slirp4netns,
+#                        burrow's host network (burrow has no user-mode network yet)
+#   a2 run_true_netnone  `run --rm --network none busybox true`
+#   a3 run_true_nethost  `run --rm --network host busybox true`
+#   a4 exec_true         n/a: burrow has no exec yet (not measured for podman either)
+#   g2 ps_a_20           `ps -a` with 20 exited containers (made by `run --name cN busybox true`)
+#   x1 run_d_rm_f        burrow only: `run -d --name N busybox sleep 1000000` then `rm -f N`,
+#                        both in one `sh -c` (so it includes one sh start, ≈1 ms)
+#
+# Output (stdout), one line per figure and tool; hyperfine's own report goes to stderr:
+#   a1 run_true burrow median=…s mean=…s sd=…s min=…s max=…s n=…
+#   a1 run_true podman median=…s …
+#   a1 run_true ratio burrow/podman median=… mean=… (goal <= 0.1: met|NOT met)
+#   …
+#
+# Env:
+#   BURROW      burrow binary (default: bin/burrow of this checkout; build it with `make build`)
+#   PODMAN      podman binary (default: podman from PATH; PODMAN=none skips podman)
+#   BENCH_USER  unprivileged user the bench runs as when started by root (default builder)
+#   RUNS        timed runs per command (default 20)
+#   WARMUP      untimed runs per command before timing (default 3)
+#   ROUNDS      1 (default): one hyperfine invocation per group of figures. N > 1: N
+#               invocations, RUNS/N runs each, the command order reversed every other
+#               round, times pooled: podman and burrow then share any drift of the machine.
+#   N_CONTAINERS exited containers per store for g2 (default 20)
+#   BREAKDOWN   1: also time the pieces of burrow's `run --rm` (see the end of this file)
+#   WAIT_QUIET  1 (default): before each hyperfine invocation, wait (at most QUIET_MAX s,
+#               default 60) until the machine's CPU busy % is at most QUIET_PCT (default 10)
+#   BUSYBOX     static busybox for the fixture (default /bin/busybox, package busybox-static)
+#   BENCH_TMP   where the temporary directory (binary copy, both stores) goes (default
+#               ${TMPDIR:-/tmp})
+#   JSON        if set, the pooled times ({"command name": [seconds, ...]}) are copied to
+#               this path prefix (writable by the bench user): $JSON-run.json, $JSON-ps.json,
+#               $JSON-breakdown.json
+set -euo pipefail
+
+SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
+SCRIPT_DIR=$(dirname "$SCRIPT")
+BENCH_USER=${BENCH_USER:-builder}
+BURROW=${BURROW:-$SCRIPT_DIR/../bin/burrow}
+PODMAN=${PODMAN:-podman}
+RUNS=${RUNS:-20}
+WARMUP=${WARMUP:-3}
+ROUNDS=${ROUNDS:-1}
+N_CONTAINERS=${N_CONTAINERS:-20}
+BREAKDOWN=${BREAKDOWN:-0}
+WAIT_QUIET=${WAIT_QUIET:-1}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_MAX=${QUIET_MAX:-60}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
+JSON=${JSON:-}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+[ -x "$BURROW" ] || die "no executable burrow at $BURROW (hint: run \`make build\` first, or set BURROW=/path/to/burrow)"
+BURROW=$(readlink -f "$BURROW")
+
+# ---------------------------------------------------------------- root: re-run as BENCH_USER
+if [ "$(id -u)" = 0 ] && [ "$(id -un)" != "$BENCH_USER" ]; then
+  id "$BENCH_USER" >/dev/null 2>&1 || die "no user $BENCH_USER (hint: set BENCH_USER to an unprivileged user with /etc/subuid and /etc/subgid ranges)"
+  as_user() { (cd / && runuser -u "$BENCH_USER" -- "$@"); }
+  copy_dir=""
+  trap '[ -z "$copy_dir" ] || rm -rf "$copy_dir"' EXIT
+  bin=$BURROW script=$SCRIPT
+  if ! as_user test -x "$BURROW" || ! as_user test -r "$SCRIPT"; then
+    copy_dir=$(mktemp -d "$BENCH_TMP/burrow-bench-bin.XXXXXX")
+    chmod 755 "$copy_dir"
+    install -m 0755 "$BURROW" "$copy_dir/burrow"
+    install -m 0644 "$SCRIPT" "$copy_dir/containers.sh"
+    bin=$copy_dir/burrow script=$copy_dir/containers.sh
+    log "copied burrow and this script to $copy_dir (not reachable by $BENCH_USER where they are)"
+  fi
+  uid=$(id -u "$BENCH_USER")
+  envs=(BENCH_USER="$BENCH_USER" BURROW="$bin" PODMAN="$PODMAN" RUNS="$RUNS" WARMUP="$WARMUP"
+        ROUNDS="$ROUNDS" N_CONTAINERS="$N_CONTAINERS" BREAKDOWN="$BREAKDOWN" BUSYBOX="$BUSYBOX"
+        WAIT_QUIET="$WAIT_QUIET" QUIET_PCT="$QUIET_PCT" QUIET_MAX="$QUIET_MAX"
+        BENCH_TMP="$BENCH_TMP" JSON="$JSON")
+  # root's XDG_RUNTIME_DIR (if any) must not leak into the user's podman.
+  if [ -d "/run/user/$uid" ]; then envs+=(XDG_RUNTIME_DIR="/run/user/$uid"); fi
+  rc=0
+  as_user env -u XDG_RUNTIME_DIR "${envs[@]}" bash "$script" "$@" || rc=$?
+  exit "$rc"
+fi
+[ "$(id -u)" != 0 ] || die "run as root (re-runs as BENCH_USER) or as an unprivileged user, not as BENCH_USER=root"
+
+# ---------------------------------------------------------------- as the bench user
+for t in hyperfine jq tar; do
+  command -v "$t" >/dev/null || die "$t is not installed (hint: apt-get install hyperfine jq tar)"
+done
+[ -x "$BUSYBOX" ] || die "no busybox at $BUSYBOX (hint: apt-get install busybox-static, or set BUSYBOX)"
+if ldd "$BUSYBOX" >/dev/null 2>&1; then log "warning: $BUSYBOX is dynamically linked; the image's sh will not run (use busybox-static)"; fi
+
+if [ "$PODMAN" = none ] || ! command -v "$PODMAN" >/dev/null 2>&1; then
+  log "podman: skipped ($([ "$PODMAN" = none ] && echo "PODMAN=none" || echo "$PODMAN is not installed"); only burrow's figures are measured)"
+  PODMAN=""
+fi
+
+WORK=$(mktemp -d "$BENCH_TMP/burrow-bench-ctr.XXXXXX")
+# Time a private copy: a `make build` during the run must not swap the binary under us.
+# It has a directory of its own, and the paths are short: libcontainer seals the binary
+# for the container's init with an overlayfs whose lower layers are the binary's
+# directory and the container's state directory
+# (RUNROOT/overlay-containers/ID/userdata/runtime/ID). overlayfs refuses lower layers
+# inside one another (ELOOP), and fsconfig takes at most 255 bytes for the lowerdir
+# option (EINVAL); either way libcontainer falls back to copying the 19 MB binary into a
+# memfd for every container, ≈10 ms more per run.
+mkdir "$WORK/bin"; install -m 0755 "$BURROW" "$WORK/bin/burrow"
+BURROW=$WORK/bin/burrow
+B_STORE=(--root "$WORK/burrow/root" --runroot "$WORK/burrow/run")
+seal_len=$(( ${#WORK} + 5 + 1 + ${#WORK} + 11 + 20 + 64 + 18 + 64 ))   # "$WORK/bin/:$WORK/burrow/run/overlay-containers/ID/userdata/runtime/ID"
+if [ "$seal_len" -le 255 ]; then exe_seal=overlay
+else
+  exe_seal="memfd-copy(lowerdir=${seal_len}B>255)"
+  log "warning: the exe-sealing lowerdir would be $seal_len bytes (> 255): burrow will copy its binary into a memfd for every container (hint: a shorter BENCH_TMP)"
+fi
+P_STORE=(--root "$WORK/podman/root" --runroot "$WORK/podman/run")
+burrow() { "$BURROW" "${B_STORE[@]}" "$@"; }
+pod() { "$PODMAN" "${P_STORE[@]}" "$@"; }
+IMG=busybox
+RT_NAME=bench-rt   # x1's container
+BD_NAME=bench-bd   # the breakdown's create/rm container
+
+podman_used=0
+cleanup() {
+  local rc=$? out
+  trap - EXIT INT TERM
+  set +e
+  if [ -d "$WORK/burrow" ]; then
+    # A detached container interrupted mid-figure would keep its monitor and sleep.
+    burrow rm -f "$RT_NAME" >/dev/null 2>&1
+    out=$(burrow system reset -f 2>&1) || log "cleanup: burrow system reset failed: $out"
+  fi
+  if [ "$podman_used" = 1 ]; then
+    # Not `podman system reset`: podman 4's also stops the user's pause process, removes
+    # the user's non-default networks and empties the shared tmpdir
+    # (/tmp/podman-run-UID/libpod/tmp), which other podman work of this user may be
+    # using. Instead rm -a and rmi -a, then remove the store inside podman's namespaces:
+    # layer files belong to subordinate ids, and the overlay driver leaves its home
+    # bind-mounted on itself in the mount namespace of podman's pause process.
+    out=$(pod rm -a -f -t 0 2>&1) || log "cleanup: podman rm -a -f failed: $out"
+    out=$(pod rmi -a -f 2>&1) || log "cleanup: podman rmi -a -f failed: $out"
+    # shellcheck disable=SC2016 # $1 and $5 are for the inner sh and awk
+    out=$(pod unshare sh -c 'awk -v d="$1/" "index(\$5, d) == 1 {print \$5}" /proc/self/mountinfo \
+            | sort -r | while read -r m; do umount -l "$m"; done; rm -rf "$1"' sh "$WORK/podman" 2>&1) \
+      || log "cleanup: removing podman's store failed: $out"
+  fi
+  rm -rf "$WORK" 2>/dev/null || log "cleanup: could not remove all of $WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- fixture: busybox rootfs tarball
+TAR=$WORK/busybox-rootfs.tar
+make_rootfs_tar() {
+  local r=$WORK/rootfs a
+  mkdir -p "$r"/{bin,etc,tmp,root,proc,sys,dev}
+  chmod 1777 "$r/tmp"; chmod 700 "$r/root"
+  cp "$BUSYBOX" "$r/bin/busybox"; chmod 755 "$r/bin/busybox"
+  for a in $("$BUSYBOX" --list); do
+    [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$r/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\n' > "$r/etc/group"
+  tar --numeric-owner --owner=0 --group=0 -C "$r" -cf "$TAR" .
+  rm -rf "$r"
+}
+make_rootfs_tar
+log "fixture: $TAR ($(du -k "$TAR" | cut -f1) KiB, $("$BUSYBOX" --list | wc -l) applets)"
+
+# ---------------------------------------------------------------- stores with the image
+log "burrow: importing $IMG into $WORK/burrow"
+mkdir -p "$WORK/burrow"
+burrow import -q --change 'CMD ["/bin/sh"]' "$TAR" "$IMG" >/dev/null
+out=$(burrow run --rm "$IMG" echo ok 2>&1) || die "burrow run --rm $IMG echo ok failed: $out"
+[ "$out" = ok ] || die "burrow run --rm $IMG echo ok printed: $out"
+[ -z "$(burrow ps -a -q)" ] || die "burrow ps -a lists containers after run --rm"
+
+if [ -n "$PODMAN" ]; then
+  log "podman: importing $IMG into $WORK/podman"
+  mkdir -p "$WORK/podman"; podman_used=1
+  if ! err=$(pod import -q --change 'CMD ["/bin/sh"]' "$TAR" "$IMG" 2>&1 >/dev/null); then
+    log "podman: skipped (import into a throw-away store failed: $err)"
+    PODMAN=""
+  elif ! out=$(pod run --rm "$IMG" cat /proc/net/dev 2>&1); then
+    log "podman: skipped (run --rm in a throw-away store failed: $out)"
+    PODMAN=""
+  else
+    # podman's default rootless network (4.x): slirp4netns, whose device is tap0.
+    if grep -q tap0 <<<"$out"; then pnet=slirp4netns; else pnet="not slirp4netns: $(awk -F: 'NR > 2 {printf "%s", $1}' <<<"$out")"; fi
+    log "podman: default network $pnet"
+    [ -z "$(pod ps -a -q)" ] || die "podman ps -a lists containers after run --rm"
+  fi
+fi
+
+# ---------------------------------------------------------------- timing
+# busy_pct: whole-machine CPU busy % over 1 s (the machine may have other work)
+busy_pct() {
+  local a b t1=0 t2=0 i
+  read -ra a < /proc/stat; sleep 1; read -ra b < /proc/stat
+  for i in 1 2 3 4 5 6 7 8; do t1=$((t1 + a[i])); t2=$((t2 + b[i])); done
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) tot=$((t2 - t1))
+  if [ "$tot" -gt 0 ]; then echo $((100 - 100 * idle / tot)); else echo 0; fi
+}
+# wait_quiet: print the busy % once it is <= QUIET_PCT or QUIET_MAX s have passed.
+wait_quiet() {
+  local b waited=1; b=$(busy_pct)
+  while [ "$WAIT_QUIET" = 1 ] && [ "$b" -gt "$QUIET_PCT" ] && [ "$waited" -lt "$QUIET_MAX" ]; do
+    b=$(busy_pct); waited=$((waited + 1))
+  done
+  echo "$b"
+}
+
+# run_hyperfine OUT.json NAME=CMD...: time every command (no shell: -N), RUNS runs
+# and WARMUP warm-up runs each, in ROUNDS invocations, the times pooled into OUT.json
+# as {"name": [seconds...]}. A command whose name has an entry in PREP gets that
+# command run before each of its runs (hyperfine --prepare, untimed).
+declare -A PREP=()
+run_hyperfine() {
+  local out=$1; shift
+  local cmds=("$@") per=$(( (RUNS + ROUNDS - 1) / ROUNDS )) r j k args has_prep=0
+  for j in "${cmds[@]}"; do [ -z "${PREP[${j%%=*}]:-}" ] || has_prep=1; done
+  echo '{}' > "$out"
+  for r in $(seq 1 "$ROUNDS"); do
+    local order=("${cmds[@]}")
+    if [ $((r % 2)) = 0 ]; then
+      order=(); for ((j = ${#cmds[@]} - 1; j >= 0; j--)); do order+=("${cmds[j]}"); done
+    fi
+    args=()
+    for j in "${order[@]}"; do
+      k=${j%%=*}
+      args+=(-n "$k")
+      # hyperfine takes either one --prepare for all commands or one per command.
+      [ "$has_prep" = 0 ] || args+=(--prepare "${PREP[$k]:-true}")
+    done
+    for j in "${order[@]}"; do args+=("${j#*=}"); done
+    log "$(basename "$out" .json): round $r/$ROUNDS, $(wait_quiet)% busy before"
+    hyperfine -N --style basic --runs "$per" --warmup "$WARMUP" --export-json "$out.r$r" "${args[@]}" >&2
+    jq -s '.[0] as $acc | .[1].results | reduce .[] as $x ($acc; .[$x.command] += $x.times)' \
+      "$out" "$out.r$r" > "$out.tmp" && mv "$out.tmp" "$out"
+  done
+}
+
+# stats OUT.json NAME: "median=…s mean=…s sd=…s min=…s max=…s n=…" (sd: sample, as hyperfine)
+stats() {
+  jq -r --arg k "$2" '.[$k] | sort as $t | length as $n | (add / $n) as $m
+    | (if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end) as $med
+    | (if $n > 1 then ((map((. - $m) * (. - $m)) | add) / ($n - 1) | sqrt) else 0 end) as $sd
+    | def r: . * 10000 | round / 10000;
+      "median=\($med | r)s mean=\($m | r)s sd=\($sd | r)s min=\($t[0] | r)s max=\($t[-1] | r)s n=\($n)"' "$1"
+}
+# ratio OUT.json BURROW_NAME PODMAN_NAME: "median=… mean=… (goal <= 0.1: met|NOT met)"
+ratio() {
+  jq -r --arg b "$2" --arg p "$3" '
+    def med: sort as $t | length as $n
+      | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
+    def mean: add / length;
+    def r: . * 1000 | round / 1000;
+    ((.[$b] | med) / (.[$p] | med)) as $rm | ((.[$b] | mean) / (.[$p] | mean)) as $ra
+    | "median=\($rm | r) mean=\($ra | r) (goal <= 0.1: \(if $rm <= 0.1 then "met" else "NOT met" end))"' "$1"
+}
+# report OUT.json ID FIG: the burrow, podman and ratio lines of one figure
+# (commands named "burrow ID" and "podman ID").
+report() {
+  local j=$1 id=$2 fig=$3
+  echo "$id $fig burrow $(stats "$j" "burrow $id")"
+  if [ -n "$PODMAN" ]; then
+    echo "$id $fig podman $(stats "$j" "podman $id")"
+    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id")"
+  else
+    echo "$id $fig podman n/a (skipped)"
+    echo "$id $fig ratio burrow/podman n/a"
+  fi
+}
+
+bver=$("$BURROW" version --format '{{.Version}} ({{.GitCommit}})' 2>/dev/null || echo '?')
+pver=n/a pdrv=n/a prt=n/a
+if [ -n "$PODMAN" ]; then
+  pver=$("$PODMAN" --version | awk '{print $NF}')
+  pdrv=$(pod info --format '{{.Store.GraphDriverName}}' 2>/dev/null || echo '?')
+  prt=$(pod info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null || echo '?')
+  prt_path=$(pod info --format '{{.Host.OCIRuntime.Path}}' 2>/dev/null || true)
+  [ ! -x "$prt_path" ] || prt="$prt-$("$prt_path" --version | awk 'NR == 1 {print $3}')"
+fi
+bdrv=$(burrow info --format '{{.Store.Driver}}' 2>/dev/null || echo '?')
+echo "# bench/containers.sh burrow=$bver podman=$pver drivers=burrow:$bdrv,podman:$pdrv podman_runtime=$prt" \
+     "containers=$N_CONTAINERS host=$(hostname) cores=$(nproc) kernel=$(uname -r) date=$(date -Is)" \
+     "runs=$RUNS warmup=$WARMUP rounds=$ROUNDS user=$(id -un) exe_seal=$exe_seal load1_before=$(cut -d' ' -f1 /proc/loadavg)"
+
+# -------------------------------------------------- a1-a3, x1: run --rm true, run -d + rm -f
+J=$WORK/run.json
+B="$BURROW ${B_STORE[*]}" P="$PODMAN ${P_STORE[*]}"
+cmds=()
+if [ -n "$PODMAN" ]; then
+  cmds+=("podman a1=$P run --rm $IMG true"
+         "podman a2=$P run --rm --network none $IMG true"
+         "podman a3=$P run --rm --network host $IMG true")
+fi
+cmds+=("burrow a1=$B run --rm $IMG true"
+       "burrow a2=$B run --rm --network none $IMG true"
+       "burrow a3=$B run --rm --network host $IMG true"
+       "burrow x1=sh -c '$B run -d --name $RT_NAME $IMG sleep 1000000 >/dev/null && $B rm -f $RT_NAME >/dev/null'")
+run_hyperfine "$J" "${cmds[@]}"
+echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
+report "$J" a1 run_true
+report "$J" a2 run_true_netnone
+report "$J" a3 run_true_nethost
+echo "a4 exec_true burrow n/a (burrow has no exec command yet)"
+echo "x1 run_d_rm_f burrow $(stats "$J" "burrow x1")"
+[ -z "$JSON" ] || cp "$J" "$JSON-run.json"
+[ -z "$(burrow ps -a -q)" ] || die "burrow ps -a lists containers after the run figures"
+
+# ---------------------------------------------------------------- BREAKDOWN=1: where burrow's run time goes
+# `run --rm busybox true` = process start (exec + Go runtime + package init + CLI, as
+#                   `burrow version`, which enters no namespace)
+#                 + entering the user and mount namespace (setuid newuidmap/newgidmap:
+#                   `burrow unshare /bin/true`, which also execs /bin/true)
+#                 + store open (`ps -a` of a store without containers also lists nothing)
+#                 + container record and its layer (`create` - `ps -a`)
+#                 + start to exit: mount the layer, /etc files, spec, libcontainer (init
+#                   re-exec, exe sealing, mounts, pivot_root, exec of true), wait, unmount,
+#                   state records (run - create - rm + ps -a: the rest)
+#                 + removal of the record and the layer (`rm` - `ps -a`)
+# Each piece is the difference of medians, so it is approximate. Every command goes
+# through env(1) (`true` is the floor), so that all pay the same extra exec.
+# Names: true, version, unshare, ps_empty (`ps -a`, no containers), create, rm, run_rm.
+if [ "$BREAKDOWN" = 1 ]; then
+  K=$WORK/breakdown.json
+  PREP["create"]="sh -c '$B rm -f $BD_NAME >/dev/null 2>&1; true'"
+  PREP["rm"]="sh -c '$B rm -f $BD_NAME >/dev/null 2>&1; $B create --name $BD_NAME $IMG true >/dev/null'"
+  bd=("true=env /bin/true"
+      "version=env $BURROW version"
+      "unshare=env $BURROW unshare /bin/true"
+      "ps_empty=env $B ps -a"
+      "create=env $B create --name $BD_NAME $IMG true"
+      "rm=env $B rm $BD_NAME"
+      "run_rm=env $B run --rm $IMG true")
+  run_hyperfine "$K" "${bd[@]}"
+  PREP=()
+  burrow rm -f "$BD_NAME" >/dev/null 2>&1 || true
+  for c in "${bd[@]}"; do
+    k=${c%%=*}
+    printf 'breakdown %-9s %s\n' "$k" "$(stats "$K" "$k")"
+  done
+  jq -r '
+    def med: sort as $t | length as $n
+      | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
+    def ms: (. * 10000 | round / 10) as $x | (if $x == 0 then 0 else $x end) | tostring + " ms";
+    (map_values(med)) as $m | $m.ps_empty as $ps
+    | "breakdown split of `run --rm busybox true` (differences of the medians above):",
+      "  process start: exec + Go runtime + package init + CLI (version - true)                \(($m.version - $m.true) | ms)",
+      "  user + mount namespace, newuidmap/newgidmap           (unshare - version)             \(($m.unshare - $m.version) | ms)",
+      "  store open, empty container list                      (ps -a - unshare)               \(($ps - $m.unshare) | ms)",
+      "  container record + layer                              (create - ps -a)                \(($m.create - $ps) | ms)",
+      "  start to exit: mount, libcontainer, true, unmount     (run - create - rm + ps -a)     \(($m.run_rm - $m.create - $m.rm + $ps) | ms)",
+      "  removal of record + layer                             (rm - ps -a)                    \(($m.rm - $ps) | ms)",
+      "  total                                                 (run --rm - true)               \(($m.run_rm - $m.true) | ms)"' "$K"
+  [ -z "$JSON" ] || cp "$K" "$JSON-breakdown.json"
+fi
+
+# ---------------------------------------------------------------- g2: ps -a with N exited containers
+log "burrow: making $N_CONTAINERS exited containers"
+for i in $(seq 1 "$N_CONTAINERS"); do burrow run --name "c$i" "$IMG" true; done
+n=$(burrow ps -a -q | wc -l)
+[ "$n" = "$N_CONTAINERS" ] || die "burrow ps -a -q lists $n containers, expected $N_CONTAINERS"
+if [ -n "$PODMAN" ]; then
+  log "podman: making $N_CONTAINERS exited containers"
+  for i in $(seq 1 "$N_CONTAINERS"); do pod run --name "c$i" "$IMG" true; done
+  n=$(pod ps -a -q | wc -l)
+  [ "$n" = "$N_CONTAINERS" ] || die "podman ps -a -q lists $n containers, expected $N_CONTAINERS"
+fi
+G=$WORK/ps.json
+cmds=()
+[ -z "$PODMAN" ] || cmds+=("podman g2=$P ps -a")
+cmds+=("burrow g2=$B ps -a")
+run_hyperfine "$G" "${cmds[@]}"
+echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
+report "$G" g2 "ps_a_$N_CONTAINERS"
+[ -z "$JSON" ] || cp "$G" "$JSON-ps.json"
