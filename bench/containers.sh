@@ -402,3 +402,18 @@ run_hyperfine "$G" "${cmds[@]}"
 echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
 report "$G" g2 "ps_a_$N_CONTAINERS"
 [ -z "$JSON" ] || cp "$G" "$JSON-ps.json"
+if [ "$BREAKDOWN" = 1 ]; then
+  # `ps -a` = process start + namespace + store open with an empty list (the breakdown
+  # above, timed before the containers existed) + reading and printing N containers.
+  jq -r -s --arg n "$N_CONTAINERS" '
+    def med: sort as $t | length as $n
+      | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
+    def ms: (. * 10000 | round / 10) as $x | (if $x == 0 then 0 else $x end) | tostring + " ms";
+    (.[0] | map_values(med)) as $m | (.[1]["burrow g2"] | med) as $ps
+    | "breakdown split of `ps -a` with \($n) containers (differences of medians; ps -a from the g2 run):",
+      "  process start: exec + Go runtime + package init + CLI (version - true)                \(($m.version - $m.true) | ms)",
+      "  user + mount namespace, newuidmap/newgidmap           (unshare - version)             \(($m.unshare - $m.version) | ms)",
+      "  store open, empty container list                      (ps -a empty - unshare)         \(($m.ps_empty - $m.unshare) | ms)",
+      "  \($n) containers: records, state files, table           (ps -a - ps -a empty)           \(($ps - $m.ps_empty) | ms)",
+      "  total                                                 (ps -a - true)                  \(($ps - $m.true) | ms)"' "$K" "$G"
+fi

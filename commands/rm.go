@@ -25,7 +25,13 @@ func newRmCommand() *cli.Command {
 				return err
 			}
 			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
-				return removeContainer(st, ctr, c.Bool("force"))
+				if err := removeContainer(st, ctr, c.Bool("force")); err != nil {
+					return err
+				}
+				if c.Bool("volumes") {
+					return st.RemoveAnonymousVolumes(ctr)
+				}
+				return nil
 			})
 		},
 	}

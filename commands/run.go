@@ -2,11 +2,15 @@ package commands
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +32,9 @@ func containerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: host or none"},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping (host:ip)"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume (SRC:DST[:ro], NAME:DST or DST)"},
+		&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,readonly)"},
+		&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs directory (PATH[:OPTIONS])"},
 		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set meta data on a container"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
 		&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to this container (as far as an unprivileged user has them)"},
@@ -129,6 +136,10 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	if err != nil {
 		return cfg, "", toolError(err)
 	}
+	mounts, err := mountsFromFlags(c)
+	if err != nil {
+		return cfg, "", toolError(err)
+	}
 	labels := map[string]string{}
 	for _, l := range c.StringSlice("label") {
 		k, v, _ := strings.Cut(l, "=")
@@ -149,6 +160,7 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		CapDrop:     c.StringSlice("cap-drop"),
 		OpenStdin:   c.Bool("interactive"),
 		AddHosts:    c.StringSlice("add-host"),
+		Mounts:      mounts,
 	}
 	if len(labels) > 0 {
 		cfg.Labels = labels
@@ -228,6 +240,32 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 	if name == "" {
 		name = uniqueName(st)
 	}
+	// The image's VOLUMEs become anonymous volumes unless mounted over.
+	if imgCfg, err := st.Config(img.ID); err == nil {
+		taken := map[string]bool{}
+		for _, m := range cfg.Mounts {
+			taken[m.Destination] = true
+		}
+		var vols []string
+		for v := range imgCfg.Config.Volumes {
+			vols = append(vols, v)
+		}
+		sort.Strings(vols)
+		for _, v := range vols {
+			if !taken[filepath.Clean(v)] {
+				cfg.Mounts = append(cfg.Mounts, storage.Mount{Type: "volume", Destination: filepath.Clean(v)})
+			}
+		}
+	}
+	for i := range cfg.Mounts {
+		if m := &cfg.Mounts[i]; m.Type == "volume" && m.Source == "" {
+			id, err := randomHex()
+			if err != nil {
+				return nil, toolError(err)
+			}
+			m.Source, m.Anonymous = id, true
+		}
+	}
 	ctr, err := st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg})
 	if err != nil {
 		return nil, toolError(err)
@@ -265,7 +303,11 @@ func runRun(c *cli.Context) error {
 		}
 		code, err := startAttached(c, s, st, ctr)
 		if ctr.Config.AutoRemove {
-			if rerr := st.DeleteContainer(ctr); rerr != nil && err == nil {
+			rerr := st.DeleteContainer(ctr)
+			if rerr == nil {
+				rerr = st.RemoveAnonymousVolumes(ctr)
+			}
+			if rerr != nil && err == nil {
 				err = rerr
 			}
 		}
@@ -311,4 +353,12 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		return 0, toolError(err)
 	}
 	return code, st.SetState(ctr, final)
+}
+
+func randomHex() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }

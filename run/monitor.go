@@ -99,7 +99,9 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 func cleanup(st *storage.Store, ctr *storage.Container) {
 	_ = st.UnmountContainer(ctr)
 	if ctr.Config.AutoRemove {
-		_ = st.DeleteContainer(ctr)
+		if st.DeleteContainer(ctr) == nil {
+			_ = st.RemoveAnonymousVolumes(ctr)
+		}
 	}
 }
 

@@ -1,7 +1,13 @@
 package run
 
 import (
+	"fmt"
 	"os"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/idtools"
 
 	"github.com/burrow-oci/burrow/storage"
 )
@@ -50,6 +56,9 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 		CapAdd: ctr.Config.CapAdd, CapDrop: ctr.Config.CapDrop, Tty: ctr.Config.Tty,
 		SingleID: singleID,
 	}
+	if opts.Mounts, err = userMounts(st, ctr, rootfs, singleID); err != nil {
+		return Process{}, err
+	}
 	spec, err := Spec(rootfs, &imgCfg.Config, opts, u, files)
 	if err != nil {
 		return Process{}, err
@@ -59,4 +68,64 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 		return Process{}, err
 	}
 	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime", ExecDir: runDir, SingleID: singleID}, nil
+}
+
+// userMounts turns the container's -v, --mount and --tmpfs mounts into
+// spec mounts. A volume used for the first time gets a copy of what the
+// image has at its destination, as Docker fills a new volume.
+func userMounts(st *storage.Store, ctr *storage.Container, rootfs string, singleID bool) ([]specs.Mount, error) {
+	var out []specs.Mount
+	for _, m := range ctr.Config.Mounts {
+		opts := []string{"rbind", "rprivate"}
+		if m.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		switch m.Type {
+		case "bind":
+			if _, err := os.Stat(m.Source); err != nil {
+				return nil, fmt.Errorf("invalid mount config for type \"bind\": bind source path does not exist: %s", m.Source)
+			}
+			out = append(out, specs.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, Options: opts})
+		case "volume":
+			v, created, err := st.EnsureVolume(m.Source, m.Anonymous)
+			if err != nil {
+				return nil, err
+			}
+			if created {
+				if err := copyUp(rootfs, m.Destination, v.Mountpoint, singleID); err != nil {
+					return nil, fmt.Errorf("filling volume %s from the image's %s: %w", m.Source, m.Destination, err)
+				}
+			}
+			out = append(out, specs.Mount{Type: "bind", Source: v.Mountpoint, Destination: m.Destination, Options: opts})
+		case "tmpfs":
+			o := append([]string{"nosuid", "nodev"}, m.Options...)
+			if m.ReadOnly {
+				o = append(o, "ro")
+			}
+			out = append(out, specs.Mount{Type: "tmpfs", Source: "tmpfs", Destination: m.Destination, Options: o})
+		}
+	}
+	return out, nil
+}
+
+// copyUp copies the image's content at dst (inside rootfs) into a new
+// volume's directory, keeping owners (all the user's in single-id mode,
+// where no other owner can be represented) and modes.
+func copyUp(rootfs, dst, volume string, singleID bool) error {
+	src, err := securejoin.SecureJoin(rootfs, dst)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(src)
+	if err != nil || !fi.IsDir() {
+		return nil // nothing there: the volume starts empty
+	}
+	copyTree := archive.NewDefaultArchiver().CopyWithTar
+	if singleID {
+		copyTree = archive.CopyWithTarAndChown(&idtools.IDPair{UID: 0, GID: 0}, nil, nil, nil)
+	}
+	if err := copyTree(src, volume); err != nil {
+		return err
+	}
+	return os.Chmod(volume, fi.Mode().Perm())
 }

@@ -54,6 +54,9 @@ type Options struct {
 	CapAdd     []string
 	CapDrop    []string
 	Tty        bool
+	// Mounts are the user's bind, volume and tmpfs mounts, on top of the
+	// defaults.
+	Mounts []specs.Mount
 	// SingleID fakes what a one-id mapping cannot do (see DESIGN.md).
 	SingleID bool
 }
@@ -163,7 +166,7 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 				Bounding: caps, Effective: caps, Permitted: caps,
 			},
 		},
-		Mounts: mounts(opts, files),
+		Mounts: append(mounts(opts, files), opts.Mounts...),
 		Linux: &specs.Linux{
 			Namespaces: namespaces(opts),
 		},

@@ -41,6 +41,7 @@ type ContainerConfig struct {
 	CapDrop     []string `json:",omitempty"`
 	Init        bool     `json:",omitempty"`
 	AddHosts    []string `json:",omitempty"`
+	Mounts      []Mount  `json:",omitempty"`
 }
 
 // Container is a stored container.

@@ -451,3 +451,53 @@ func TestCommitDiffExport(t *testing.T) {
 	e.fail(1, []string{"No such container: nope"}, "commit", "nope")
 	e.fail(1, []string{"invalid --change"}, "commit", "-c", "RUN true", "work")
 }
+
+// TestVolumes: bind mounts (read-only too), named volumes that keep their
+// data and start with the image's content, anonymous volumes from -v DST
+// and the image's VOLUME, tmpfs, and the errors for bad mounts.
+func TestVolumes(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox", "--change", "VOLUME /data")
+	host := filepath.Join(e.dir, "shared")
+	os.MkdirAll(host, 0o755)
+	os.WriteFile(filepath.Join(host, "from-host"), []byte("host file\n"), 0o644)
+	if out := e.ok("run", "--rm", "-v", host+":/mnt", "busybox", "sh", "-c", "cat /mnt/from-host; echo back > /mnt/from-ctr").stdout; out != "host file\n" {
+		t.Errorf("bind mount: %q", out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(host, "from-ctr")); string(data) != "back\n" {
+		t.Errorf("write through the bind mount: %q", data)
+	}
+	if r := e.exec(nil, "run", "--rm", "-v", host+":/mnt:ro", "busybox", "touch", "/mnt/x"); r.code == 0 || !strings.Contains(r.stderr, "Read-only file system") {
+		t.Errorf(":ro bind: %v", r)
+	}
+	if r := e.exec(nil, "run", "--rm", "--mount", "type=bind,source="+host+",target=/m,readonly", "busybox", "ls", "/m/from-host"); r.code != 0 {
+		t.Errorf("--mount bind: %v", r)
+	}
+	// A named volume starts with the image's content at its path and keeps
+	// what containers write.
+	if out := e.ok("run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "cat /etc/group | head -1; echo kept > /etc/mine").stdout; out != "root:x:0:\n" {
+		t.Errorf("new volume not filled from the image: %q", out)
+	}
+	if out := e.ok("run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/mine").stdout; out != "kept\n" {
+		t.Errorf("volume data lost between containers: %q", out)
+	}
+	if out := e.ok("run", "--rm", "--tmpfs", "/scratch:size=1m", "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3").stdout; out != "tmpfs\n" {
+		t.Errorf("--tmpfs: %q", out)
+	}
+	// The image's VOLUME and -v DST are anonymous volumes, removed by rm -v.
+	e.ok("run", "--name", "anon", "-v", "/extra", "busybox", "sh", "-c", "echo x > /data/f; echo y > /extra/f")
+	vols, _ := filepath.Glob(filepath.Join(e.root(), "volumes", "*"))
+	if len(vols) != 3 { // etcvol + two anonymous
+		t.Errorf("want 3 volumes, have %d", len(vols))
+	}
+	e.ok("rm", "-v", "anon")
+	vols, _ = filepath.Glob(filepath.Join(e.root(), "volumes", "*"))
+	if len(vols) != 1 || filepath.Base(vols[0]) != "etcvol" {
+		t.Errorf("rm -v left %v", vols)
+	}
+	e.fail(125, []string{"bind source path does not exist: /no/such/dir"}, "run", "--rm", "-v", "/no/such/dir:/x", "busybox", "true")
+	e.fail(125, []string{"mount path must be absolute"}, "run", "--rm", "-v", host+":relative", "busybox", "true")
+	e.fail(125, []string{"invalid mode: bogus"}, "run", "--rm", "-v", host+":/x:bogus", "busybox", "true")
+	e.fail(125, []string{"includes invalid characters for a local volume name"}, "run", "--rm", "-v", "bad$name:/x", "busybox", "true")
+	e.fail(125, []string{"invalid mount type"}, "run", "--rm", "--mount", "type=nfs,target=/x", "busybox", "true")
+}
