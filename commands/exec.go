@@ -33,9 +33,6 @@ func runExec(c *cli.Context) error {
 	if err := checkArgs(c, 2, -1); err != nil {
 		return err
 	}
-	if c.Bool("tty") {
-		return toolError(errors.New("-t (a pseudo-terminal) is not available yet (hint: run without -t; -i passes standard input)"))
-	}
 	env, err := envFromFlags(c)
 	if err != nil {
 		return toolError(err)
@@ -43,12 +40,25 @@ func runExec(c *cli.Context) error {
 	req := run.ExecRequest{
 		Args: c.Args().Tail(), Env: env, User: c.String("user"), WorkingDir: c.String("workdir"),
 		Privileged: c.Bool("privileged"), Detach: c.Bool("detach"),
+		Tty: c.Bool("tty") && !c.Bool("detach"),
 	}
 	stdin, stdout, stderr, err := execStreams(c)
 	if err != nil {
 		return err
 	}
 	defer stdin.Close()
+	var terminal func(*os.File)
+	if req.Tty {
+		if c.Bool("interactive") && !isTerminal(c.App.Reader) {
+			return &exitCode{code: ExitError, err: errors.New("the input device is not a TTY (hint: drop -t, or run from a terminal)")}
+		}
+		req.Width, req.Height = run.TerminalSize(stdout)
+		var in *os.File
+		if c.Bool("interactive") {
+			in = stdin
+		}
+		terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, in, stdout) }
+	}
 	return withStore(c, func(_ *session, st *storage.Store) error {
 		ctr, err := st.LookupContainer(c.Args().First())
 		if err != nil {
@@ -58,7 +68,7 @@ func runExec(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		code, err := run.Exec(dir, req, stdin, stdout, stderr)
+		code, err := run.Exec(dir, req, stdin, stdout, stderr, terminal)
 		if errors.Is(err, run.ErrNotRunning) {
 			return fmt.Errorf("container %s is not running", ctr.ID)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 )
 
@@ -111,9 +112,6 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	if len(c.StringSlice("publish")) > 0 {
 		return cfg, "", toolError(errors.New("publishing ports (-p) needs the user-mode network, which burrow does not have yet (hint: use --network host and bind the port inside the container)"))
 	}
-	if c.Bool("tty") {
-		return cfg, "", toolError(errors.New("-t (a pseudo-terminal) is not available yet (hint: run without -t; -i passes standard input)"))
-	}
 	switch c.String("pull") {
 	case "missing", "never", "always":
 	default:
@@ -159,6 +157,7 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		CapAdd:      c.StringSlice("cap-add"),
 		CapDrop:     c.StringSlice("cap-drop"),
 		OpenStdin:   c.Bool("interactive"),
+		Tty:         c.Bool("tty"),
 		AddHosts:    c.StringSlice("add-host"),
 		Mounts:      mounts,
 	}
@@ -330,6 +329,21 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		p.Stdin = c.App.Reader
 	}
 	p.Stdout, p.Stderr = c.App.Writer, c.App.ErrWriter
+	if ctr.Config.Tty {
+		stdin, _ := c.App.Reader.(*os.File)
+		if ctr.Config.OpenStdin && (stdin == nil || !isTerminal(stdin)) {
+			return 0, &exitCode{code: ExitError, err: errors.New("the input device is not a TTY (hint: drop -t, or run from a terminal)")}
+		}
+		if !ctr.Config.OpenStdin {
+			stdin = nil
+		}
+		if out, ok := c.App.Writer.(*os.File); ok {
+			if w, h := run.TerminalSize(out); w > 0 {
+				p.Spec.Process.ConsoleSize = &specs.Box{Width: uint(w), Height: uint(h)}
+			}
+		}
+		p.Terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, stdin, c.App.Writer) }
+	}
 	started := time.Now().UTC()
 	p.Started = func(pid int) {
 		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})

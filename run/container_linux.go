@@ -46,6 +46,10 @@ type Process struct {
 	Stderr   io.Writer
 	// Started, if set, is called with the container's pid once it runs.
 	Started func(pid int)
+	// Terminal, when the spec asks for one, receives the master end of
+	// the container's pseudo-terminal once it runs; without it the
+	// terminal's output is copied to Stdout.
+	Terminal func(master *os.File)
 	// ExecDir, if set, is where the exec socket is served while the
 	// container runs.
 	ExecDir  string
@@ -76,10 +80,41 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	}
 	defer ctr.Destroy()
 	proc := newProcess(p.Spec.Process)
-	proc.Stdin, proc.Stdout, proc.Stderr = p.Stdin, p.Stdout, p.Stderr
 	proc.Init = true
+	var cs *consoleSocket
+	if p.Spec.Process.Terminal {
+		if cs, err = newConsoleSocket(); err != nil {
+			return 0, err
+		}
+		defer cs.Close()
+		proc.ConsoleSocket = cs.child
+		if sz := p.Spec.Process.ConsoleSize; sz != nil {
+			proc.ConsoleWidth, proc.ConsoleHeight = uint16(sz.Width), uint16(sz.Height)
+		}
+	} else {
+		proc.Stdin, proc.Stdout, proc.Stderr = p.Stdin, p.Stdout, p.Stderr
+	}
 	if err := ctr.Run(proc); err != nil {
 		return 0, classify(err, p.Spec.Process.Args[0])
+	}
+	var ttyDone chan struct{}
+	if cs != nil {
+		master, err := receiveMaster(cs.parent)
+		if err != nil {
+			_ = proc.Signal(syscall.SIGKILL)
+			_, _ = proc.Wait()
+			return 0, err
+		}
+		ttyDone = make(chan struct{})
+		go func() {
+			defer close(ttyDone)
+			defer master.Close()
+			if p.Terminal != nil {
+				p.Terminal(master)
+			} else if p.Stdout != nil {
+				_, _ = io.Copy(p.Stdout, master)
+			}
+		}()
 	}
 	if p.ExecDir != "" {
 		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID)
@@ -107,6 +142,9 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	}()
 	state, err := proc.Wait()
 	close(done)
+	if ttyDone != nil {
+		<-ttyDone // the last output of the terminal
+	}
 	return exitCode(state, err)
 }
 

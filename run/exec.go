@@ -23,6 +23,10 @@ type ExecRequest struct {
 	WorkingDir string
 	Privileged bool
 	Detach     bool
+	// Tty asks for a pseudo-terminal of Width x Height; its master is sent
+	// back over the console socket that comes with the request.
+	Tty           bool
+	Width, Height uint16
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
@@ -77,17 +81,20 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 	defer conn.Close()
 	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
 	buf := make([]byte, 64*1024)
-	oob := make([]byte, syscall.CmsgSpace(3*4))
+	oob := make([]byte, syscall.CmsgSpace(4*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {
 		return
 	}
 	fds, err := receivedFDs(oob[:oobn])
-	if err != nil || len(fds) != 3 {
+	if err != nil || len(fds) < 3 {
 		reply(execReply{Code: 125, Error: "internal error: exec request without its standard streams"})
 		return
 	}
-	files := []*os.File{os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "stdout"), os.NewFile(uintptr(fds[2]), "stderr")}
+	var files []*os.File
+	for i, fd := range fds {
+		files = append(files, os.NewFile(uintptr(fd), "fd"+strconv.Itoa(i)))
+	}
 	defer func() {
 		for _, f := range files {
 			f.Close()
@@ -103,8 +110,19 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 		reply(execReply{Code: 126, Error: err.Error()})
 		return
 	}
-	proc.Stdin, proc.Stdout, proc.Stderr = files[0], files[1], files[2]
-	if err := ctr.Run(proc); err != nil {
+	if req.Tty && len(files) == 4 {
+		proc.ConsoleSocket = files[3]
+		proc.ConsoleWidth, proc.ConsoleHeight = req.Width, req.Height
+	} else {
+		proc.Stdin, proc.Stdout, proc.Stderr = files[0], files[1], files[2]
+	}
+	err = ctr.Run(proc)
+	if len(files) == 4 {
+		// Without this copy gone, the caller could wait for ever for a
+		// terminal that a failed start never sends.
+		files[3].Close()
+	}
+	if err != nil {
 		var se *StartError
 		if errors.As(classify(err, req.Args[0]), &se) {
 			code := se.Code
@@ -175,7 +193,10 @@ func receivedFDs(oob []byte) ([]int, error) {
 // Exec asks the process that runs a container (found through its run
 // directory) to start req in it with the given standard streams, and
 // returns the exit code. ErrNotRunning means nobody serves the container.
-func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File) (int, error) {
+//
+// With req.Tty, terminal is called with the master end of the process's
+// pseudo-terminal while it runs.
+func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File, terminal func(master *os.File)) (int, error) {
 	p, d, err := shortPath(runDir, socketName)
 	if err != nil {
 		return 0, ErrNotRunning
@@ -190,9 +211,24 @@ func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File) (int, 
 	if err != nil {
 		return 0, err
 	}
-	rights := syscall.UnixRights(int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd()))
-	if _, _, err := conn.WriteMsgUnix(body, rights, nil); err != nil {
+	fds := []int{int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd())}
+	var cs *consoleSocket
+	if req.Tty {
+		if cs, err = newConsoleSocket(); err != nil {
+			return 0, err
+		}
+		defer cs.parent.Close()
+		fds = append(fds, int(cs.child.Fd()))
+	}
+	if _, _, err := conn.WriteMsgUnix(body, syscall.UnixRights(fds...), nil); err != nil {
 		return 0, fmt.Errorf("sending the exec request: %w", err)
+	}
+	if cs != nil {
+		cs.child.Close()
+		if master, err := receiveMaster(cs.parent); err == nil {
+			terminal(master)
+			master.Close()
+		}
 	}
 	var r execReply
 	if err := json.NewDecoder(conn).Decode(&r); err != nil {

@@ -501,3 +501,39 @@ func TestVolumes(t *testing.T) {
 	e.fail(125, []string{"includes invalid characters for a local volume name"}, "run", "--rm", "-v", "bad$name:/x", "busybox", "true")
 	e.fail(125, []string{"invalid mount type"}, "run", "--rm", "--mount", "type=nfs,target=/x", "busybox", "true")
 }
+
+// TestTerminal drives run -it and exec -it through a real pseudo-terminal
+// (util-linux's script): the container gets a terminal of the caller's
+// size, input reaches it and its exit code comes back.
+func TestTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	viaPty := func(input, cmdline string) (string, int) {
+		cmd := exec.Command("script", "-qec", "stty rows 33 cols 111; "+cmdline, "/dev/null")
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader(input)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return strings.ReplaceAll(string(out), "\r", ""), code
+	}
+	out, code := viaPty("tty; stty size; echo $TERM; exit 3\n", *burrowBin+" run -it --rm busybox sh")
+	if code != 3 || !strings.Contains(out, "/dev/pts/0\n33 111\nxterm\n") {
+		t.Errorf("run -it: exit %d, output %q", code, out)
+	}
+	e.ok("run", "-d", "--name", "tty", "busybox", "sleep", "100")
+	defer e.exec(nil, "rm", "-f", "tty")
+	out, code = viaPty("tty; stty size; exit 4\n", *burrowBin+" exec -it tty sh")
+	if code != 4 || !strings.Contains(out, "/dev/pts/0\n33 111\n") {
+		t.Errorf("exec -it: exit %d, output %q", code, out)
+	}
+	e.fail(1, []string{"the input device is not a TTY"}, "run", "-it", "--rm", "busybox", "true")
+	if r := e.ok("run", "-t", "--rm", "busybox", "tty"); !strings.HasPrefix(r.stdout, "/dev/pts/0") {
+		t.Errorf("run -t without -i: %v", r)
+	}
+}
