@@ -41,6 +41,7 @@ func containerFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to this container (as far as an unprivileged user has them)"},
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities"},
 		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities"},
+		&cli.StringSliceFlag{Name: "security-opt", Usage: "security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json"},
 		&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open even if not attached"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -138,6 +139,9 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	if err != nil {
 		return cfg, "", toolError(err)
 	}
+	if _, err := run.ParseSecurityOpts(c.StringSlice("security-opt")); err != nil {
+		return cfg, "", toolError(err)
+	}
 	labels := map[string]string{}
 	for _, l := range c.StringSlice("label") {
 		k, v, _ := strings.Cut(l, "=")
@@ -160,6 +164,7 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		Tty:         c.Bool("tty"),
 		AddHosts:    c.StringSlice("add-host"),
 		Mounts:      mounts,
+		SecurityOpt: c.StringSlice("security-opt"),
 	}
 	if len(labels) > 0 {
 		cfg.Labels = labels

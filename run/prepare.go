@@ -56,6 +56,11 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 		CapAdd: ctr.Config.CapAdd, CapDrop: ctr.Config.CapDrop, Tty: ctr.Config.Tty,
 		SingleID: singleID,
 	}
+	sec, err := ParseSecurityOpts(ctr.Config.SecurityOpt)
+	if err != nil {
+		return Process{}, err
+	}
+	opts.Seccomp, opts.SeccompProfile, opts.NoNewPrivs = sec.Seccomp, sec.SeccompProfile, sec.NoNewPrivs
 	if opts.Mounts, err = userMounts(st, ctr, rootfs, singleID); err != nil {
 		return Process{}, err
 	}

@@ -59,6 +59,11 @@ type Options struct {
 	Mounts []specs.Mount
 	// SingleID fakes what a one-id mapping cannot do (see DESIGN.md).
 	SingleID bool
+	// Seccomp is "" for the default filter, "unconfined" for none, or a
+	// profile (loaded from --security-opt seccomp=FILE).
+	Seccomp        string
+	SeccompProfile *specs.LinuxSeccomp
+	NoNewPrivs     bool
 }
 
 // User is the identity the container's process runs as, resolved from
@@ -175,9 +180,17 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 		s.Linux.MaskedPaths = maskedPaths
 		s.Linux.ReadonlyPaths = readonlyPaths
 	}
-	if opts.SingleID {
-		s.Linux.Seccomp = singleIDSeccomp()
+	switch {
+	case opts.SeccompProfile != nil:
+		s.Linux.Seccomp = opts.SeccompProfile
+	case opts.Privileged || opts.Seccomp == "unconfined":
+	default:
+		s.Linux.Seccomp = defaultSeccomp(caps)
 	}
+	if opts.SingleID {
+		s.Linux.Seccomp = mergeSeccomp(s.Linux.Seccomp, singleIDSeccomp())
+	}
+	s.Process.NoNewPrivileges = opts.NoNewPrivs
 	return s, nil
 }
 

@@ -116,8 +116,8 @@ func TestSpec(t *testing.T) {
 	if m := mountOf(s, "/etc/resolv.conf"); m == nil || m.Source != "/h/resolv.conf" {
 		t.Errorf("/etc/resolv.conf: %+v", m)
 	}
-	if s.Linux.Seccomp != nil || len(s.Linux.MaskedPaths) == 0 {
-		t.Errorf("seccomp %v masked %d", s.Linux.Seccomp, len(s.Linux.MaskedPaths))
+	if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != specs.ActAllow || len(s.Linux.MaskedPaths) == 0 {
+		t.Errorf("default seccomp %v masked %d", s.Linux.Seccomp, len(s.Linux.MaskedPaths))
 	}
 
 	host, _ := Spec("/rootfs", img, Options{Network: NetworkHost, Privileged: true}, u, files)
@@ -135,9 +135,24 @@ func TestSpec(t *testing.T) {
 	if single.Process.User.UID != 0 || single.Process.User.GID != 0 || single.Process.User.AdditionalGids != nil {
 		t.Errorf("single-id mode must start as 0:0, got %+v", single.Process.User)
 	}
-	if sc := single.Linux.Seccomp; sc == nil || sc.DefaultAction != specs.ActAllow || len(sc.Syscalls) != 1 ||
+	if sc := single.Linux.Seccomp; sc == nil || sc.DefaultAction != specs.ActAllow || len(sc.Syscalls) < 2 ||
 		sc.Syscalls[0].Action != specs.ActErrno || sc.Syscalls[0].ErrnoRet == nil || *sc.Syscalls[0].ErrnoRet != 0 {
-		t.Errorf("single-id seccomp: %+v", single.Linux.Seccomp)
+		t.Errorf("single-id seccomp (faking rules first, then the default ones): %+v", single.Linux.Seccomp)
+	}
+	if host.Linux.Seccomp != nil {
+		t.Errorf("--privileged has a seccomp filter")
+	}
+	unconfined, _ := Spec("/rootfs", img, Options{Seccomp: "unconfined"}, u, files)
+	if unconfined.Linux.Seccomp != nil {
+		t.Errorf("seccomp=unconfined has a filter")
+	}
+	admin, _ := Spec("/rootfs", img, Options{CapAdd: []string{"SYS_ADMIN"}}, u, files)
+	for _, sc := range admin.Linux.Seccomp.Syscalls {
+		for _, n := range sc.Names {
+			if n == "mount" || n == "unshare" || n == "clone" {
+				t.Errorf("--cap-add SYS_ADMIN still refuses %s", n)
+			}
+		}
 	}
 
 	if _, err := Spec("/rootfs", &v1.Config{}, Options{}, u, files); err == nil || !strings.Contains(err.Error(), "no command specified") {

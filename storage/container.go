@@ -42,6 +42,7 @@ type ContainerConfig struct {
 	Init        bool     `json:",omitempty"`
 	AddHosts    []string `json:",omitempty"`
 	Mounts      []Mount  `json:",omitempty"`
+	SecurityOpt []string `json:",omitempty"`
 }
 
 // Container is a stored container.

@@ -537,3 +537,33 @@ func TestTerminal(t *testing.T) {
 		t.Errorf("run -t without -i: %v", r)
 	}
 }
+
+// TestSecurityOpts: the default seccomp filter refuses what Docker's
+// refuses (here: unshare), capabilities and seccomp=unconfined release it,
+// no-new-privileges is applied, and a bad profile is a clear error.
+func TestSecurityOpts(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	try := func(args ...string) string {
+		return e.ok(append(append([]string{"run", "--rm"}, args...), "busybox", "sh", "-c", "unshare -U true 2>/dev/null; echo $?")...).stdout
+	}
+	if out := try(); out != "1\n" {
+		t.Errorf("unshare allowed by the default filter: %q", out)
+	}
+	if out := try("--security-opt", "seccomp=unconfined"); out != "0\n" {
+		t.Errorf("seccomp=unconfined: %q", out)
+	}
+	if out := try("--cap-add", "SYS_ADMIN"); out != "0\n" {
+		t.Errorf("--cap-add SYS_ADMIN: %q", out)
+	}
+	if out := e.ok("run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status").stdout; out != "NoNewPrivs:\t1\n" {
+		t.Errorf("no-new-privileges: %q", out)
+	}
+	profile := filepath.Join(e.dir, "profile.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644)
+	if r := e.exec(nil, "run", "--rm", "--security-opt", "seccomp="+profile, "busybox", "mkdir", "/x"); r.code == 0 {
+		t.Errorf("a seccomp profile refusing mkdir was not applied: %v", r)
+	}
+	e.fail(125, []string{"reading seccomp profile"}, "run", "--rm", "--security-opt", "seccomp=/no/profile.json", "busybox", "true")
+	e.fail(125, []string{"invalid --security-opt"}, "run", "--rm", "--security-opt", "frobnicate", "busybox", "true")
+}

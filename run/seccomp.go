@@ -1,0 +1,146 @@
+package run
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// The seccomp protection every container gets unless --privileged or
+// --security-opt seccomp=unconfined: the system calls Docker's default
+// profile refuses (its documentation lists them), refused with EPERM,
+// each released by the capability that makes it legitimate. It is written
+// as a deny list on an allow-by-default filter, so that new harmless
+// system calls keep working.
+var (
+	deniedAlways = []string{
+		"create_module", "get_kernel_syms", "query_module", "nfsservctl", "uselib", "ustat",
+		"sysfs", "_sysctl", "vm86", "vm86old", "lookup_dcookie", "kexec_file_load", "kexec_load",
+		"userfaultfd",
+	}
+	deniedUnless = map[string][]string{
+		"CAP_SYS_ADMIN": {"mount", "umount", "umount2", "pivot_root", "setns", "unshare", "swapon",
+			"swapoff", "quotactl", "name_to_handle_at", "open_by_handle_at", "fanotify_init",
+			"keyctl", "add_key", "request_key", "bpf", "perf_event_open", "fsopen", "fsconfig",
+			"fsmount", "fspick", "move_mount", "open_tree", "mount_setattr"},
+		"CAP_SYS_PTRACE": {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd"},
+		"CAP_SYS_MODULE": {"init_module", "finit_module", "delete_module"},
+		"CAP_SYS_TIME":   {"settimeofday", "stime", "clock_settime", "clock_adjtime", "adjtimex"},
+		"CAP_SYS_BOOT":   {"reboot"},
+		"CAP_SYS_PACCT":  {"acct"},
+		"CAP_SYS_RAWIO":  {"iopl", "ioperm"},
+		"CAP_SYS_NICE":   {"mbind", "set_mempolicy", "move_pages", "get_mempolicy"},
+		"CAP_SYSLOG":     {"syslog"},
+	}
+	// Namespace flags of clone, refused without CAP_SYS_ADMIN.
+	cloneNamespaceFlags = []uint64{unix.CLONE_NEWNS, unix.CLONE_NEWUTS, unix.CLONE_NEWIPC,
+		unix.CLONE_NEWUSER, unix.CLONE_NEWPID, unix.CLONE_NEWNET, unix.CLONE_NEWCGROUP}
+)
+
+// defaultSeccomp builds the default filter for a process with caps.
+func defaultSeccomp(caps []string) *specs.LinuxSeccomp {
+	has := map[string]bool{}
+	for _, c := range caps {
+		has[c] = true
+	}
+	eperm := uint(unix.EPERM)
+	names := append([]string(nil), deniedAlways...)
+	for c, calls := range deniedUnless {
+		if !has[c] {
+			names = append(names, calls...)
+		}
+	}
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32, specs.ArchAARCH64, specs.ArchARM},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: &eperm}},
+	}
+	if !has["CAP_SYS_ADMIN"] {
+		for _, flag := range cloneNamespaceFlags {
+			s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{
+				Names: []string{"clone"}, Action: specs.ActErrno, ErrnoRet: &eperm,
+				Args: []specs.LinuxSeccompArg{{Index: 0, Value: flag, ValueTwo: flag, Op: specs.OpMaskedEqual}},
+			})
+		}
+		// clone3 passes its flags in memory, where a filter cannot look:
+		// ENOSYS makes the C library fall back to clone, as Docker does.
+		enosys := uint(unix.ENOSYS)
+		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys})
+	}
+	return s
+}
+
+// LoadSeccompProfile reads a seccomp profile in Docker's JSON format
+// (defaultAction, architectures, syscalls with names, action, args).
+func LoadSeccompProfile(path string) (*specs.LinuxSeccomp, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading seccomp profile: %w", err)
+	}
+	var p specs.LinuxSeccomp
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("decoding seccomp profile %s: %w", path, err)
+	}
+	if p.DefaultAction == "" {
+		return nil, fmt.Errorf("seccomp profile %s has no defaultAction", path)
+	}
+	return &p, nil
+}
+
+// mergeSeccomp adds the rules of extra to base (extra's rules are more
+// specific, so they come first).
+func mergeSeccomp(base, extra *specs.LinuxSeccomp) *specs.LinuxSeccomp {
+	if base == nil {
+		return extra
+	}
+	out := *base
+	out.Syscalls = append(append([]specs.LinuxSyscall(nil), extra.Syscalls...), base.Syscalls...)
+	return &out
+}
+
+// SecurityOpts are the --security-opt settings burrow applies.
+type SecurityOpts struct {
+	Seccomp        string // "", "unconfined" or a profile's path
+	SeccompProfile *specs.LinuxSeccomp
+	NoNewPrivs     bool
+}
+
+// ParseSecurityOpts reads --security-opt values as Docker does (key=value
+// or key:value), loading a seccomp profile file.
+func ParseSecurityOpts(opts []string) (SecurityOpts, error) {
+	var out SecurityOpts
+	for _, o := range opts {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			k, v, _ = strings.Cut(o, ":")
+		}
+		switch k {
+		case "no-new-privileges":
+			out.NoNewPrivs = v == "" || v == "true"
+		case "seccomp":
+			switch v {
+			case "unconfined":
+				out.Seccomp = v
+			case "":
+				return out, fmt.Errorf("invalid --security-opt %q (hint: seccomp=unconfined or seccomp=/path/to/profile.json)", o)
+			default:
+				p, err := LoadSeccompProfile(v)
+				if err != nil {
+					return out, err
+				}
+				out.Seccomp, out.SeccompProfile = v, p
+			}
+		case "label", "apparmor", "systempaths", "mask", "unmask":
+			// SELinux and AppArmor are the host's business; an unprivileged
+			// user cannot load profiles. Accepted and ignored, as rootless
+			// Podman does where they are unavailable.
+		default:
+			return out, fmt.Errorf("invalid --security-opt %q (hint: no-new-privileges, seccomp=unconfined or seccomp=PROFILE)", o)
+		}
+	}
+	return out, nil
+}
