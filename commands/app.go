@@ -129,6 +129,7 @@ func newApp(v Version) *cli.App {
 			newExportCommand(),
 			newContainerCommand(),
 			newMonitorCommand(),
+			newInitCommand(),
 			newDocsCommand(),
 		},
 	}

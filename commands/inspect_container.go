@@ -32,17 +32,18 @@ type containerInspect struct {
 }
 
 type containerStateJ struct {
-	Status     string `json:"Status"`
-	Running    bool   `json:"Running"`
-	Paused     bool   `json:"Paused"`
-	Restarting bool   `json:"Restarting"`
-	OOMKilled  bool   `json:"OOMKilled"`
-	Dead       bool   `json:"Dead"`
-	Pid        int    `json:"Pid"`
-	ExitCode   int    `json:"ExitCode"`
-	Error      string `json:"Error"`
-	StartedAt  string `json:"StartedAt"`
-	FinishedAt string `json:"FinishedAt"`
+	Status     string          `json:"Status"`
+	Running    bool            `json:"Running"`
+	Paused     bool            `json:"Paused"`
+	Restarting bool            `json:"Restarting"`
+	OOMKilled  bool            `json:"OOMKilled"`
+	Dead       bool            `json:"Dead"`
+	Pid        int             `json:"Pid"`
+	ExitCode   int             `json:"ExitCode"`
+	Error      string          `json:"Error"`
+	StartedAt  string          `json:"StartedAt"`
+	FinishedAt string          `json:"FinishedAt"`
+	Health     *storage.Health `json:"Health,omitempty"`
 }
 
 type hostConfig struct {
@@ -86,6 +87,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		NetworkSettings: map[string]any{"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{}}, "Ports": map[string]any{}},
 		State: containerStateJ{
 			Status: state.Status, Running: state.Status == "running", Pid: state.Pid,
+			Restarting: state.Restarting, Health: state.Health,
 			ExitCode: state.ExitCode, Error: state.Error, StartedAt: stamp(state.StartedAt), FinishedAt: stamp(state.FinishedAt),
 		},
 	}
@@ -101,7 +103,15 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 	cc := ctr.Config
 	d.HostConfig = hostConfig{NetworkMode: cc.NetworkMode, AutoRemove: cc.AutoRemove, Privileged: cc.Privileged,
 		ReadonlyRootfs: cc.ReadOnly, CapAdd: cc.CapAdd, CapDrop: cc.CapDrop, ExtraHosts: cc.AddHosts}
-	d.HostConfig.RestartPolicy.Name = "no"
+	d.RestartCount = state.RestartCount
+	if d.State.Restarting {
+		d.State.Status = "restarting"
+	}
+	d.HostConfig.RestartPolicy.Name = cc.Restart
+	d.HostConfig.RestartPolicy.MaximumRetryCount = cc.RestartMax
+	if cc.Restart == "" {
+		d.HostConfig.RestartPolicy.Name = "no"
+	}
 	// The container's config is the image's with the run options applied.
 	cfg.Env = run.Env(&cfg, run.Options{Env: cc.Env}, cc.Hostname, "")
 	if cc.Cmd != nil {

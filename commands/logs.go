@@ -77,12 +77,16 @@ func runLogs(c *cli.Context) error {
 			return err
 		}
 		var entries []run.LogEntry
-		offset, err := run.ReadLog(path, 0, func(e run.LogEntry) error {
-			entries = append(entries, e)
-			return nil
-		})
-		if err != nil {
-			return err
+		var offset int64
+		for _, f := range run.LogFiles(path) {
+			o, err := run.ReadLog(f, 0, func(e run.LogEntry) error {
+				entries = append(entries, e)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			offset = o // of the current file, the last one
 		}
 		if tail >= 0 && len(entries) > tail {
 			entries = entries[len(entries)-tail:]

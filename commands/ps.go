@@ -188,10 +188,19 @@ func makePsRow(st *storage.Store, ctr *storage.Container, state storage.Containe
 // statusWords is Docker's STATUS column: "Up 3 seconds", "Exited (0) 2
 // minutes ago", "Created".
 func statusWords(s storage.ContainerState) string {
-	switch s.Status {
-	case "running":
-		return "Up " + units.HumanDuration(time.Since(s.StartedAt))
-	case "exited":
+	switch {
+	case s.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+	case s.Status == "running":
+		up := "Up " + units.HumanDuration(time.Since(s.StartedAt))
+		if h := s.Health; h != nil {
+			if h.Status == "starting" {
+				return up + " (health: starting)"
+			}
+			return up + " (" + h.Status + ")"
+		}
+		return up
+	case s.Status == "exited":
 		if s.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", s.ExitCode)
 		}

@@ -44,7 +44,7 @@ func removeContainer(st *storage.Store, ctr *storage.Container, force bool) erro
 	if err != nil {
 		return err
 	}
-	if state.Status == "running" {
+	if state.Status == "running" || state.Restarting && run.Alive(state.MonitorPid) {
 		if !force {
 			return fmt.Errorf("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", ctr.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +55,8 @@ func containerFlags() []cli.Flag {
 	}
 }
 
+func allContainerFlags() []cli.Flag { return append(containerFlags(), lifecycleFlags()...) }
+
 // withHelp shows the command's help for --help (the built-in help flag is
 // hidden because -h means --hostname) and runs action otherwise.
 func withHelp(action cli.ActionFunc) cli.ActionFunc {
@@ -70,7 +73,7 @@ func newRunCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "Create and run a new container from an image",
 		ArgsUsage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-		Flags:     containerFlags(),
+		Flags:     allContainerFlags(),
 		HideHelp:  true,
 		Action:    withHelp(runRun),
 	}
@@ -81,7 +84,7 @@ func newCreateCommand() *cli.Command {
 		Name:      "create",
 		Usage:     "Create a new container",
 		ArgsUsage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-		Flags:     containerFlags(),
+		Flags:     allContainerFlags(),
 		HideHelp:  true,
 		Action: withHelp(func(c *cli.Context) error {
 			return withStore(c, func(s *session, st *storage.Store) error {
@@ -244,8 +247,15 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 	if name == "" {
 		name = uniqueName(st)
 	}
+	imgCfg, err := st.Config(img.ID)
+	if err != nil {
+		return nil, toolError(err)
+	}
+	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config); err != nil {
+		return nil, toolError(err)
+	}
 	// The image's VOLUMEs become anonymous volumes unless mounted over.
-	if imgCfg, err := st.Config(img.ID); err == nil {
+	{
 		taken := map[string]bool{}
 		for _, m := range cfg.Mounts {
 			taken[m.Destination] = true
@@ -334,6 +344,19 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		p.Stdin = c.App.Reader
 	}
 	p.Stdout, p.Stderr = c.App.Writer, c.App.ErrWriter
+	var logOut io.Writer
+	if !ctr.Config.AutoRemove {
+		// As Docker does, an attached container's output is logged too
+		// (not for --rm: its log goes with it).
+		if path, err := run.LogPath(st, ctr); err == nil {
+			if lf, err := run.OpenLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile); err == nil {
+				defer lf.Close()
+				logOut = lf.Stream("stdout")
+				p.Stdout = io.MultiWriter(c.App.Writer, logOut)
+				p.Stderr = io.MultiWriter(c.App.ErrWriter, lf.Stream("stderr"))
+			}
+		}
+	}
 	if ctr.Config.Tty {
 		stdin, _ := c.App.Reader.(*os.File)
 		if ctr.Config.OpenStdin && (stdin == nil || !isTerminal(stdin)) {
@@ -347,7 +370,11 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 				p.Spec.Process.ConsoleSize = &specs.Box{Width: uint(w), Height: uint(h)}
 			}
 		}
-		p.Terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, stdin, c.App.Writer) }
+		out := c.App.Writer
+		if logOut != nil {
+			out = io.MultiWriter(out, logOut)
+		}
+		p.Terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, stdin, out) }
 	}
 	started := time.Now().UTC()
 	p.Started = func(pid int) {

@@ -181,6 +181,9 @@ func newStopCommand() *cli.Command {
 					}
 				}
 				timeout := 10 * time.Second
+				if ctr.Config.StopTimeout != nil {
+					timeout = time.Duration(*ctr.Config.StopTimeout) * time.Second
+				}
 				if t := c.Int("time"); t >= 0 {
 					timeout = time.Duration(t) * time.Second
 				}
@@ -193,7 +196,7 @@ func newStopCommand() *cli.Command {
 // stopContainer sends sig, waits up to timeout for the container to exit,
 // then kills it. Stopping a stopped container is not an error.
 func stopContainer(st *storage.Store, ctr *storage.Container, sig syscall.Signal, timeout time.Duration) error {
-	if err := run.Signal(st, ctr, sig); err != nil {
+	if err := run.Signal(st, ctr, sig, true); err != nil {
 		if errors.Is(err, run.ErrNotRunning) {
 			return nil
 		}
@@ -202,7 +205,7 @@ func stopContainer(st *storage.Store, ctr *storage.Container, sig syscall.Signal
 	if waitExited(st, ctr, timeout) {
 		return nil
 	}
-	if err := run.Signal(st, ctr, syscall.SIGKILL); err != nil && !errors.Is(err, run.ErrNotRunning) {
+	if err := run.Signal(st, ctr, syscall.SIGKILL, true); err != nil && !errors.Is(err, run.ErrNotRunning) {
 		return err
 	}
 	waitExited(st, ctr, 10*time.Second)
@@ -215,7 +218,7 @@ func waitExited(st *storage.Store, ctr *storage.Container, timeout time.Duration
 	deadline := time.Now().Add(timeout)
 	for {
 		s, err := run.CurrentState(st, ctr)
-		if err != nil || s.Status != "running" {
+		if err != nil || s.Status != "running" && !(s.Restarting && run.Alive(s.MonitorPid)) {
 			return true
 		}
 		if timeout >= 0 && time.Now().After(deadline) {
@@ -242,7 +245,7 @@ func newKillCommand() *cli.Command {
 				return toolError(err)
 			}
 			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
-				err := run.Signal(st, ctr, sig)
+				err := run.Signal(st, ctr, sig, true)
 				if errors.Is(err, run.ErrNotRunning) {
 					return fmt.Errorf("cannot kill container: %s: container %s is not running", ctr.Name, ctr.ID)
 				}

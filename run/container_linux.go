@@ -17,7 +17,11 @@ import (
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/burrow-oci/burrow/storage"
 )
+
+const sigKill = syscall.SIGKILL
 
 // Exit codes with which Docker reports a container that could not run.
 const (
@@ -50,6 +54,10 @@ type Process struct {
 	// the container's pseudo-terminal once it runs; without it the
 	// terminal's output is copied to Stdout.
 	Terminal func(master *os.File)
+	// Health, if set, is checked while the container runs; OnHealth gets
+	// each new result.
+	Health   *storage.HealthCheck
+	OnHealth func(storage.Health)
 	// ExecDir, if set, is where the exec socket is served while the
 	// container runs.
 	ExecDir  string
@@ -129,6 +137,11 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	if p.Started != nil {
 		p.Started(pid)
 	}
+	if p.Health != nil && p.OnHealth != nil {
+		hctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go healthLoop(hctx, ctr, p.Spec, p.Health, p.OnHealth)
+	}
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -158,6 +171,11 @@ func newProcess(sp *specs.Process) *libcontainer.Process {
 	}
 	for _, g := range sp.User.AdditionalGids {
 		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
+	}
+	for _, rl := range sp.Rlimits {
+		if t, ok := rlimitTypes[rl.Type]; ok {
+			p.Rlimits = append(p.Rlimits, configs.Rlimit{Type: t, Hard: rl.Hard, Soft: rl.Soft})
+		}
 	}
 	if c := sp.Capabilities; c != nil {
 		p.Capabilities = &configs.Capabilities{

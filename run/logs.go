@@ -3,6 +3,7 @@ package run
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -21,18 +22,84 @@ type LogEntry struct {
 // It is safe for the stdout and stderr writers to share one.
 type LogFile struct {
 	mu      sync.Mutex
+	path    string
 	f       *os.File
-	enc     *json.Encoder
+	size    int64
+	maxSize int64 // 0: no limit
+	maxFile int   // files kept, the current one included
 	streams []*logStream
 }
 
-// OpenLogFile opens (appending to) a json-file log.
-func OpenLogFile(path string) (*LogFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
+// OpenLogFile opens (appending to) a json-file log. With maxSize > 0 the
+// log rotates, as Docker's max-size and max-file do: path.1 is the newest
+// full file, and maxFile files are kept in all.
+func OpenLogFile(path string, maxSize int64, maxFile int) (*LogFile, error) {
+	l := &LogFile{path: path, maxSize: maxSize, maxFile: max(maxFile, 1)}
+	if err := l.open(); err != nil {
 		return nil, err
 	}
-	return &LogFile{f: f, enc: json.NewEncoder(f)}, nil
+	return l, nil
+}
+
+func (l *LogFile) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	l.f, l.size = f, fi.Size()
+	return nil
+}
+
+// write appends one entry, rotating first when it would pass maxSize.
+func (l *LogFile) write(e LogEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if l.maxSize > 0 && l.size > 0 && l.size+int64(len(data)) > l.maxSize {
+		if err := l.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := l.f.Write(data)
+	l.size += int64(n)
+	return err
+}
+
+func (l *LogFile) rotate() error {
+	l.f.Close()
+	if l.maxFile == 1 {
+		if err := os.Truncate(l.path, 0); err != nil {
+			return err
+		}
+		return l.open()
+	}
+	for i := l.maxFile - 1; i > 1; i-- {
+		_ = os.Rename(fmt.Sprintf("%s.%d", l.path, i-1), fmt.Sprintf("%s.%d", l.path, i))
+	}
+	if err := os.Rename(l.path, l.path+".1"); err != nil {
+		return err
+	}
+	return l.open()
+}
+
+// LogFiles lists a log's files oldest first: rotated ones, then path.
+func LogFiles(path string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		p := fmt.Sprintf("%s.%d", path, i)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		out = append([]string{p}, out...)
+	}
+	return append(out, path)
 }
 
 // Stream returns a writer for one stream ("stdout" or "stderr").
@@ -50,7 +117,7 @@ func (l *LogFile) Close() error {
 	defer l.mu.Unlock()
 	for _, s := range l.streams {
 		if len(s.partial) > 0 {
-			_ = l.enc.Encode(LogEntry{Log: string(s.partial), Stream: s.name, Time: time.Now().UTC()})
+			_ = l.write(LogEntry{Log: string(s.partial), Stream: s.name, Time: time.Now().UTC()})
 			s.partial = nil
 		}
 	}
@@ -75,13 +142,13 @@ func (s *logStream) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if err := s.l.enc.Encode(LogEntry{Log: string(data[:i+1]), Stream: s.name, Time: now}); err != nil {
+		if err := s.l.write(LogEntry{Log: string(data[:i+1]), Stream: s.name, Time: now}); err != nil {
 			return 0, err
 		}
 		data = data[i+1:]
 	}
 	if len(data) > 16*1024 {
-		if err := s.l.enc.Encode(LogEntry{Log: string(data), Stream: s.name, Time: now}); err != nil {
+		if err := s.l.write(LogEntry{Log: string(data), Stream: s.name, Time: now}); err != nil {
 			return 0, err
 		}
 		data = nil

@@ -8,7 +8,7 @@ import (
 
 func TestLogFileRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
-	lf, err := OpenLogFile(path)
+	lf, err := OpenLogFile(path, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,5 +41,29 @@ func TestLogFileRoundTrip(t *testing.T) {
 	// A missing log is empty, not an error.
 	if _, err := ReadLog(filepath.Join(t.TempDir(), "none"), 0, func(LogEntry) error { return nil }); err != nil {
 		t.Errorf("missing log: %v", err)
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	lf, err := OpenLogFile(path, 200, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := lf.Stream("stdout")
+	for i := 0; i < 20; i++ {
+		w.Write([]byte(strings.Repeat("x", 20) + "\n"))
+	}
+	lf.Close()
+	files := LogFiles(path)
+	if len(files) != 3 || files[0] != path+".2" || files[2] != path {
+		t.Fatalf("files %v, want path.2, path.1, path", files)
+	}
+	n := 0
+	for _, f := range files {
+		ReadLog(f, 0, func(LogEntry) error { n++; return nil })
+	}
+	if n == 0 || n >= 20 {
+		t.Errorf("%d entries kept over 3 files of 200 bytes: rotation kept everything or nothing", n)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,15 +41,17 @@ func controlPath(st *storage.Store, ctr *storage.Container) (string, error) {
 
 // Monitor is the body of a detached container's monitor process: it runs
 // the container with its output going to the json-file log, records its
-// state and exit code, passes on the signals it is asked to send, and
-// removes the container afterwards when it was created with --rm. It tells
-// the process that started it, through ready, "ok" once the container runs
-// or the error that stopped it.
+// state and exit code, passes on the signals it is asked to send, applies
+// the restart policy, runs the health check, and removes the container
+// afterwards when it was created with --rm. It tells the process that
+// started it, through ready, "ok" once the container runs or the error
+// that stopped it.
 func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, singleID bool, ready io.WriteCloser) error {
+	var once sync.Once
+	tell := func(msg string) { once.Do(func() { fmt.Fprintln(ready, msg); ready.Close() }) }
 	fail := func(code int, err error) error {
 		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, Error: err.Error(), FinishedAt: time.Now().UTC()})
-		fmt.Fprintf(ready, "%d %s\n", code, err)
-		ready.Close()
+		tell(fmt.Sprintf("%d %s", code, err))
 		cleanup(st, ctr)
 		return err
 	}
@@ -59,7 +63,7 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 	if err != nil {
 		return fail(125, err)
 	}
-	lf, err := OpenLogFile(logPath)
+	lf, err := OpenLogFile(logPath, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile)
 	if err != nil {
 		return fail(125, fmt.Errorf("opening the log: %w", err))
 	}
@@ -72,26 +76,80 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 	if err != nil {
 		return fail(125, err)
 	}
-	if err := listenControl(ctl, sigs); err != nil {
+	var stoppedByUser atomic.Bool
+	if err := listenControl(ctl, sigs, &stoppedByUser); err != nil {
 		return fail(125, err)
 	}
-	started := time.Now().UTC()
-	p.Started = func(pid int) {
-		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
-		fmt.Fprintln(ready, "ok")
-		ready.Close()
-	}
-	code, err := Run(ctx, p, sigs)
-	if err != nil {
-		var se *StartError
-		if errors.As(err, &se) && se.Code != 0 {
-			return fail(se.Code, err)
+	var mu sync.Mutex // guards state between the run and the health checks
+	state := storage.ContainerState{Status: "running", MonitorPid: os.Getpid()}
+	save := func() { _ = st.SetState(ctr, state) }
+	p.OnHealth = func(h storage.Health) {
+		mu.Lock()
+		defer mu.Unlock()
+		if state.Status == "running" {
+			state.Health = &h
+			save()
 		}
-		return fail(125, err)
 	}
-	_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()})
+	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, time.Minute) {
+		p.Started = func(pid int) {
+			mu.Lock()
+			state.Status, state.Pid, state.StartedAt, state.Restarting = "running", pid, time.Now().UTC(), false
+			state.Health = nil
+			save()
+			mu.Unlock()
+			tell("ok")
+		}
+		ran := time.Now()
+		code, err := Run(ctx, p, sigs)
+		if err != nil {
+			var se *StartError
+			if errors.As(err, &se) && se.Code != 0 {
+				return fail(se.Code, err)
+			}
+			return fail(125, err)
+		}
+		mu.Lock()
+		state.Status, state.ExitCode, state.FinishedAt, state.Pid = "exited", code, time.Now().UTC(), 0
+		state.StoppedByUser = stoppedByUser.Load()
+		restart := shouldRestart(ctr.Config, code, state.RestartCount, state.StoppedByUser)
+		if restart {
+			state.Restarting = true
+			state.RestartCount++
+		}
+		save()
+		mu.Unlock()
+		if !restart {
+			break
+		}
+		if time.Since(ran) > 10*time.Second {
+			backoff = 100 * time.Millisecond // it ran well for a while
+		}
+		time.Sleep(backoff)
+		if stoppedByUser.Load() {
+			mu.Lock()
+			state.Restarting, state.StoppedByUser = false, true
+			save()
+			mu.Unlock()
+			break
+		}
+	}
 	cleanup(st, ctr)
 	return nil
+}
+
+// shouldRestart applies Docker's restart policies.
+func shouldRestart(cfg storage.ContainerConfig, code, count int, byUser bool) bool {
+	if byUser {
+		return false
+	}
+	switch cfg.Restart {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (cfg.RestartMax == 0 || count < cfg.RestartMax)
+	}
+	return false
 }
 
 // cleanup unmounts a container that stopped and removes it when it was
@@ -106,8 +164,9 @@ func cleanup(st *storage.Store, ctr *storage.Container) {
 }
 
 // listenControl creates the control FIFO and forwards the signal numbers
-// written to it ("15\n") to sigs.
-func listenControl(path string, sigs chan<- os.Signal) error {
+// written to it ("15\n") to sigs; a "u" before the number ("u15\n") says
+// a user stopped or killed the container, which ends the restart policy.
+func listenControl(path string, sigs chan<- os.Signal, byUser *atomic.Bool) error {
 	_ = os.Remove(path)
 	if err := unix.Mkfifo(path, 0o600); err != nil {
 		return fmt.Errorf("creating the control FIFO: %w", err)
@@ -120,7 +179,12 @@ func listenControl(path string, sigs chan<- os.Signal) error {
 	go func() {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			if n, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil && n > 0 && n < 65 {
+			line := strings.TrimSpace(sc.Text())
+			if rest, ok := strings.CutPrefix(line, "u"); ok {
+				byUser.Store(true)
+				line = rest
+			}
+			if n, err := strconv.Atoi(line); err == nil && n > 0 && n < 65 {
 				sigs <- syscall.Signal(n)
 			}
 		}
@@ -131,8 +195,10 @@ func listenControl(path string, sigs chan<- os.Signal) error {
 // ErrNotRunning is returned when a container has no live monitor.
 var ErrNotRunning = errors.New("container is not running")
 
-// Signal asks a detached container's monitor to send sig to the container.
-func Signal(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error {
+// Signal asks a detached container's monitor to send sig to the
+// container. byUser marks a stop or kill that the restart policy must
+// respect.
+func Signal(st *storage.Store, ctr *storage.Container, sig syscall.Signal, byUser bool) error {
 	path, err := controlPath(st, ctr)
 	if err != nil {
 		return err
@@ -145,7 +211,11 @@ func Signal(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error
 		return fmt.Errorf("reaching the container's monitor: %w", err)
 	}
 	defer f.Close()
-	_, err = fmt.Fprintf(f, "%d\n", int(sig))
+	prefix := ""
+	if byUser {
+		prefix = "u"
+	}
+	_, err = fmt.Fprintf(f, "%s%d\n", prefix, int(sig))
 	return err
 }
 

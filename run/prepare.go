@@ -61,6 +61,18 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 		return Process{}, err
 	}
 	opts.Seccomp, opts.SeccompProfile, opts.NoNewPrivs = sec.Seccomp, sec.SeccompProfile, sec.NoNewPrivs
+	for _, u := range ctr.Config.Ulimits {
+		rl, err := ParseUlimit(u)
+		if err != nil {
+			return Process{}, err
+		}
+		opts.Rlimits = append(opts.Rlimits, rl)
+	}
+	if ctr.Config.Init {
+		if opts.InitPath, err = os.Executable(); err != nil {
+			return Process{}, fmt.Errorf("finding burrow's binary for --init: %w", err)
+		}
+	}
 	if opts.Mounts, err = userMounts(st, ctr, rootfs, singleID); err != nil {
 		return Process{}, err
 	}
@@ -72,7 +84,7 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if err != nil {
 		return Process{}, err
 	}
-	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime", ExecDir: runDir, SingleID: singleID}, nil
+	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime", ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
 }
 
 // userMounts turns the container's -v, --mount and --tmpfs mounts into

@@ -64,7 +64,14 @@ type Options struct {
 	Seccomp        string
 	SeccompProfile *specs.LinuxSeccomp
 	NoNewPrivs     bool
+	Rlimits        []specs.POSIXRlimit
+	// InitPath, if set, is the burrow binary, bind-mounted as /dev/init
+	// to run as PID 1 (--init).
+	InitPath string
 }
+
+// initDest is where --init's init is mounted in the container.
+const initDest = "/dev/init"
 
 // User is the identity the container's process runs as, resolved from
 // the image's /etc/passwd and /etc/group.
@@ -140,6 +147,9 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no command specified (hint: the image has no CMD or ENTRYPOINT; give a command after the image name)")
 	}
+	if opts.InitPath != "" {
+		args = append([]string{initDest, "__init", "--"}, args...)
+	}
 	hostname := opts.Hostname
 	cwd := opts.WorkingDir
 	if cwd == "" {
@@ -191,6 +201,10 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 		s.Linux.Seccomp = mergeSeccomp(s.Linux.Seccomp, singleIDSeccomp())
 	}
 	s.Process.NoNewPrivileges = opts.NoNewPrivs
+	s.Process.Rlimits = opts.Rlimits
+	if opts.InitPath != "" {
+		s.Mounts = append(s.Mounts, specs.Mount{Type: "bind", Source: opts.InitPath, Destination: initDest, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
 	return s, nil
 }
 

@@ -43,6 +43,39 @@ type ContainerConfig struct {
 	AddHosts    []string `json:",omitempty"`
 	Mounts      []Mount  `json:",omitempty"`
 	SecurityOpt []string `json:",omitempty"`
+	StopTimeout *int     `json:",omitempty"` // seconds; nil: 10
+	Ulimits     []string `json:",omitempty"` // name=soft[:hard]
+	// Restart is Docker's restart policy: "no", "always",
+	// "unless-stopped" or "on-failure" with RestartMax tries (0: no limit).
+	Restart    string       `json:",omitempty"`
+	RestartMax int          `json:",omitempty"`
+	Health     *HealthCheck `json:",omitempty"`
+	LogMaxSize int64        `json:",omitempty"` // bytes; 0: no limit
+	LogMaxFile int          `json:",omitempty"`
+}
+
+// HealthCheck is a container's health check (from the image's HEALTHCHECK
+// or --health-* flags).
+type HealthCheck struct {
+	Test        []string // ["CMD", args...] or ["CMD-SHELL", "command"]
+	Interval    time.Duration
+	Timeout     time.Duration
+	StartPeriod time.Duration
+	Retries     int
+}
+
+// Health is a container's health as the monitor last saw it.
+type Health struct {
+	Status        string // "starting", "healthy", "unhealthy"
+	FailingStreak int
+	Log           []HealthResult `json:",omitempty"`
+}
+
+// HealthResult is one run of the health check.
+type HealthResult struct {
+	Start, End time.Time
+	ExitCode   int
+	Output     string
 }
 
 // Container is a stored container.
@@ -65,6 +98,13 @@ type ContainerState struct {
 	Error      string    `json:",omitempty"`
 	StartedAt  time.Time `json:",omitempty"`
 	FinishedAt time.Time `json:",omitempty"`
+	// RestartCount counts the restarts of the restart policy.
+	RestartCount int     `json:",omitempty"`
+	Restarting   bool    `json:",omitempty"`
+	Health       *Health `json:",omitempty"`
+	// StoppedByUser keeps the restart policy from restarting a container
+	// that stop or kill ended.
+	StoppedByUser bool `json:",omitempty"`
 }
 
 // Sentinel errors for containers.

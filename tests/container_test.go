@@ -567,3 +567,73 @@ func TestSecurityOpts(t *testing.T) {
 	e.fail(125, []string{"reading seccomp profile"}, "run", "--rm", "--security-opt", "seccomp=/no/profile.json", "busybox", "true")
 	e.fail(125, []string{"invalid --security-opt"}, "run", "--rm", "--security-opt", "frobnicate", "busybox", "true")
 }
+
+// TestRestartHealthInit: restart policies (on-failure with a limit;
+// always, ended by stop), health status transitions shown by ps and
+// inspect, --init as PID 1, --ulimit, --stop-timeout and log rotation.
+func TestRestartHealthInit(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "fails", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+	waitFor(t, func() bool {
+		return strings.TrimSpace(e.ok("inspect", "-f", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", "fails").stdout) == "2 exited 3"
+	})
+	if n := strings.Count(e.ok("logs", "fails").stdout, "run\n"); n != 3 {
+		t.Errorf("on-failure:2 ran %d times, want 3", n)
+	}
+	e.ok("run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
+	waitFor(t, func() bool { return strings.Count(e.ok("logs", "always").stdout, "up") >= 2 })
+	e.ok("stop", "always")
+	waitFor(t, func() bool {
+		return strings.HasPrefix(e.ok("ps", "-a", "--filter", "name=always", "--format", "{{.Status}}").stdout, "Exited")
+	})
+	n := strings.Count(e.ok("logs", "always").stdout, "up")
+	time.Sleep(800 * time.Millisecond)
+	if n2 := strings.Count(e.ok("logs", "always").stdout, "up"); n2 != n {
+		t.Errorf("restart=always went on after stop: %d then %d runs", n, n2)
+	}
+	e.fail(125, []string{"cannot specify both --restart and --rm"}, "run", "--rm", "--restart", "always", "busybox", "true")
+	e.fail(125, []string{"invalid restart policy 'sometimes'"}, "run", "--restart", "sometimes", "busybox", "true")
+
+	e.ok("run", "-d", "--name", "doc", "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms", "--health-retries", "2",
+		"busybox", "sh", "-c", "sleep 0.6; touch /tmp/ok; sleep 100")
+	if st := e.ok("ps", "--filter", "name=doc", "--format", "{{.Status}}").stdout; !strings.Contains(st, "(health: starting)") {
+		t.Errorf("health at start: %q", st)
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(e.ok("ps", "--filter", "name=doc", "--format", "{{.Status}}").stdout, "(healthy)")
+	})
+	e.ok("exec", "doc", "rm", "/tmp/ok")
+	waitFor(t, func() bool {
+		return strings.Contains(e.ok("ps", "--filter", "name=doc", "--format", "{{.Status}}").stdout, "(unhealthy)")
+	})
+	if s := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Health.Status}} {{.State.Health.FailingStreak}}", "doc").stdout); !strings.HasPrefix(s, "unhealthy ") {
+		t.Errorf("inspect health: %q", s)
+	}
+	e.ok("rm", "-f", "doc")
+
+	if out := e.ok("run", "--rm", "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '").stdout; !strings.HasPrefix(out, "/dev/init __init -- sh -c") {
+		t.Errorf("--init is not PID 1: %q", out)
+	}
+	if r := e.exec(nil, "run", "--rm", "--init", "busybox", "sh", "-c", "exit 6"); r.code != 6 {
+		t.Errorf("--init passes on the exit code: %v", r)
+	}
+	if out := e.ok("run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn").stdout; out != "100\n200\n" {
+		t.Errorf("--ulimit: %q", out)
+	}
+	e.fail(125, []string{"invalid ulimit"}, "run", "--rm", "--ulimit", "bogus=1", "busybox", "true")
+
+	e.ok("run", "-d", "--name", "slowstop", "--stop-timeout", "1", "busybox", "sh", "-c", `trap "" TERM; while true; do sleep 0.05; done`)
+	start := time.Now()
+	e.ok("stop", "slowstop")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("--stop-timeout 1 took %v", d)
+	}
+
+	e.ok("run", "--name", "chatty", "--log-opt", "max-size=1k", "--log-opt", "max-file=2", "busybox", "sh", "-c", "for i in $(seq 1 200); do echo line $i; done")
+	logs := e.ok("logs", "chatty").stdout
+	if !strings.HasSuffix(logs, "line 200\n") || strings.Contains(logs, "line 1\n") {
+		t.Errorf("rotated logs keep the end and drop the start: %d bytes", len(logs))
+	}
+	e.fail(125, []string{"unknown log opt 'colour'"}, "run", "--log-opt", "colour=red", "busybox", "true")
+}

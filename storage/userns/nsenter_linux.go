@@ -58,14 +58,16 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 }
 
 // needs_namespace tells from the command line whether this invocation can
-// touch the store. Only help and version are known not to; a command the
-// guess misses re-executes itself with _BURROW_USERNS_FORCE.
+// touch the store. Help, version and the init of --init (which runs inside
+// a container) do not; a command the guess misses re-executes itself with
+// _BURROW_USERNS_FORCE.
 static int needs_namespace(int argc, char **argv) {
 	static const char *valued[] = {"--root", "--runroot", "--storage-driver", "--log-level", "-l", NULL};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-') {
-			return strcmp(a, "version") && strcmp(a, "help") && strcmp(a, "h") && strcmp(a, "completion");
+			return strcmp(a, "version") && strcmp(a, "help") && strcmp(a, "h") && strcmp(a, "completion") &&
+			       strcmp(a, "__init");
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-v") || !strcmp(a, "--version") ||
 		    !strcmp(a, "--generate-bash-completion"))
