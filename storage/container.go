@@ -88,9 +88,12 @@ type Container struct {
 	Config  ContainerConfig
 }
 
-// ContainerState is a container's run state, kept in the run root: it
-// does not survive a reboot, and a missing state means "created".
+// ContainerState is a container's run state, kept beside its record in
+// the graph root so that it survives a reboot (or a wiped run root); the
+// boot it was written in tells a container that was running before the
+// machine restarted. A missing state means "created".
 type ContainerState struct {
+	BootID     string `json:",omitempty"`
 	Status     string    // "created", "running", "exited"
 	Pid        int       `json:",omitempty"`
 	MonitorPid int       `json:",omitempty"` // the detached container's monitor
@@ -271,7 +274,7 @@ func (s *Store) ContainerRunDir(c *Container) (string, error) {
 // whose run root was wiped by a reboot) is "created" or, if it ran before,
 // reported as exited with what is known.
 func (s *Store) State(c *Container) (ContainerState, error) {
-	dir, err := s.ContainerRunDir(c)
+	dir, err := s.ContainerDir(c)
 	if err != nil {
 		return ContainerState{}, err
 	}
@@ -286,12 +289,23 @@ func (s *Store) State(c *Container) (ContainerState, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return ContainerState{}, fmt.Errorf("decoding the state of container %s: %w", short(c.ID), err)
 	}
+	if st.Status == "running" && st.BootID != bootID() {
+		st.Status, st.ExitCode, st.Pid, st.Restarting = "exited", 255, 0, false
+		st.Error = "the machine restarted while the container ran"
+	}
 	return st, nil
+}
+
+// bootID identifies the running boot of the machine.
+func bootID() string {
+	data, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(data))
 }
 
 // SetState records a container's run state atomically.
 func (s *Store) SetState(c *Container, st ContainerState) error {
-	dir, err := s.ContainerRunDir(c)
+	st.BootID = bootID()
+	dir, err := s.ContainerDir(c)
 	if err != nil {
 		return err
 	}

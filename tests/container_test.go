@@ -225,7 +225,7 @@ func TestMonitorKilled(t *testing.T) {
 
 // monitorPid reads the monitor's pid from the container's state file.
 func monitorPid(t *testing.T, e *env, name string) int {
-	matches, _ := filepath.Glob(filepath.Join(e.dir, "run", "*-containers", "*", "userdata", "state.json"))
+	matches, _ := filepath.Glob(filepath.Join(e.root(), "*-containers", "*", "userdata", "state.json"))
 	for _, m := range matches {
 		data, err := os.ReadFile(m)
 		if err != nil {
@@ -636,4 +636,26 @@ func TestRestartHealthInit(t *testing.T) {
 		t.Errorf("rotated logs keep the end and drop the start: %d bytes", len(logs))
 	}
 	e.fail(125, []string{"unknown log opt 'colour'"}, "run", "--log-opt", "colour=red", "busybox", "true")
+}
+
+// TestRunRootWiped: after a reboot empties the run root, containers are
+// still listed with the status they ended with, and can be started and
+// removed.
+func TestRunRootWiped(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.exec(nil, "run", "--name", "before", "busybox", "sh", "-c", "exit 3")
+	e.ok("create", "--name", "fresh", "busybox", "echo", "hi")
+	entries, _ := os.ReadDir(filepath.Join(e.dir, "run"))
+	for _, ent := range entries {
+		e.exec(nil, "unshare", "rm", "-rf", filepath.Join(e.dir, "run", ent.Name()))
+	}
+	st := e.ok("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+	if !strings.Contains(st, "before Exited (3)") || !strings.Contains(st, "fresh Created") {
+		t.Errorf("after the run root was wiped: %q", st)
+	}
+	if out := e.ok("start", "-a", "fresh").stdout; out != "hi\n" {
+		t.Errorf("start after wipe: %q", out)
+	}
+	e.ok("rm", "before", "fresh")
 }
