@@ -40,7 +40,7 @@ func main() {
 	err := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, commands.Version{Version: version, Commit: commit})
 	interrupted := ctx.Err() != nil
 	stop()
-	if err != nil && interrupted {
+	if err != nil && interrupted && commands.Message(err) != "" {
 		// What was under way was undone; say so as a shell would count it.
 		fmt.Fprintln(os.Stderr, "Error: interrupted: "+err.Error())
 		os.Exit(130)

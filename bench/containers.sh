@@ -24,7 +24,8 @@
 #                        burrow's host network (burrow has no user-mode network yet)
 #   a2 run_true_netnone  `run --rm --network none busybox true`
 #   a3 run_true_nethost  `run --rm --network host busybox true`
-#   a4 exec_true         n/a: burrow has no exec yet (not measured for podman either)
+#   a4 exec_true         `exec N true` into a running container (`run -d --name N busybox sleep
+#                        1000000`, podman's with --network none); burrow's only if it has exec
 #   g2 ps_a_20           `ps -a` with 20 exited containers (made by `run --name cN busybox true`)
 #   x1 run_d_rm_f        burrow only: `run -d --name N busybox sleep 1000000` then `rm -f N`,
 #                        both in one `sh -c` (so it includes one sh start, ≈1 ms)
@@ -143,6 +144,7 @@ pod() { "$PODMAN" "${P_STORE[@]}" "$@"; }
 IMG=busybox
 RT_NAME=bench-rt   # x1's container
 BD_NAME=bench-bd   # the breakdown's create/rm container
+EX_NAME=bench-exec # a4's running container
 
 podman_used=0
 cleanup() {
@@ -151,7 +153,7 @@ cleanup() {
   set +e
   if [ -d "$WORK/burrow" ]; then
     # A detached container interrupted mid-figure would keep its monitor and sleep.
-    burrow rm -f "$RT_NAME" >/dev/null 2>&1
+    burrow rm -f "$RT_NAME" "$EX_NAME" >/dev/null 2>&1
     out=$(burrow system reset -f 2>&1) || log "cleanup: burrow system reset failed: $out"
   fi
   if [ "$podman_used" = 1 ]; then
@@ -274,24 +276,25 @@ stats() {
     | def r: . * 10000 | round / 10000;
       "median=\($med | r)s mean=\($m | r)s sd=\($sd | r)s min=\($t[0] | r)s max=\($t[-1] | r)s n=\($n)"' "$1"
 }
-# ratio OUT.json BURROW_NAME PODMAN_NAME: "median=… mean=… (goal <= 0.1: met|NOT met)"
+# ratio OUT.json BURROW_NAME PODMAN_NAME [GOAL]: "median=… mean=… (goal <= GOAL: met|NOT met)"
 ratio() {
-  jq -r --arg b "$2" --arg p "$3" '
+  jq -r --arg b "$2" --arg p "$3" --arg goal "${4:-}" '
     def med: sort as $t | length as $n
       | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
     def mean: add / length;
     def r: . * 1000 | round / 1000;
     ((.[$b] | med) / (.[$p] | med)) as $rm | ((.[$b] | mean) / (.[$p] | mean)) as $ra
-    | "median=\($rm | r) mean=\($ra | r) (goal <= 0.1: \(if $rm <= 0.1 then "met" else "NOT met" end))"' "$1"
+    | "median=\($rm | r) mean=\($ra | r)" + (if $goal == "" then "" else
+        " (goal <= \($goal): \(if $rm <= ($goal | tonumber) then "met" else "NOT met" end))" end)' "$1"
 }
-# report OUT.json ID FIG: the burrow, podman and ratio lines of one figure
-# (commands named "burrow ID" and "podman ID").
+# report OUT.json ID FIG [GOAL]: the burrow, podman and ratio lines of one figure
+# (commands named "burrow ID" and "podman ID"); GOAL: the issue's ratio goal, if any.
 report() {
-  local j=$1 id=$2 fig=$3
+  local j=$1 id=$2 fig=$3 goal=${4:-}
   echo "$id $fig burrow $(stats "$j" "burrow $id")"
   if [ -n "$PODMAN" ]; then
     echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id")"
+    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
   else
     echo "$id $fig podman n/a (skipped)"
     echo "$id $fig ratio burrow/podman n/a"
@@ -327,10 +330,9 @@ cmds+=("burrow a1=$B run --rm $IMG true"
        "burrow x1=sh -c '$B run -d --name $RT_NAME $IMG sleep 1000000 >/dev/null && $B rm -f $RT_NAME >/dev/null'")
 run_hyperfine "$J" "${cmds[@]}"
 echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
-report "$J" a1 run_true
-report "$J" a2 run_true_netnone
-report "$J" a3 run_true_nethost
-echo "a4 exec_true burrow n/a (burrow has no exec command yet)"
+report "$J" a1 run_true 0.1
+report "$J" a2 run_true_netnone 0.1
+report "$J" a3 run_true_nethost 0.1
 echo "x1 run_d_rm_f burrow $(stats "$J" "burrow x1")"
 [ -z "$JSON" ] || cp "$J" "$JSON-run.json"
 [ -z "$(burrow ps -a -q)" ] || die "burrow ps -a lists containers after the run figures"
@@ -383,6 +385,31 @@ if [ "$BREAKDOWN" = 1 ]; then
   [ -z "$JSON" ] || cp "$K" "$JSON-breakdown.json"
 fi
 
+# ---------------------------------------------------------------- a4: exec true into a running container
+# podman's figure is always taken (for reference); burrow's when the binary has exec.
+X=$WORK/exec.json
+cmds=()
+if "$BURROW" exec --help >/dev/null 2>&1; then
+  burrow run -d --name "$EX_NAME" "$IMG" sleep 1000000 >/dev/null
+  cmds+=("burrow a4=$B exec $EX_NAME true")
+fi
+if [ -n "$PODMAN" ]; then
+  pod run -d --network none --name "$EX_NAME" "$IMG" sleep 1000000 >/dev/null
+  cmds+=("podman a4=$P exec $EX_NAME true")
+fi
+if [ "${#cmds[@]}" -gt 0 ]; then
+  run_hyperfine "$X" "${cmds[@]}"
+  [ -z "$JSON" ] || cp "$X" "$JSON-exec.json"
+fi
+if [[ " ${cmds[*]} " == *"burrow a4="* ]]; then
+  if [ -n "$PODMAN" ]; then report "$X" a4 exec_true; else echo "a4 exec_true burrow $(stats "$X" "burrow a4")"; fi
+  burrow rm -f "$EX_NAME" >/dev/null
+else
+  echo "a4 exec_true burrow n/a (this burrow has no exec command)"
+  [ -z "$PODMAN" ] || echo "a4 exec_true podman $(stats "$X" "podman a4")"
+fi
+[ -z "$PODMAN" ] || pod rm -f -t 0 "$EX_NAME" >/dev/null
+
 # ---------------------------------------------------------------- g2: ps -a with N exited containers
 log "burrow: making $N_CONTAINERS exited containers"
 for i in $(seq 1 "$N_CONTAINERS"); do burrow run --name "c$i" "$IMG" true; done
@@ -400,7 +427,7 @@ cmds=()
 cmds+=("burrow g2=$B ps -a")
 run_hyperfine "$G" "${cmds[@]}"
 echo "# load1_after=$(cut -d' ' -f1 /proc/loadavg)"
-report "$G" g2 "ps_a_$N_CONTAINERS"
+report "$G" g2 "ps_a_$N_CONTAINERS" 0.1
 [ -z "$JSON" ] || cp "$G" "$JSON-ps.json"
 if [ "$BREAKDOWN" = 1 ]; then
   # `ps -a` = process start + namespace + store open with an empty list (the breakdown

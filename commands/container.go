@@ -14,6 +14,8 @@ func newContainerCommand() *cli.Command {
 			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
 			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
 			newContainerPruneCommand(), inspect, newCommitCommand(), newDiffCommand(), newExportCommand(),
+			newRenameCommand(), newTopCommand(), newPortCommand(), newPauseCommand("pause"),
+			newPauseCommand("unpause"), newAttachCommand(),
 		},
 	}
 }

@@ -93,7 +93,7 @@ type Container struct {
 // boot it was written in tells a container that was running before the
 // machine restarted. A missing state means "created".
 type ContainerState struct {
-	BootID     string `json:",omitempty"`
+	BootID     string    `json:",omitempty"`
 	Status     string    // "created", "running", "exited"
 	Pid        int       `json:",omitempty"`
 	MonitorPid int       `json:",omitempty"` // the detached container's monitor
@@ -439,4 +439,21 @@ func copyWithout(w io.Writer, r io.Reader, skip map[string]bool) error {
 			return err
 		}
 	}
+}
+
+// RenameContainer gives a container a new name, refused with Docker's
+// message when another container holds it.
+func (s *Store) RenameContainer(c *Container, name string) error {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if other, err := s.lookupContainer(name, true); err == nil {
+		return fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, name, other.ID)
+	}
+	if err := s.cs.SetNames(c.ID, []string{name}); err != nil {
+		return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
+	}
+	return nil
 }

@@ -659,3 +659,36 @@ func TestRunRootWiped(t *testing.T) {
 	}
 	e.ok("rm", "before", "fresh")
 }
+
+func TestRenameTopPortPauseAttach(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "a", "busybox", "sh", "-c", "sleep 100 & sleep 200")
+	e.ok("create", "--name", "b", "busybox")
+	e.fail(1, []string{`Conflict. The container name "/b" is already in use`}, "rename", "a", "b")
+	e.ok("rename", "a", "c")
+	if out := e.ok("ps", "--format", "{{.Names}}").stdout; out != "c\n" {
+		t.Errorf("after rename: %q", out)
+	}
+	waitFor(t, func() bool { return strings.Contains(e.ok("top", "c").stdout, "sleep 100") })
+	top := e.ok("top", "c", "-o", "pid,comm").stdout
+	if !regexp.MustCompile(`^\s*PID COMMAND\n(\s*\d+ sleep\n){2}$`).MatchString(top) {
+		t.Errorf("top -o pid,comm: %q", top)
+	}
+	if out := e.ok("port", "c").stdout; out != "" {
+		t.Errorf("port with no mappings: %q", out)
+	}
+	e.fail(1, []string{"No public port '80/tcp' published for c"}, "port", "c", "80")
+	e.fail(1, []string{"cannot pause container c", "hint:"}, "pause", "c")
+	e.fail(1, []string{"You cannot attach to a stopped container"}, "attach", "b")
+	done := make(chan result)
+	go func() { done <- e.exec(nil, "attach", "c") }()
+	time.Sleep(500 * time.Millisecond)
+	e.ok("exec", "c", "sh", "-c", "echo seen-by-attach > /proc/1/fd/1")
+	e.ok("kill", "-s", "KILL", "c")
+	r := <-done
+	if r.code != 137 || !strings.Contains(r.stdout, "seen-by-attach") {
+		t.Errorf("attach: %v", r)
+	}
+	e.ok("rm", "b", "c")
+}
