@@ -127,6 +127,7 @@ func newApp(v Version) *cli.App {
 			newCommitCommand(),
 			newDiffCommand(),
 			newExportCommand(),
+			newCpCommand(),
 			newRenameCommand(),
 			newTopCommand(),
 			newPortCommand(),

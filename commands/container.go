@@ -14,7 +14,7 @@ func newContainerCommand() *cli.Command {
 			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
 			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
 			newContainerPruneCommand(), inspect, newCommitCommand(), newDiffCommand(), newExportCommand(),
-			newRenameCommand(), newTopCommand(), newPortCommand(), newPauseCommand("pause"),
+			newCpCommand(), newRenameCommand(), newTopCommand(), newPortCommand(), newPauseCommand("pause"),
 			newPauseCommand("unpause"), newAttachCommand(),
 		},
 	}

@@ -27,6 +27,11 @@ type ExecRequest struct {
 	// back over the console socket that comes with the request.
 	Tty           bool
 	Width, Height uint16
+	// Copy, when "in" or "out", asks for a copy into or out of the
+	// container's filesystem (with the descriptors as the tar stream)
+	// instead of a process.
+	Copy     string
+	CopySpec CopySpec
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
@@ -101,8 +106,22 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 		}
 	}()
 	var req ExecRequest
-	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 {
+	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 && req.Copy == "" {
 		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
+		return
+	}
+	if req.Copy != "" {
+		var err error
+		if req.Copy == "out" {
+			err = CopyOut(spec.Root.Path, req.CopySpec, files[1])
+		} else {
+			err = CopyIn(spec.Root.Path, req.CopySpec, files[0])
+		}
+		if err != nil {
+			reply(execReply{Code: 1, Error: err.Error()})
+			return
+		}
+		reply(execReply{})
 		return
 	}
 	proc, err := execProcess(req, spec, singleID)

@@ -692,3 +692,50 @@ func TestRenameTopPortPauseAttach(t *testing.T) {
 	}
 	e.ok("rm", "b", "c")
 }
+
+// TestCp copies both ways, into a running and a stopped container, with
+// Docker's naming rules and tar streams on "-".
+func TestCp(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	host := filepath.Join(e.dir, "cp")
+	os.MkdirAll(filepath.Join(host, "dir", "sub"), 0o755)
+	os.WriteFile(filepath.Join(host, "dir", "sub", "f"), []byte("deep\n"), 0o644)
+	os.WriteFile(filepath.Join(host, "file"), []byte("single\n"), 0o644)
+	e.ok("run", "-d", "--name", "live", "busybox", "sleep", "100")
+	defer e.exec(nil, "rm", "-f", "live")
+	e.ok("cp", filepath.Join(host, "dir"), "live:/tmp/")
+	e.ok("cp", filepath.Join(host, "file"), "live:/tmp/renamed")
+	if out := e.ok("exec", "live", "cat", "/tmp/dir/sub/f", "/tmp/renamed").stdout; out != "deep\nsingle\n" {
+		t.Errorf("copied in: %q", out)
+	}
+	if out := e.ok("exec", "live", "stat", "-c", "%u", "/tmp/renamed").stdout; out != "0\n" {
+		t.Errorf("copied in files belong to the container's root: %q", out)
+	}
+	e.ok("exec", "live", "sh", "-c", "mkdir -p /out/x && echo made > /out/x/y")
+	e.ok("cp", "live:/out/x", filepath.Join(host, "got"))
+	if data, _ := os.ReadFile(filepath.Join(host, "got", "y")); string(data) != "made\n" {
+		t.Errorf("copied out as a new name: %q", data)
+	}
+	e.ok("cp", "live:/out/x", host)
+	if data, _ := os.ReadFile(filepath.Join(host, "x", "y")); string(data) != "made\n" {
+		t.Errorf("copied out into a directory: %q", data)
+	}
+	if fi, err := os.Stat(filepath.Join(host, "x", "y")); err != nil || fi.Sys().(*syscall.Stat_t).Uid != uint32(os.Getuid()) {
+		t.Errorf("copied out files belong to the user: %v", err)
+	}
+	r := e.ok("cp", "live:/etc/hostname", "-")
+	tr := exec.Command("tar", "-t")
+	tr.Stdin = strings.NewReader(r.stdout)
+	if names, err := tr.Output(); err != nil || string(names) != "hostname\n" {
+		t.Errorf("cp to -: %q %v", names, err)
+	}
+	e.ok("create", "--name", "stopped", "busybox")
+	e.ok("cp", filepath.Join(host, "file"), "stopped:/")
+	e.ok("cp", "stopped:/file", filepath.Join(host, "back"))
+	if data, _ := os.ReadFile(filepath.Join(host, "back")); string(data) != "single\n" {
+		t.Errorf("cp with a stopped container: %q", data)
+	}
+	e.fail(1, []string{"Could not find the file /nope in container"}, "cp", "live:/nope", host)
+	e.fail(125, []string{"must specify at least one container source"}, "cp", host, filepath.Join(e.dir, "elsewhere"))
+}
