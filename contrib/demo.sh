@@ -40,3 +40,12 @@ run history busybox
 run inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} Cmd={{json .Config.Cmd}} layers={{len .RootFS.Layers}}' busybox
 run info --format 'userns mode: {{.UserNS.Mode}}, storage driver: {{.Store.Driver}} on {{.Store.BackingFS}}'
 run rmi localhost/demo:1.0
+run run --rm busybox sh -c 'echo "hello from a container: $(id -un) on $(hostname), pid $$"'
+run run -d --name demo-web busybox sh -c 'echo serving; while true; do sleep 1; done'
+sleep 0.5
+run ps
+run logs demo-web
+run exec demo-web sh -c 'echo "exec sees pid 1: $(cat /proc/1/comm)"'
+run stop -t 1 demo-web
+run ps -a
+run rm demo-web
