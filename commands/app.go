@@ -118,6 +118,7 @@ func newApp(v Version) *cli.App {
 			newCreateCommand(),
 			newStartCommand(),
 			newStopCommand(),
+			newRestartCommand(),
 			newKillCommand(),
 			newWaitCommand(),
 			newRmCommand(),

@@ -11,7 +11,7 @@ func newContainerCommand() *cli.Command {
 		Name:  "container",
 		Usage: "Manage containers",
 		Subcommands: []*cli.Command{
-			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(),
+			ls, newRunCommand(), newCreateCommand(), newStartCommand(), newStopCommand(), newRestartCommand(),
 			newKillCommand(), newWaitCommand(), newRmCommand(), newLogsCommand(), newExecCommand(),
 			newContainerPruneCommand(), inspect, newCommitCommand(), newDiffCommand(), newExportCommand(),
 			newCpCommand(), newRenameCommand(), newTopCommand(), newPortCommand(), newPauseCommand("pause"),

@@ -164,28 +164,9 @@ func newStopCommand() *cli.Command {
 				return err
 			}
 			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
-				sigName := c.String("signal")
-				if sigName == "" {
-					sigName = ctr.Config.StopSignal
-				}
-				if sigName == "" {
-					if cfg, err := st.Config(ctr.ImageID); err == nil {
-						sigName = cfg.Config.StopSignal
-					}
-				}
-				sig := syscall.SIGTERM
-				if sigName != "" {
-					var err error
-					if sig, err = parseSignal(sigName); err != nil {
-						return err
-					}
-				}
-				timeout := 10 * time.Second
-				if ctr.Config.StopTimeout != nil {
-					timeout = time.Duration(*ctr.Config.StopTimeout) * time.Second
-				}
-				if t := c.Int("time"); t >= 0 {
-					timeout = time.Duration(t) * time.Second
+				sig, timeout, err := stopSettings(c, st, ctr)
+				if err != nil {
+					return err
 				}
 				return stopContainer(st, ctr, sig, timeout)
 			})
@@ -320,4 +301,77 @@ func parseSignal(s string) (syscall.Signal, error) {
 		return sig, nil
 	}
 	return 0, fmt.Errorf("invalid signal: %s (hint: a name such as TERM or SIGKILL, or a number)", s)
+}
+
+func newRestartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "Restart one or more containers",
+		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container"},
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withStore(c, func(s *session, st *storage.Store) error {
+				var failed error
+				for _, ref := range c.Args().Slice() {
+					err := func() error {
+						ctr, err := st.LookupContainer(ref)
+						if err != nil {
+							return err
+						}
+						sig, timeout, err := stopSettings(c, st, ctr)
+						if err != nil {
+							return err
+						}
+						if err := stopContainer(st, ctr, sig, timeout); err != nil {
+							return err
+						}
+						return startDetached(s, st, ctr)
+					}()
+					if err != nil {
+						fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
+						failed = &exitCode{code: ExitError}
+						continue
+					}
+					fmt.Fprintln(c.App.Writer, ref)
+				}
+				return failed
+			})
+		},
+	}
+}
+
+// stopSettings is the signal and timeout with which stop and restart stop
+// a container: the flags, else the container's and then the image's
+// settings, else SIGTERM and 10 seconds.
+func stopSettings(c *cli.Context, st *storage.Store, ctr *storage.Container) (syscall.Signal, time.Duration, error) {
+	sigName := c.String("signal")
+	if sigName == "" {
+		sigName = ctr.Config.StopSignal
+	}
+	if sigName == "" {
+		if cfg, err := st.Config(ctr.ImageID); err == nil {
+			sigName = cfg.Config.StopSignal
+		}
+	}
+	sig := syscall.SIGTERM
+	if sigName != "" {
+		var err error
+		if sig, err = parseSignal(sigName); err != nil {
+			return 0, 0, err
+		}
+	}
+	timeout := 10 * time.Second
+	if ctr.Config.StopTimeout != nil {
+		timeout = time.Duration(*ctr.Config.StopTimeout) * time.Second
+	}
+	if t := c.Int("time"); t >= 0 {
+		timeout = time.Duration(t) * time.Second
+	}
+	return sig, timeout, nil
 }

@@ -739,3 +739,19 @@ func TestCp(t *testing.T) {
 	e.fail(1, []string{"Could not find the file /nope in container"}, "cp", "live:/nope", host)
 	e.fail(125, []string{"must specify at least one container source"}, "cp", host, filepath.Join(e.dir, "elsewhere"))
 }
+
+func TestRestartCommand(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "again", "busybox", "sh", "-c", `echo started; trap "exit 0" TERM; while true; do sleep 0.05; done`)
+	waitFor(t, func() bool { return strings.Contains(e.ok("logs", "again").stdout, "started") })
+	if out := e.ok("restart", "-t", "2", "again").stdout; out != "again\n" {
+		t.Errorf("restart printed %q", out)
+	}
+	waitFor(t, func() bool { return strings.Count(e.ok("logs", "again").stdout, "started") == 2 })
+	if st := e.ok("ps", "--format", "{{.Names}} {{.Status}}").stdout; !strings.HasPrefix(st, "again Up") {
+		t.Errorf("after restart: %q", st)
+	}
+	e.ok("rm", "-f", "again")
+	e.fail(1, []string{"No such container: again"}, "restart", "again")
+}
