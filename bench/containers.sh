@@ -5,7 +5,7 @@
 # most a tenth of podman's median.
 #
 # Usage (root or the bench user):
-#   bash bench/containers.sh                  # or: make bench
+#   bash bench/containers.sh                  # (make bench runs images.sh only)
 #   RUNS=30 WARMUP=5 bash bench/containers.sh
 #   BREAKDOWN=1 bash bench/containers.sh      # also the figures that split burrow's run
 #
@@ -46,15 +46,17 @@
 #               invocations, RUNS/N runs each, the command order reversed every other
 #               round, times pooled: podman and burrow then share any drift of the machine.
 #   N_CONTAINERS exited containers per store for g2 (default 20)
-#   BREAKDOWN   1: also time the pieces of burrow's `run --rm` (see the end of this file)
+#   BREAKDOWN   1: also time the pieces of burrow's `run --rm` and `ps -a` by difference
+#               (see the BREAKDOWN section below; bench/run-phases.sh splits `run --rm`
+#               phase by phase with perf trace)
 #   WAIT_QUIET  1 (default): before each hyperfine invocation, wait (at most QUIET_MAX s,
 #               default 60) until the machine's CPU busy % is at most QUIET_PCT (default 10)
 #   BUSYBOX     static busybox for the fixture (default /bin/busybox, package busybox-static)
 #   BENCH_TMP   where the temporary directory (binary copy, both stores) goes (default
 #               ${TMPDIR:-/tmp})
 #   JSON        if set, the pooled times ({"command name": [seconds, ...]}) are copied to
-#               this path prefix (writable by the bench user): $JSON-run.json, $JSON-ps.json,
-#               $JSON-breakdown.json
+#               this path prefix (writable by the bench user): $JSON-run.json, $JSON-exec.json,
+#               $JSON-ps.json, $JSON-breakdown.json
 set -euo pipefail
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")

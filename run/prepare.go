@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,7 +85,10 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if err != nil {
 		return Process{}, err
 	}
-	return Process{ID: ctr.ID, Spec: spec, StateDir: runDir + "/runtime", ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
+	// libcontainer's state goes in a short path of the run root: its
+	// overlay sealing of the binary falls back to copying all 19 MB when
+	// the path makes the mount options too long.
+	return Process{ID: ctr.ID, Spec: spec, StateDir: filepath.Join(st.RunRoot(), "rt"), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
 }
 
 // userMounts turns the container's -v, --mount and --tmpfs mounts into

@@ -335,7 +335,7 @@ func (s *Store) DeleteContainer(c *Container) error {
 	if _, err := s.cs.Container(c.ID); err != nil {
 		return &ContainerNotFoundError{Ref: c.Name}
 	}
-	_ = s.UnmountContainer(c)
+	// Deleting the layer unmounts it first.
 	if err := s.cs.DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
 		return fmt.Errorf("removing container %s: %w", short(c.ID), err)
 	}
