@@ -42,11 +42,7 @@ func runCommit(c *cli.Context) error {
 		}
 		names = append(names, n)
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
-		ctr, err := st.LookupContainer(c.Args().First())
-		if err != nil {
-			return err
-		}
+	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 		img, err := st.Config(ctr.ImageID)
 		if err != nil {
 			return err
@@ -132,11 +128,7 @@ func newDiffCommand() *cli.Command {
 			if err := checkArgs(c, 1, 1); err != nil {
 				return err
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				changes, err := st.Changes(ctr)
 				if err != nil {
 					return err
@@ -164,11 +156,7 @@ func newExportCommand() *cli.Command {
 			if o := c.String("output"); o == "" && isTerminal(c.App.Writer) {
 				return toolError(errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect"))
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				root, err := st.MountContainer(ctr)
 				if err != nil {
 					return err

@@ -59,11 +59,7 @@ func runExec(c *cli.Context) error {
 		}
 		terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, in, stdout) }
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
-		ctr, err := st.LookupContainer(c.Args().First())
-		if err != nil {
-			return err
-		}
+	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 		dir, err := st.ContainerRunDir(ctr)
 		if err != nil {
 			return err

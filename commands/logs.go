@@ -53,11 +53,7 @@ func runLogs(c *cli.Context) error {
 		}
 		*p.t = t
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
-		ctr, err := st.LookupContainer(c.Args().First())
-		if err != nil {
-			return err
-		}
+	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 		path, err := run.LogPath(st, ctr)
 		if err != nil {
 			return err

@@ -29,11 +29,7 @@ func newRenameCommand() *cli.Command {
 			if !validName.MatchString(name) {
 				return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				return st.RenameContainer(ctr, name)
 			})
 		},
@@ -50,11 +46,7 @@ func newTopCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				state, err := run.CurrentState(st, ctr)
 				if err != nil {
 					return err
@@ -105,11 +97,7 @@ func newPortCommand() *cli.Command {
 			if err := checkArgs(c, 1, 2); err != nil {
 				return err
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				// Publishing ports is not available yet, so no container has
 				// a mapping.
 				if p := c.Args().Get(1); p != "" {
@@ -133,7 +121,7 @@ func newPauseCommand(name string) *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
+			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				cg := run.DetectCgroups()
 				return fmt.Errorf("cannot %s container %s: freezing needs a cgroup of the container's own, and this host's cgroups (%s) are not delegated to you (hint: an admin enables delegation with cgroups v2 and systemd's Delegate=yes)", name, ctr.Name, cg.Version)
 			})
@@ -155,11 +143,7 @@ func newAttachCommand() *cli.Command {
 			if err := checkArgs(c, 1, 1); err != nil {
 				return err
 			}
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					return err
-				}
+			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				state, err := run.CurrentState(st, ctr)
 				if err != nil {
 					return err

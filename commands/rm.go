@@ -24,7 +24,7 @@ func newRmCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
+			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				if err := removeContainer(st, ctr, c.Bool("force")); err != nil {
 					return err
 				}

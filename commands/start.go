@@ -163,7 +163,7 @@ func newStopCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
+			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				sig, timeout, err := stopSettings(c, st, ctr)
 				if err != nil {
 					return err
@@ -225,7 +225,7 @@ func newKillCommand() *cli.Command {
 			if err != nil {
 				return toolError(err)
 			}
-			return eachContainer(c, func(st *storage.Store, ctr *storage.Container) error {
+			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				err := run.Signal(st, ctr, sig, true)
 				if errors.Is(err, run.ErrNotRunning) {
 					return fmt.Errorf("cannot kill container: %s: container %s is not running", ctr.Name, ctr.ID)
@@ -269,13 +269,25 @@ func newWaitCommand() *cli.Command {
 
 // eachContainer applies fn to each named container, printing each name as
 // Docker does and reporting failures one line each (exit 1 if any).
-func eachContainer(c *cli.Context, fn func(st *storage.Store, ctr *storage.Container) error) error {
-	return withStore(c, func(_ *session, st *storage.Store) error {
+//
+// withContainer runs fn on the container named by the first argument.
+func withContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *storage.Container) error) error {
+	return withStore(c, func(s *session, st *storage.Store) error {
+		ctr, err := st.LookupContainer(c.Args().First())
+		if err != nil {
+			return err
+		}
+		return fn(s, st, ctr)
+	})
+}
+
+func eachContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *storage.Container) error) error {
+	return withStore(c, func(s *session, st *storage.Store) error {
 		var failed error
 		for _, ref := range c.Args().Slice() {
 			ctr, err := st.LookupContainer(ref)
 			if err == nil {
-				err = fn(st, ctr)
+				err = fn(s, st, ctr)
 			}
 			if err != nil {
 				fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
@@ -316,31 +328,15 @@ func newRestartCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return withStore(c, func(s *session, st *storage.Store) error {
-				var failed error
-				for _, ref := range c.Args().Slice() {
-					err := func() error {
-						ctr, err := st.LookupContainer(ref)
-						if err != nil {
-							return err
-						}
-						sig, timeout, err := stopSettings(c, st, ctr)
-						if err != nil {
-							return err
-						}
-						if err := stopContainer(st, ctr, sig, timeout); err != nil {
-							return err
-						}
-						return startDetached(s, st, ctr)
-					}()
-					if err != nil {
-						fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
-						failed = &exitCode{code: ExitError}
-						continue
-					}
-					fmt.Fprintln(c.App.Writer, ref)
+			return eachContainer(c, func(s *session, st *storage.Store, ctr *storage.Container) error {
+				sig, timeout, err := stopSettings(c, st, ctr)
+				if err != nil {
+					return err
 				}
-				return failed
+				if err := stopContainer(st, ctr, sig, timeout); err != nil {
+					return err
+				}
+				return startDetached(s, st, ctr)
 			})
 		},
 	}
