@@ -755,3 +755,29 @@ func TestRestartCommand(t *testing.T) {
 	e.ok("rm", "-f", "again")
 	e.fail(1, []string{"No such container: again"}, "restart", "again")
 }
+
+// TestLogsFollow: logs -f prints what is there, then follows new output
+// until the container ends; --since skips older lines; signals can be
+// given by number.
+func TestLogsFollow(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "echo one; sleep 0.6; echo two >&2; sleep 0.6; echo three")
+	r := e.exec(nil, "logs", "-f", "ticker")
+	if r.code != 0 || r.stdout != "one\nthree\n" || r.stderr != "two\n" {
+		t.Errorf("logs -f: %v", r)
+	}
+	if out := e.ok("logs", "--since", "1h", "ticker").stdout; out != "one\nthree\n" {
+		t.Errorf("logs --since 1h: %q", out)
+	}
+	future := time.Now().Add(time.Hour).Format(time.RFC3339)
+	if out := e.ok("logs", "--since", future, "ticker").stdout; out != "" {
+		t.Errorf("logs --since the future: %q", out)
+	}
+	e.ok("run", "-d", "--name", "numbered", "busybox", "sleep", "100")
+	e.ok("kill", "-s", "9", "numbered")
+	if out := strings.TrimSpace(e.ok("wait", "numbered").stdout); out != "137" {
+		t.Errorf("kill -s 9: exit %q", out)
+	}
+	e.fail(125, []string{"invalid signal: BOGUS"}, "kill", "-s", "BOGUS", "numbered")
+}
