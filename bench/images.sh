@@ -9,8 +9,8 @@
 #   BREAKDOWN=1 bash bench/images.sh      # also the figures that split burrow's time
 #
 # Run as root, it re-runs itself as BENCH_USER (default builder) with runuser,
-# copying the binary (and this script) to a temporary directory first if that
-# user cannot reach them. Nothing outside its temporary directory is touched:
+# copying the binary (and this script and lib.sh) to a temporary directory first if
+# that user cannot reach them. Nothing outside its temporary directory is touched:
 # the fixture (a busybox rootfs tarball made from the host's busybox-static)
 # and both stores (burrow's and podman's, 20 images each) are made there and
 # removed at exit, also on failure or Ctrl-C. podman's per-user configuration
@@ -35,8 +35,9 @@
 #               burrow then share any drift of a machine that has other work.
 #   N_IMAGES    images per store (default 20)
 #   BREAKDOWN   1: also time the pieces of `burrow images` (see the end of this file)
-#   WAIT_QUIET  1 (default): before timing, wait (at most QUIET_MAX s, default 60) until the
-#               machine's CPU busy % is at most QUIET_PCT (default 10); 0: do not wait
+#   WAIT_QUIET  1 (default): before each hyperfine invocation, wait (at most QUIET_MAX s,
+#               default 60) until the machine's CPU busy % is at most QUIET_PCT (default 10);
+#               0: do not wait
 #   BUSYBOX     static busybox for the fixture (default /bin/busybox, package busybox-static)
 #   BENCH_TMP   where the temporary directory goes (default ${TMPDIR:-/tmp})
 #   JSON        if set, the pooled times ({"command name": [seconds, ...]}) are copied to
@@ -73,8 +74,6 @@ make_rootfs_tar "$TAR"
 
 # ---------------------------------------------------------------- stores with N_IMAGES images
 REPO=localhost/bench
-tags=()
-for i in $(seq 1 "$N_IMAGES"); do tags+=("$REPO:img$i"); done
 
 log "burrow: importing $N_IMAGES images into $WORK/burrow"
 mkdir -p "$WORK/burrow"

@@ -180,7 +180,11 @@ func makePsRow(st *storage.Store, ctr *storage.Container, state storage.Containe
 		State: state.Status, Status: statusWords(state),
 	}
 	if size {
-		r.Size = "0B"
+		if rw, virtual, err := st.ContainerSize(ctr); err == nil {
+			r.Size = fmt.Sprintf("%s (virtual %s)", humanSize(rw), humanSize(virtual))
+		} else {
+			r.Size = "N/A"
+		}
 	}
 	return r
 }

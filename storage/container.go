@@ -457,3 +457,17 @@ func (s *Store) RenameContainer(c *Container, name string) error {
 	}
 	return nil
 }
+
+// ContainerSize returns the size of what the container wrote (its
+// writable layer) and that plus its image, as `ps -s` shows them.
+func (s *Store) ContainerSize(c *Container) (rw, virtual int64, err error) {
+	rw, err = s.cs.DiffSize("", c.LayerID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("measuring container %s: %w", short(c.ID), err)
+	}
+	img, err := s.Lookup(c.ImageID)
+	if err != nil {
+		return rw, rw, nil
+	}
+	return rw, rw + img.Size, nil
+}

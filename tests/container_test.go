@@ -781,3 +781,16 @@ func TestLogsFollow(t *testing.T) {
 	}
 	e.fail(125, []string{"invalid signal: BOGUS"}, "kill", "-s", "BOGUS", "numbered")
 }
+
+func TestPsSize(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "--name", "writer", "busybox", "sh", "-c", "head -c 300000 /dev/zero > /big")
+	out := e.ok("ps", "-a", "-s", "--format", "{{.Size}}").stdout
+	if !regexp.MustCompile(`^3\d\dkB \(virtual 2\.\d+MB\)\n$`).MatchString(out) {
+		t.Errorf("ps -s: %q", out)
+	}
+	if h := lines(e.ok("ps", "-a", "-s").stdout)[0]; !strings.HasSuffix(h, "SIZE") {
+		t.Errorf("ps -s header: %q", h)
+	}
+}
