@@ -10,8 +10,8 @@
 #   BREAKDOWN=1 bash bench/containers.sh      # also the figures that split burrow's run
 #
 # Run as root, it re-runs itself as BENCH_USER (default builder) with runuser,
-# copying the binary (and this script) to a temporary directory first if that
-# user cannot reach them. Nothing outside its temporary directory is touched:
+# copying the binary (and this script and lib.sh) to a temporary directory first if
+# that user cannot reach them. Nothing outside its temporary directory is touched:
 # the fixture (a busybox rootfs tarball made from the host's busybox-static)
 # and both stores (burrow's and podman's, one image each) are made there and
 # removed at exit, also on failure or Ctrl-C. Both stores (graph root and run
@@ -58,144 +58,52 @@
 #               this path prefix (writable by the bench user): $JSON-run.json, $JSON-exec.json,
 #               $JSON-ps.json, $JSON-breakdown.json
 set -euo pipefail
-
-SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
-SCRIPT_DIR=$(dirname "$SCRIPT")
-BENCH_USER=${BENCH_USER:-builder}
-BURROW=${BURROW:-$SCRIPT_DIR/../bin/burrow}
-PODMAN=${PODMAN:-podman}
-RUNS=${RUNS:-20}
-WARMUP=${WARMUP:-3}
-ROUNDS=${ROUNDS:-1}
+# Common knobs, the re-run as BENCH_USER, the fixture, the temporary directory and its
+# cleanup, and the timing helpers (run_hyperfine, stats, ratio): bench/lib.sh.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 N_CONTAINERS=${N_CONTAINERS:-20}
-BREAKDOWN=${BREAKDOWN:-0}
-WAIT_QUIET=${WAIT_QUIET:-1}
-QUIET_PCT=${QUIET_PCT:-10}
-QUIET_MAX=${QUIET_MAX:-60}
-BUSYBOX=${BUSYBOX:-/bin/busybox}
-BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
-JSON=${JSON:-}
+BENCH_KNOBS+=(N_CONTAINERS)
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "FATAL: $*"; exit 1; }
-
-[ -x "$BURROW" ] || die "no executable burrow at $BURROW (hint: run \`make build\` first, or set BURROW=/path/to/burrow)"
-BURROW=$(readlink -f "$BURROW")
-
-# ---------------------------------------------------------------- root: re-run as BENCH_USER
-if [ "$(id -u)" = 0 ] && [ "$(id -un)" != "$BENCH_USER" ]; then
-  id "$BENCH_USER" >/dev/null 2>&1 || die "no user $BENCH_USER (hint: set BENCH_USER to an unprivileged user with /etc/subuid and /etc/subgid ranges)"
-  as_user() { (cd / && runuser -u "$BENCH_USER" -- "$@"); }
-  copy_dir=""
-  trap '[ -z "$copy_dir" ] || rm -rf "$copy_dir"' EXIT
-  bin=$BURROW script=$SCRIPT
-  if ! as_user test -x "$BURROW" || ! as_user test -r "$SCRIPT"; then
-    copy_dir=$(mktemp -d "$BENCH_TMP/burrow-bench-bin.XXXXXX")
-    chmod 755 "$copy_dir"
-    install -m 0755 "$BURROW" "$copy_dir/burrow"
-    install -m 0644 "$SCRIPT" "$copy_dir/containers.sh"
-    bin=$copy_dir/burrow script=$copy_dir/containers.sh
-    log "copied burrow and this script to $copy_dir (not reachable by $BENCH_USER where they are)"
-  fi
-  uid=$(id -u "$BENCH_USER")
-  envs=(BENCH_USER="$BENCH_USER" BURROW="$bin" PODMAN="$PODMAN" RUNS="$RUNS" WARMUP="$WARMUP"
-        ROUNDS="$ROUNDS" N_CONTAINERS="$N_CONTAINERS" BREAKDOWN="$BREAKDOWN" BUSYBOX="$BUSYBOX"
-        WAIT_QUIET="$WAIT_QUIET" QUIET_PCT="$QUIET_PCT" QUIET_MAX="$QUIET_MAX"
-        BENCH_TMP="$BENCH_TMP" JSON="$JSON")
-  # root's XDG_RUNTIME_DIR (if any) must not leak into the user's podman.
-  if [ -d "/run/user/$uid" ]; then envs+=(XDG_RUNTIME_DIR="/run/user/$uid"); fi
-  rc=0
-  as_user env -u XDG_RUNTIME_DIR "${envs[@]}" bash "$script" "$@" || rc=$?
-  exit "$rc"
-fi
-[ "$(id -u)" != 0 ] || die "run as root (re-runs as BENCH_USER) or as an unprivileged user, not as BENCH_USER=root"
+bench_check_burrow
+bench_become_user "$@"
 
 # ---------------------------------------------------------------- as the bench user
-for t in hyperfine jq tar; do
-  command -v "$t" >/dev/null || die "$t is not installed (hint: apt-get install hyperfine jq tar)"
-done
-[ -x "$BUSYBOX" ] || die "no busybox at $BUSYBOX (hint: apt-get install busybox-static, or set BUSYBOX)"
-if ldd "$BUSYBOX" >/dev/null 2>&1; then log "warning: $BUSYBOX is dynamically linked; the image's sh will not run (use busybox-static)"; fi
-
-if [ "$PODMAN" = none ] || ! command -v "$PODMAN" >/dev/null 2>&1; then
-  log "podman: skipped ($([ "$PODMAN" = none ] && echo "PODMAN=none" || echo "$PODMAN is not installed"); only burrow's figures are measured)"
-  PODMAN=""
-fi
-
-WORK=$(mktemp -d "$BENCH_TMP/burrow-bench-ctr.XXXXXX")
-# Time a private copy: a `make build` during the run must not swap the binary under us.
-# It has a directory of its own, and the paths are short: libcontainer seals the binary
-# for the container's init with an overlayfs whose lower layers are the binary's
-# directory and the container's state directory
-# (RUNROOT/overlay-containers/ID/userdata/runtime/ID). overlayfs refuses lower layers
-# inside one another (ELOOP), and fsconfig takes at most 255 bytes for the lowerdir
-# option (EINVAL); either way libcontainer falls back to copying the 19 MB binary into a
-# memfd for every container, ≈10 ms more per run.
-mkdir "$WORK/bin"; install -m 0755 "$BURROW" "$WORK/bin/burrow"
-BURROW=$WORK/bin/burrow
+bench_check_tools hyperfine jq tar
+bench_detect_podman
+# The binary's copy is in a directory of its own (WORK/bin), and the paths are short:
+# libcontainer seals the binary for the container's init with an overlayfs whose lower
+# layers are the binary's directory and the container's state directory
+# (RUNROOT/overlay-containers/ID/userdata/runtime/ID before a032f61, RUNROOT/rt/ID
+# since). overlayfs refuses lower layers inside one another (ELOOP), and fsconfig takes
+# at most 255 bytes for the lowerdir option (EINVAL); either way libcontainer falls back
+# to copying the 19 MB binary into a memfd for every container, ≈10 ms more per run.
+bench_start_work burrow-bench-ctr
 B_STORE=(--root "$WORK/burrow/root" --runroot "$WORK/burrow/run")
-seal_len=$(( ${#WORK} + 5 + 1 + ${#WORK} + 11 + 20 + 64 + 18 + 64 ))   # "$WORK/bin/:$WORK/burrow/run/overlay-containers/ID/userdata/runtime/ID"
+# The longer (pre-a032f61) layout, so an upper bound:
+# "$WORK/bin/:$WORK/burrow/run/overlay-containers/ID/userdata/runtime/ID"
+seal_len=$(( ${#WORK} + 5 + 1 + ${#WORK} + 11 + 20 + 64 + 18 + 64 ))
 if [ "$seal_len" -le 255 ]; then exe_seal=overlay
 else
   exe_seal="memfd-copy(lowerdir=${seal_len}B>255)"
-  log "warning: the exe-sealing lowerdir would be $seal_len bytes (> 255): burrow will copy its binary into a memfd for every container (hint: a shorter BENCH_TMP)"
+  log "warning: the exe-sealing lowerdir would be $seal_len bytes (> 255): burrow may copy its binary into a memfd for every container (hint: a shorter BENCH_TMP)"
 fi
-P_STORE=(--root "$WORK/podman/root" --runroot "$WORK/podman/run")
 burrow() { "$BURROW" "${B_STORE[@]}" "$@"; }
-pod() { "$PODMAN" "${P_STORE[@]}" "$@"; }
 IMG=busybox
 RT_NAME=bench-rt   # x1's container
 BD_NAME=bench-bd   # the breakdown's create/rm container
 EX_NAME=bench-exec # a4's running container
-
-podman_used=0
-cleanup() {
-  local rc=$? out
-  trap - EXIT INT TERM
-  set +e
+cleanup_stores() {
+  local out
   if [ -d "$WORK/burrow" ]; then
     # A detached container interrupted mid-figure would keep its monitor and sleep.
     burrow rm -f "$RT_NAME" "$EX_NAME" >/dev/null 2>&1
     out=$(burrow system reset -f 2>&1) || log "cleanup: burrow system reset failed: $out"
   fi
-  if [ "$podman_used" = 1 ]; then
-    # Not `podman system reset`: podman 4's also stops the user's pause process, removes
-    # the user's non-default networks and empties the shared tmpdir
-    # (/tmp/podman-run-UID/libpod/tmp), which other podman work of this user may be
-    # using. Instead rm -a and rmi -a, then remove the store inside podman's namespaces:
-    # layer files belong to subordinate ids, and the overlay driver leaves its home
-    # bind-mounted on itself in the mount namespace of podman's pause process.
-    out=$(pod rm -a -f -t 0 2>&1) || log "cleanup: podman rm -a -f failed: $out"
-    out=$(pod rmi -a -f 2>&1) || log "cleanup: podman rmi -a -f failed: $out"
-    # shellcheck disable=SC2016 # $1 and $5 are for the inner sh and awk
-    out=$(pod unshare sh -c 'awk -v d="$1/" "index(\$5, d) == 1 {print \$5}" /proc/self/mountinfo \
-            | sort -r | while read -r m; do umount -l "$m"; done; rm -rf "$1"' sh "$WORK/podman" 2>&1) \
-      || log "cleanup: removing podman's store failed: $out"
-  fi
-  rm -rf "$WORK" 2>/dev/null || log "cleanup: could not remove all of $WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- fixture: busybox rootfs tarball
 TAR=$WORK/busybox-rootfs.tar
-make_rootfs_tar() {
-  local r=$WORK/rootfs a
-  mkdir -p "$r"/{bin,etc,tmp,root,proc,sys,dev}
-  chmod 1777 "$r/tmp"; chmod 700 "$r/root"
-  cp "$BUSYBOX" "$r/bin/busybox"; chmod 755 "$r/bin/busybox"
-  for a in $("$BUSYBOX" --list); do
-    [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$r/etc/passwd"
-  printf 'root:x:0:\nnobody:x:65534:\n' > "$r/etc/group"
-  tar --numeric-owner --owner=0 --group=0 -C "$r" -cf "$TAR" .
-  rm -rf "$r"
-}
-make_rootfs_tar
-log "fixture: $TAR ($(du -k "$TAR" | cut -f1) KiB, $("$BUSYBOX" --list | wc -l) applets)"
+make_rootfs_tar "$TAR"
 
 # ---------------------------------------------------------------- stores with the image
 log "burrow: importing $IMG into $WORK/burrow"
@@ -223,72 +131,6 @@ if [ -n "$PODMAN" ]; then
 fi
 
 # ---------------------------------------------------------------- timing
-# busy_pct: whole-machine CPU busy % over 1 s (the machine may have other work)
-busy_pct() {
-  local a b t1=0 t2=0 i
-  read -ra a < /proc/stat; sleep 1; read -ra b < /proc/stat
-  for i in 1 2 3 4 5 6 7 8; do t1=$((t1 + a[i])); t2=$((t2 + b[i])); done
-  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) tot=$((t2 - t1))
-  if [ "$tot" -gt 0 ]; then echo $((100 - 100 * idle / tot)); else echo 0; fi
-}
-# wait_quiet: print the busy % once it is <= QUIET_PCT or QUIET_MAX s have passed.
-wait_quiet() {
-  local b waited=1; b=$(busy_pct)
-  while [ "$WAIT_QUIET" = 1 ] && [ "$b" -gt "$QUIET_PCT" ] && [ "$waited" -lt "$QUIET_MAX" ]; do
-    b=$(busy_pct); waited=$((waited + 1))
-  done
-  echo "$b"
-}
-
-# run_hyperfine OUT.json NAME=CMD...: time every command (no shell: -N), RUNS runs
-# and WARMUP warm-up runs each, in ROUNDS invocations, the times pooled into OUT.json
-# as {"name": [seconds...]}. A command whose name has an entry in PREP gets that
-# command run before each of its runs (hyperfine --prepare, untimed).
-declare -A PREP=()
-run_hyperfine() {
-  local out=$1; shift
-  local cmds=("$@") per=$(( (RUNS + ROUNDS - 1) / ROUNDS )) r j k args has_prep=0
-  for j in "${cmds[@]}"; do [ -z "${PREP[${j%%=*}]:-}" ] || has_prep=1; done
-  echo '{}' > "$out"
-  for r in $(seq 1 "$ROUNDS"); do
-    local order=("${cmds[@]}")
-    if [ $((r % 2)) = 0 ]; then
-      order=(); for ((j = ${#cmds[@]} - 1; j >= 0; j--)); do order+=("${cmds[j]}"); done
-    fi
-    args=()
-    for j in "${order[@]}"; do
-      k=${j%%=*}
-      args+=(-n "$k")
-      # hyperfine takes either one --prepare for all commands or one per command.
-      [ "$has_prep" = 0 ] || args+=(--prepare "${PREP[$k]:-true}")
-    done
-    for j in "${order[@]}"; do args+=("${j#*=}"); done
-    log "$(basename "$out" .json): round $r/$ROUNDS, $(wait_quiet)% busy before"
-    hyperfine -N --style basic --runs "$per" --warmup "$WARMUP" --export-json "$out.r$r" "${args[@]}" >&2
-    jq -s '.[0] as $acc | .[1].results | reduce .[] as $x ($acc; .[$x.command] += $x.times)' \
-      "$out" "$out.r$r" > "$out.tmp" && mv "$out.tmp" "$out"
-  done
-}
-
-# stats OUT.json NAME: "median=…s mean=…s sd=…s min=…s max=…s n=…" (sd: sample, as hyperfine)
-stats() {
-  jq -r --arg k "$2" '.[$k] | sort as $t | length as $n | (add / $n) as $m
-    | (if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end) as $med
-    | (if $n > 1 then ((map((. - $m) * (. - $m)) | add) / ($n - 1) | sqrt) else 0 end) as $sd
-    | def r: . * 10000 | round / 10000;
-      "median=\($med | r)s mean=\($m | r)s sd=\($sd | r)s min=\($t[0] | r)s max=\($t[-1] | r)s n=\($n)"' "$1"
-}
-# ratio OUT.json BURROW_NAME PODMAN_NAME [GOAL]: "median=… mean=… (goal <= GOAL: met|NOT met)"
-ratio() {
-  jq -r --arg b "$2" --arg p "$3" --arg goal "${4:-}" '
-    def med: sort as $t | length as $n
-      | if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end;
-    def mean: add / length;
-    def r: . * 1000 | round / 1000;
-    ((.[$b] | med) / (.[$p] | med)) as $rm | ((.[$b] | mean) / (.[$p] | mean)) as $ra
-    | "median=\($rm | r) mean=\($ra | r)" + (if $goal == "" then "" else
-        " (goal <= \($goal): \(if $rm <= ($goal | tonumber) then "met" else "NOT met" end))" end)' "$1"
-}
 # report OUT.json ID FIG [GOAL]: the burrow, podman and ratio lines of one figure
 # (commands named "burrow ID" and "podman ID"); GOAL: the issue's ratio goal, if any.
 report() {

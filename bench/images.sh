@@ -45,6 +45,7 @@
 set -euo pipefail
 # Common knobs, the re-run as BENCH_USER, the fixture, the temporary directory and its
 # cleanup, and the timing helpers (run_hyperfine, stats, ratio): bench/lib.sh.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 N_IMAGES=${N_IMAGES:-20}
 BENCH_KNOBS+=(N_IMAGES)

@@ -26,63 +26,39 @@
 #   BENCH_TMP   where the temporary directory goes (default ${TMPDIR:-/tmp})
 #   KEEP        1: keep the traces (the directory is printed)
 set -euo pipefail
-
-SCRIPT_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-BURROW=${BURROW:-$SCRIPT_DIR/../bin/burrow}
-BENCH_USER=${BENCH_USER:-builder}
+# Common knobs (BURROW, BENCH_USER, BUSYBOX, BENCH_TMP), as_user, the fixture and the
+# temporary directory with its cleanup: bench/lib.sh.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 N=${N:-15}
 MODES=${MODES:-full single}
-BUSYBOX=${BUSYBOX:-/bin/busybox}
-BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
 KEEP=${KEEP:-0}
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "FATAL: $*"; exit 1; }
-
 [ "$(id -u)" = 0 ] || die "run as root (perf trace needs it); the runs are made as BENCH_USER=$BENCH_USER"
-[ -x "$BURROW" ] || die "no executable burrow at $BURROW (hint: make build, or set BURROW)"
-for t in perf python3 hyperfine runuser tar; do
-  command -v "$t" >/dev/null || die "$t is not installed"
-done
+bench_check_burrow
+bench_check_tools perf python3 hyperfine runuser tar
 id "$BENCH_USER" >/dev/null 2>&1 || die "no user $BENCH_USER"
 
-WORK=$(mktemp -d "$BENCH_TMP/burrow-phases.XXXXXX")
-chmod 755 "$WORK"
 # A directory of its own for the binary, short paths (see containers.sh: exe sealing).
-mkdir "$WORK/bin" "$WORK/trace"
-install -m 0755 "$BURROW" "$WORK/bin/burrow"
+bench_start_work burrow-phases
+chmod 755 "$WORK"
+mkdir "$WORK/trace"
 chown "$BENCH_USER" "$WORK/trace"
-B=$WORK/bin/burrow
-as_user() { (cd / && runuser -u "$BENCH_USER" -- "$@"); }
+[ "$KEEP" != 1 ] || KEEP_IN_WORK=trace
+B=$BURROW
 store() { echo "--root $WORK/$1/root --runroot $WORK/$1/run"; }
-
-cleanup() {
-  local rc=$? m
-  trap - EXIT INT TERM
-  set +e
+cleanup_stores() {
+  local m
   for m in $MODES; do
     # shellcheck disable=SC2046 # store() is a flag list
     [ ! -d "$WORK/$m" ] || as_user env BURROW_USERNS="$m" "$B" $(store "$m") system reset -f >/dev/null 2>&1 \
       || log "cleanup: burrow system reset ($m) failed"
   done
-  if [ "$KEEP" = 1 ]; then log "traces kept in $WORK/trace"; rm -rf "${WORK:?}/bin"
-  else rm -rf "$WORK" || log "cleanup: could not remove all of $WORK"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # Fixture: the busybox rootfs tarball of containers.sh.
-r=$WORK/rootfs
-mkdir -p "$r"/{bin,etc,tmp,root,proc,sys,dev}
-chmod 1777 "$r/tmp"; chmod 700 "$r/root"
-cp "$BUSYBOX" "$r/bin/busybox"; chmod 755 "$r/bin/busybox"
-for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$r/etc/passwd"
-printf 'root:x:0:\nnobody:x:65534:\n' > "$r/etc/group"
-tar --numeric-owner --owner=0 --group=0 -C "$r" -cf "$WORK/busybox.tar" .
-rm -rf "$r"; chmod 644 "$WORK/busybox.tar"
+make_rootfs_tar "$WORK/busybox.tar"
+chmod 644 "$WORK/busybox.tar"
 
 EVENTS=execve,clone,clone3,unshare,mount,umount2,pivot_root,fsopen,fsmount,fdatasync,fsync,exit_group,setns,renameat,renameat2,mkdirat,flock,wait4,waitid
 echo "# bench/run-phases.sh burrow=$("$B" version --format '{{.GitCommit}}' 2>/dev/null || echo '?') host=$(hostname) cores=$(nproc) kernel=$(uname -r) date=$(date -Is) n=$N"

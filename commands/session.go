@@ -94,7 +94,7 @@ func (s *session) enterUserNS() error {
 	// The constructor read the userns key with a small scanner; make sure
 	// the full parse agrees.
 	want := userns.Mode(s.cfg.UserNS)
-	if plan.Mode != userns.ModeHost && want != userns.ModeAuto && want != plan.Mode {
+	if plan.Mode != userns.ModeHost && !plan.Light && want != userns.ModeAuto && want != plan.Mode {
 		return toolError(fmt.Errorf("internal error: config asks for userns %q but the namespace was entered in %s mode (hint: set BURROW_USERNS=%s)", want, plan.Mode, want))
 	}
 	return nil
@@ -118,7 +118,7 @@ func (s *session) openStore(ctx context.Context, write bool) (*storage.Store, er
 		return nil, toolError(err)
 	}
 	notices := st.Notices
-	if s.plan.Mode == userns.ModeSingle {
+	if s.plan.Mode == userns.ModeSingle && !s.plan.Light {
 		why := s.plan.Fallback
 		if why == "" {
 			why = "userns = \"single\" in config"

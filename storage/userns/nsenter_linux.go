@@ -28,6 +28,10 @@ char burrow_userns_user[256];
 char burrow_userns_uidmap[1024];
 char burrow_userns_gidmap[1024];
 char burrow_userns_fallback[512];
+// burrow_userns_light is 1 when a command that reads only the user's own
+// files entered with the caller's id alone although full mapping was
+// available: it skips the setuid mappers, the slowest part of entering.
+int burrow_userns_light;
 unsigned burrow_userns_hostuid, burrow_userns_hostgid;
 
 static void fail(const char *what, int err) {
@@ -57,25 +61,44 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 	return total;
 }
 
+// Commands that read or signal but never write files of other owners:
+// they need no subordinate range (see burrow_userns_light). A group word
+// ("image", "container") is followed by its subcommand.
+static const char *light_cmds[] = {"images", "ps", "inspect", "history", "logs", "exec", "wait",
+	"stop", "kill", "top", "port", "attach", "ls", "list", "exists", NULL};
+
+static int is_light(const char *cmd) {
+	for (int i = 0; light_cmds[i]; i++)
+		if (!strcmp(cmd, light_cmds[i])) return 1;
+	return 0;
+}
+
 // needs_namespace tells from the command line whether this invocation can
-// touch the store. Help, version and the init of --init (which runs inside
-// a container) do not; a command the guess misses re-executes itself with
-// _BURROW_USERNS_FORCE.
+// touch the store: 0 no (help, version, and the init of --init, which runs
+// inside a container), 2 only to read the user's own files, 1 fully. A
+// command the guess misses re-executes itself with _BURROW_USERNS_FORCE.
 static int needs_namespace(int argc, char **argv) {
 	static const char *valued[] = {"--root", "--runroot", "--storage-driver", "--log-level", "-l", NULL};
+	const char *group = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-') {
-			return strcmp(a, "version") && strcmp(a, "help") && strcmp(a, "h") && strcmp(a, "completion") &&
-			       strcmp(a, "__init");
+			if (group == NULL && (!strcmp(a, "image") || !strcmp(a, "container"))) {
+				group = a;
+				continue;
+			}
+			if (group == NULL && (!strcmp(a, "version") || !strcmp(a, "help") || !strcmp(a, "h") ||
+			                      !strcmp(a, "completion") || !strcmp(a, "__init")))
+				return 0;
+			return is_light(a) ? 2 : 1;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-v") || !strcmp(a, "--version") ||
 		    !strcmp(a, "--generate-bash-completion"))
-			return 0;
+			return group ? 1 : 0;
 		for (int j = 0; valued[j]; j++)
 			if (!strcmp(a, valued[j])) i++;
 	}
-	return 0; // no command: help
+	return group ? 1 : 0; // no command: help
 }
 
 // config_userns finds a top-level `userns = "..."` in a config file. The Go
@@ -299,7 +322,8 @@ __attribute__((constructor)) static void burrow_userns_enter(int argc, char **ar
 	gid_t gid = getgid();
 	(void)envp;
 	if (getenv("_BURROW_INSIDE") || getenv("_LIBCONTAINER_INITPIPE")) return;
-	if (!getenv("_BURROW_USERNS_FORCE") && !needs_namespace(argc, argv)) return;
+	int need = getenv("_BURROW_USERNS_FORCE") ? 1 : needs_namespace(argc, argv);
+	if (!need) return;
 	if (uid == 0) {
 		// Real root needs no user namespace, but a private mount namespace
 		// all the same, so that the store's mounts end with the process.
@@ -332,17 +356,20 @@ __attribute__((constructor)) static void burrow_userns_enter(int argc, char **ar
 		if (why == NULL && strcmp(want, "auto") && strcmp(want, "full")) {
 			return; // an invalid mode: the Go side reports the config error
 		}
-		if (why == NULL) {
+		if (why == NULL && need == 2) {
+			burrow_userns_light = 1; // falls through to the one-id map below
+		} else if (why == NULL) {
 			snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "full");
 			enter_full();
 			return;
 		}
-		if (strcmp(want, "full") == 0) {
+		if (why != NULL && strcmp(want, "full") == 0) {
 			burrow_userns_state = -2;
 			snprintf(burrow_userns_fallback, sizeof burrow_userns_fallback, "%s", why);
 			return;
 		}
-		snprintf(burrow_userns_fallback, sizeof burrow_userns_fallback, "%s", why);
+		if (why != NULL)
+			snprintf(burrow_userns_fallback, sizeof burrow_userns_fallback, "%s", why);
 	}
 	snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "single");
 	snprintf(burrow_userns_uidmap, sizeof burrow_userns_uidmap, "0 %u 1", (unsigned)uid);
@@ -365,6 +392,7 @@ func constructorResult() (p Plan, entered bool, err error) {
 		HostUID:  int(C.burrow_userns_hostuid),
 		HostGID:  int(C.burrow_userns_hostgid),
 		Fallback: C.GoString(&C.burrow_userns_fallback[0]),
+		Light:    C.burrow_userns_light == 1,
 	}
 	switch C.burrow_userns_state {
 	case 1:

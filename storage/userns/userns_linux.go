@@ -47,6 +47,9 @@ type Plan struct {
 	GIDMap   []IDMap
 	Inside   bool   // this process is in the namespace (or is real root)
 	Fallback string // why auto chose single mode, for the one-line notice
+	// Light is set when a command that reads only the user's own files
+	// mapped the user's id alone although full mapping was available.
+	Light bool
 }
 
 var started Plan
