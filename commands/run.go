@@ -381,8 +381,10 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
+	if !c.IsSet("sig-proxy") || c.Bool("sig-proxy") {
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+		defer signal.Stop(sigs)
+	}
 	code, err := run.Run(c.Context, p, sigs)
 	_ = st.UnmountContainer(ctr)
 	final := storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()}
