@@ -13,6 +13,7 @@ import (
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/containerd/console"
 	"github.com/urfave/cli/v2"
 )
 
@@ -132,16 +133,19 @@ func newPauseCommand(name string) *cli.Command {
 func newAttachCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "attach",
-		Usage:     "Attach to a running container's output, passing on signals",
+		Usage:     "Attach local standard input, output, and error streams to a running container",
 		ArgsUsage: "[OPTIONS] CONTAINER",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN (the only way for now)"},
+			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
 			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy all received signals to the process"},
-			&cli.StringFlag{Name: "detach-keys", Usage: "accepted for Docker compatibility"},
+			&cli.StringFlag{Name: "detach-keys", Usage: "override the key sequence for detaching a container (default ctrl-p,ctrl-q)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := checkArgs(c, 1, 1); err != nil {
 				return err
+			}
+			if _, err := run.ParseDetachKeys(c.String("detach-keys")); err != nil {
+				return toolError(err)
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				state, err := run.CurrentState(st, ctr)
@@ -151,7 +155,7 @@ func newAttachCommand() *cli.Command {
 				if state.Status != "running" {
 					return errors.New("You cannot attach to a stopped container, start it first")
 				}
-				if c.Bool("sig-proxy") {
+				if c.Bool("sig-proxy") && !ctr.Config.Tty {
 					sigs := make(chan os.Signal, 4)
 					signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 					defer signal.Stop(sigs)
@@ -161,39 +165,98 @@ func newAttachCommand() *cli.Command {
 						}
 					}()
 				}
-				path, err := run.LogPath(st, ctr)
-				if err != nil {
-					return err
+				if ctr.Config.Tty || ctr.Config.OpenStdin {
+					return attachStreams(c, st, ctr)
 				}
-				// From the end of what is logged now, as attach shows only
-				// new output.
-				var offset int64
-				if fi, err := os.Stat(path); err == nil {
-					offset = fi.Size()
-				}
-				print := func(e run.LogEntry) error {
-					w := c.App.Writer
-					if e.Stream == "stderr" {
-						w = c.App.ErrWriter
-					}
-					_, err := fmt.Fprint(w, e.Log)
-					return err
-				}
-				for {
-					if offset, err = run.ReadLog(path, offset, print); err != nil {
-						return err
-					}
-					s, err := run.CurrentState(st, ctr)
-					if err != nil {
-						return err
-					}
-					if s.Status != "running" && !s.Restarting {
-						_, _ = run.ReadLog(path, offset, print)
-						return &exitCode{code: s.ExitCode}
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
+				return followOutput(c, st, ctr)
 			})
 		},
+	}
+}
+
+// attachStreams joins a detached container's input and output through
+// its monitor, which reads and writes this process's own streams, until
+// the container exits or the detach keys are typed.
+func attachStreams(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
+	dir, err := st.ContainerRunDir(ctr)
+	if err != nil {
+		return err
+	}
+	_, stdout, stderr, err := execStreams(c)
+	if err != nil {
+		return err
+	}
+	stdin, ok := c.App.Reader.(*os.File)
+	if !ok || c.Bool("no-stdin") {
+		if stdin, err = os.Open(os.DevNull); err != nil {
+			return err
+		}
+		defer stdin.Close()
+	}
+	req := run.ExecRequest{Attach: true, DetachKeys: c.String("detach-keys")}
+	if ctr.Config.Tty {
+		req.Width, req.Height = run.TerminalSize(stdout)
+		if cur, err := console.ConsoleFromFile(stdin); err == nil && !c.Bool("no-stdin") {
+			if err := cur.SetRaw(); err == nil {
+				defer cur.Reset()
+			}
+		}
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				w, h := run.TerminalSize(stdout)
+				_, _ = run.Exec(dir, run.ExecRequest{Resize: true, Width: w, Height: h}, stdin, stdout, stderr, nil)
+			}
+		}()
+	}
+	code, err := run.Exec(dir, req, stdin, stdout, stderr, nil)
+	if errors.Is(err, run.ErrDetached) {
+		fmt.Fprintln(c.App.ErrWriter, "\r\nread escape sequence")
+		return nil
+	}
+	if errors.Is(err, run.ErrNotRunning) {
+		return fmt.Errorf("container %s is not running", ctr.ID)
+	}
+	if err != nil {
+		return err
+	}
+	return &exitCode{code: code}
+}
+
+// followOutput shows a container's new output until it exits, for a
+// container without input or terminal.
+func followOutput(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
+	path, err := run.LogPath(st, ctr)
+	if err != nil {
+		return err
+	}
+	// From the end of what is logged now: attach shows only new output.
+	var offset int64
+	if fi, err := os.Stat(path); err == nil {
+		offset = fi.Size()
+	}
+	print := func(e run.LogEntry) error {
+		w := c.App.Writer
+		if e.Stream == "stderr" {
+			w = c.App.ErrWriter
+		}
+		_, err := fmt.Fprint(w, e.Log)
+		return err
+	}
+	for {
+		if offset, err = run.ReadLog(path, offset, print); err != nil {
+			return err
+		}
+		s, err := run.CurrentState(st, ctr)
+		if err != nil {
+			return err
+		}
+		if s.Status != "running" && !s.Restarting {
+			_, _ = run.ReadLog(path, offset, print)
+			return &exitCode{code: s.ExitCode}
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

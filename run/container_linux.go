@@ -62,6 +62,8 @@ type Process struct {
 	// container runs.
 	ExecDir  string
 	SingleID bool
+	// hub, in a monitor, serves attach.
+	hub *attachHub
 }
 
 // Run starts a container, waits for it and returns its exit code, with
@@ -125,7 +127,7 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 		}()
 	}
 	if p.ExecDir != "" {
-		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID)
+		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID, p.hub)
 		if err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
 			_, _ = proc.Wait()

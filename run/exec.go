@@ -32,13 +32,19 @@ type ExecRequest struct {
 	// instead of a process.
 	Copy     string
 	CopySpec CopySpec
+	// Attach joins a detached container's input and output until it
+	// exits or DetachKeys are typed; Resize only resizes its terminal.
+	Attach     bool
+	Resize     bool
+	DetachKeys string
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
 // (or at once, for a detached one), or why it could not start.
 type execReply struct {
-	Code  int
-	Error string `json:",omitempty"`
+	Code     int
+	Error    string `json:",omitempty"`
+	Detached bool   `json:",omitempty"`
 }
 
 // socketName is the exec socket in a container's run directory. It is
@@ -58,7 +64,7 @@ func shortPath(dir, file string) (string, *os.File, error) {
 
 // serveExec listens on the container's exec socket and runs the processes
 // asked for, for as long as the container lives.
-func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool) (func(), error) {
+func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) (func(), error) {
 	p, d, err := shortPath(dir, socketName)
 	if err != nil {
 		return nil, err
@@ -76,13 +82,13 @@ func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, single
 			if err != nil {
 				return
 			}
-			go handleExec(conn, ctr, spec, singleID)
+			go handleExec(conn, ctr, spec, singleID, hub)
 		}
 	}()
 	return func() { l.Close(); _ = os.Remove(filepath.Join(dir, socketName)) }, nil
 }
 
-func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool) {
+func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) {
 	defer conn.Close()
 	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
 	buf := make([]byte, 64*1024)
@@ -106,8 +112,29 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 		}
 	}()
 	var req ExecRequest
-	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 && req.Copy == "" {
+	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 && req.Copy == "" && !req.Attach && !req.Resize {
 		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
+		return
+	}
+	if req.Attach || req.Resize {
+		if hub == nil {
+			reply(execReply{Code: 1, Error: "only a detached container can be attached to (its monitor serves attach)"})
+			return
+		}
+		if req.Resize {
+			hub.resize(req.Width, req.Height)
+			reply(execReply{})
+			return
+		}
+		keys, err := ParseDetachKeys(req.DetachKeys)
+		if err != nil {
+			reply(execReply{Code: 125, Error: err.Error()})
+			return
+		}
+		hub.replying.Add(1)
+		defer hub.replying.Done()
+		code, detached := hub.attach(files[0], files[1], files[2], keys, req.Width, req.Height)
+		reply(execReply{Code: code, Detached: detached})
 		return
 	}
 	if req.Copy != "" {
@@ -209,6 +236,10 @@ func receivedFDs(oob []byte) ([]int, error) {
 	return fds, nil
 }
 
+// ErrDetached is returned by Exec for an attachment the user ended with
+// the detach keys.
+var ErrDetached = errors.New("read escape sequence")
+
 // Exec asks the process that runs a container (found through its run
 // directory) to start req in it with the given standard streams, and
 // returns the exit code. ErrNotRunning means nobody serves the container.
@@ -252,6 +283,9 @@ func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File, termin
 	var r execReply
 	if err := json.NewDecoder(conn).Decode(&r); err != nil {
 		return 0, fmt.Errorf("the container's monitor went away during exec: %w", err)
+	}
+	if r.Detached {
+		return 0, ErrDetached
 	}
 	if r.Error != "" {
 		return r.Code, &StartError{Code: r.Code, Err: errors.New(r.Error)}

@@ -59,6 +59,7 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 	if err != nil {
 		return fail(125, err)
 	}
+	state := storage.ContainerState{Status: "running", MonitorPid: os.Getpid()}
 	logPath, err := LogPath(st, ctr)
 	if err != nil {
 		return fail(125, err)
@@ -68,7 +69,29 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 		return fail(125, fmt.Errorf("opening the log: %w", err))
 	}
 	defer lf.Close()
-	p.Stdout, p.Stderr = lf.Stream("stdout"), lf.Stream("stderr")
+	// Output goes to the log and to attached clients; input (a terminal,
+	// or a pipe with -i) comes from them.
+	hub := newAttachHub()
+	p.hub = hub
+	defer func() { hub.finish(state.ExitCode) }()
+	p.Stdout, p.Stderr = hub.writer(lf.Stream("stdout"), false), hub.writer(lf.Stream("stderr"), true)
+	if ctr.Config.Tty {
+		out := p.Stdout
+		p.Terminal = func(master *os.File) {
+			hub.mu.Lock()
+			hub.input, hub.master = master, master
+			hub.mu.Unlock()
+			_, _ = io.Copy(out, master)
+		}
+	} else if ctr.Config.OpenStdin {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return fail(125, err)
+		}
+		defer pw.Close()
+		p.Stdin = pr
+		hub.input = pw
+	}
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
@@ -81,7 +104,6 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 		return fail(125, err)
 	}
 	var mu sync.Mutex // guards state between the run and the health checks
-	state := storage.ContainerState{Status: "running", MonitorPid: os.Getpid()}
 	save := func() { _ = st.SetState(ctr, state) }
 	p.OnHealth = func(h storage.Health) {
 		mu.Lock()
@@ -134,6 +156,7 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 			break
 		}
 	}
+	hub.finish(state.ExitCode)
 	cleanup(st, ctr)
 	return nil
 }

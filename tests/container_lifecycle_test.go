@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -326,4 +328,53 @@ func TestRenameTopPortPauseAttach(t *testing.T) {
 		t.Errorf("attach: %v", r)
 	}
 	e.ok("rm", "b", "c")
+}
+
+// TestAttach: attach to a detached -it container through a terminal, with
+// the container's terminal sized like the caller's; Ctrl-P Ctrl-Q
+// detaches and leaves it running; a later attach gets its exit code; a
+// -i container takes piped input.
+func TestAttach(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-dit", "--name", "shell", "busybox", "sh")
+	viaPty := func(steps ...string) (string, int) {
+		pr, pw := io.Pipe()
+		go func() {
+			for _, s := range steps {
+				time.Sleep(700 * time.Millisecond) // let attach set its terminal up
+				pw.Write([]byte(s))
+			}
+			time.Sleep(700 * time.Millisecond)
+			pw.Close()
+		}()
+		cmd := exec.Command("script", "-qec", "stty rows 25 cols 100; "+*burrowBin+" attach shell", "/dev/null")
+		cmd.Env = e.environ()
+		cmd.Stdin = pr
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return strings.ReplaceAll(string(out), "\r", ""), code
+	}
+	out, code := viaPty("echo attached-$((6*7)); stty size\n", "\x10\x11")
+	if code != 0 || !strings.Contains(out, "attached-42\n25 100\n") || !strings.Contains(out, "read escape sequence") {
+		t.Errorf("attach then detach: exit %d, output %q", code, out)
+	}
+	if st := e.ok("ps", "--format", "{{.Status}}").stdout; !strings.HasPrefix(st, "Up") {
+		t.Errorf("detaching stopped the container: %q", st)
+	}
+	if _, code := viaPty("exit 5\n"); code != 5 {
+		t.Errorf("attach after the shell exits: exit %d, want 5", code)
+	}
+	e.ok("run", "-di", "--name", "reader", "busybox", "sh", "-c", "read line; echo got $line; exit 3")
+	if r := e.exec([]byte("hello\n"), "attach", "reader"); r.code != 3 || r.stdout != "got hello\n" {
+		t.Errorf("attach to -di with piped input: %v", r)
+	}
+	e.fail(125, []string{"invalid detach keys"}, "attach", "--detach-keys", "ctrl-pp", "reader")
+	e.ok("rm", "-f", "shell", "reader")
 }
