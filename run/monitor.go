@@ -118,6 +118,10 @@ func Monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, sin
 			mu.Lock()
 			state.Status, state.Pid, state.StartedAt, state.Restarting = "running", pid, time.Now().UTC(), false
 			state.Health = nil
+			if ctr.Config.Health != nil {
+				// Recorded before run -d returns, so that ps shows it at once.
+				state.Health = &storage.Health{Status: "starting"}
+			}
 			save()
 			mu.Unlock()
 			tell("ok")
