@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
@@ -136,7 +137,7 @@ func parseUntil(v string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(v); err == nil && v != "0" {
 		return now.Add(-d), nil
 	}
-	if unixStamp.MatchString(v) {
+	if unixStamp().MatchString(v) {
 		secs, frac, _ := strings.Cut(v, ".")
 		sec, err := strconv.ParseInt(secs, 10, 64)
 		if err == nil {
@@ -156,4 +157,4 @@ func parseUntil(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("invalid until filter %q (hint: use a duration such as 24h, a Unix timestamp, or a date such as 2026-01-31)", v)
 }
 
-var unixStamp = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
+var unixStamp = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`) })

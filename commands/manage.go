@@ -27,7 +27,7 @@ func newRenameCommand() *cli.Command {
 				return err
 			}
 			name := strings.TrimPrefix(c.Args().Get(1), "/")
-			if !validName.MatchString(name) {
+			if !validName().MatchString(name) {
 				return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -100,7 +101,7 @@ func newCreateCommand() *cli.Command {
 }
 
 // validName is Docker's rule for container names.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 // configFromFlags turns run/create flags into the stored config. Errors
 // here are the caller's (exit 125).
@@ -110,7 +111,7 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		return cfg, "", argsError(c, "at least 1 argument")
 	}
 	name := c.String("name")
-	if name != "" && !validName.MatchString(name) {
+	if name != "" && !validName().MatchString(name) {
 		return cfg, "", toolError(fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
 	}
 	if len(c.StringSlice("publish")) > 0 {

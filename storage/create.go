@@ -11,6 +11,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -210,11 +211,13 @@ func (c contextReader) Read(p []byte) (int, error) {
 // over several lines.
 type LayerError struct{ Err error }
 
-var unpackFailure = regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
+var unpackFailure = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
+})
 
 func (e *LayerError) Error() string {
 	msg := e.Err.Error()
-	if m := unpackFailure.FindStringSubmatch(msg); m != nil {
+	if m := unpackFailure().FindStringSubmatch(msg); m != nil {
 		msg = m[1]
 	}
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {

@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -48,11 +49,11 @@ func parseRef(s string) (ref, error) {
 	}
 	out := ref{registry: t.Context().RegistryStr(), repo: t.Context().RepositoryStr(), tag: t.TagStr(), digest: dgst}
 	for _, part := range strings.Split(out.repo, "/") {
-		if !pathComponent.MatchString(part) {
+		if !pathComponent().MatchString(part) {
 			return bad(fmt.Sprintf("path component %q must be lowercase letters and digits, separated by one '.', '_', '__' or '-'s", part))
 		}
 	}
-	if !validTag.MatchString(out.tag) {
+	if !validTag().MatchString(out.tag) {
 		return bad(fmt.Sprintf("tag %q must start with a letter, digit or '_' and have at most 128 of letters, digits, '_', '.' and '-'", out.tag))
 	}
 	if out.registry == name.DefaultRegistry {
@@ -66,8 +67,8 @@ func parseRef(s string) (ref, error) {
 // The grammar of the OCI distribution spec for repository path components
 // and tags.
 var (
-	pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	pathComponent = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`) })
+	validTag      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
 )
 
 // nameProblem says in words why a name does not parse.

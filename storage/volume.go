@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -32,10 +33,10 @@ type Volume struct {
 	Mountpoint string `json:"-"`
 }
 
-var validVolumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+var validVolumeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // ValidVolumeName reports whether name can name a volume (Docker's rule).
-func ValidVolumeName(name string) bool { return validVolumeName.MatchString(name) }
+func ValidVolumeName(name string) bool { return validVolumeName().MatchString(name) }
 
 func (s *Store) volumeDir(name string) string { return filepath.Join(s.opts.Root, "volumes", name) }
 
