@@ -10,6 +10,7 @@ import (
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 )
 
@@ -86,6 +87,18 @@ func runPs(c *cli.Context) error {
 			limit = 1
 		}
 		var rows []any
+		configs := map[string]*v1.Config{} // read once per image, not per container
+		imageConfig := func(id string) *v1.Config {
+			if c, ok := configs[id]; ok {
+				return c
+			}
+			var c *v1.Config
+			if cf, err := st.Config(id); err == nil {
+				c = &cf.Config
+			}
+			configs[id] = c
+			return c
+		}
 		for i := range ctrs {
 			if limit >= 0 && i >= limit {
 				break
@@ -103,7 +116,7 @@ func runPs(c *cli.Context) error {
 			} else if !ok {
 				continue
 			}
-			rows = append(rows, makePsRow(st, ctr, state, c.Bool("no-trunc"), c.Bool("size")))
+			rows = append(rows, makePsRow(st, ctr, imageConfig(ctr.ImageID), state, c.Bool("no-trunc"), c.Bool("size")))
 		}
 		if c.Bool("quiet") {
 			for _, r := range rows {
@@ -158,10 +171,10 @@ func psMatch(st *storage.Store, ctr *storage.Container, state storage.ContainerS
 	return true, nil
 }
 
-func makePsRow(st *storage.Store, ctr *storage.Container, state storage.ContainerState, noTrunc, size bool) psRow {
+func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state storage.ContainerState, noTrunc, size bool) psRow {
 	args := ctr.Config.Cmd
-	if cfg, err := st.Config(ctr.ImageID); err == nil {
-		args = run.Args(&cfg.Config, run.Options{Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint})
+	if img != nil {
+		args = run.Args(img, run.Options{Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint})
 	}
 	cmd := strings.Join(args, " ")
 	id := ctr.ID
