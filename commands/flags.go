@@ -33,3 +33,11 @@ func noTruncFlag() *cli.BoolFlag {
 func forceFlag(usage string) *cli.BoolFlag {
 	return &cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: usage}
 }
+
+// stopFlags are stop's and restart's -t and -s.
+func stopFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container (default: the container's stop timeout, 10)"},
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
+	}
+}

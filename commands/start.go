@@ -155,10 +155,7 @@ func newStopCommand() *cli.Command {
 		Name:      "stop",
 		Usage:     "Stop one or more running containers",
 		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container (default: the container's stop timeout, 10)"},
-			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
@@ -320,10 +317,7 @@ func newRestartCommand() *cli.Command {
 		Name:      "restart",
 		Usage:     "Restart one or more containers",
 		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container"},
-			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
