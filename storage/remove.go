@@ -1,12 +1,14 @@
 package storage
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	cstorage "go.podman.io/storage"
@@ -287,6 +289,7 @@ func (s *Store) pruneStaging() {
 // file in them whatever its owner. It does not open the store, so that it
 // works on one too damaged to open. Call it inside the user namespace.
 func Reset(root, runRoot string) error {
+	stopRunning(root)
 	for _, dir := range []string{runRoot, root} {
 		if dir == "" || dir == "/" {
 			return fmt.Errorf("internal error: refusing to remove %q", dir)
@@ -299,4 +302,26 @@ func Reset(root, runRoot string) error {
 		}
 	}
 	return nil
+}
+
+// stopRunning kills the monitors and processes of the store's running
+// containers, read from their state files (the store is not opened: it
+// may be too damaged to open), so that a reset leaves nothing running.
+func stopRunning(root string) {
+	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", "state.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var st ContainerState
+		if json.Unmarshal(data, &st) != nil || st.Status != "running" || st.BootID != bootID() {
+			continue
+		}
+		for _, pid := range []int{st.MonitorPid, st.Pid} {
+			if pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -194,4 +195,15 @@ func TestConcurrentImportRmi(t *testing.T) {
 	if got := len(layerIDs(t, e)); got != 9 {
 		t.Errorf("want 9 layers (one per image), got %d", got)
 	}
+}
+
+// TestResetStopsContainers: system reset leaves no container running.
+func TestResetStopsContainers(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "-d", "--name", "survivor", "busybox", "sleep", "300")
+	var pid int
+	waitFor(t, func() bool { pid = monitorPid(t, e, "survivor"); return pid > 0 })
+	e.ok("system", "reset", "-f")
+	waitFor(t, func() bool { return syscall.Kill(pid, 0) != nil })
 }
