@@ -15,6 +15,9 @@ import (
 	// nsenter's C constructor sets up a container's namespaces before the
 	// Go runtime of the "init" process starts.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	// As real root the cgroup manager programs device rules, which this
+	// package enables (runc imports it the same way).
+	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
