@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs the integration tests in tests/ against the real bin/burrow as
 # unprivileged users: once as a user with subordinate id ranges (full
-# mapping) and once as a user without any (single-id mode). Run as root, it
-# creates both users; run as a user, it runs the tests once as that user.
+# mapping) and once as a user without any (single-id mode), then as root.
+# Run as root, it creates both users; run as a user, it runs the tests once
+# as that user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
@@ -68,5 +69,11 @@ for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
       BURROW_TEST_MODE="$mode" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
     | tee -a "$log" || status=1
 done
+# burrow works as root too (no user namespace; the store's default moves
+# to /var/lib/burrow, but each test has its own).
+echo "=== integration tests as root (no user namespace)"
+(cd "$work" && env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root USER=root \
+    BURROW_TEST_MODE=host ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+  | tee -a "$log" || status=1
 summary
 exit $status
