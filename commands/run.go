@@ -245,9 +245,6 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 		}
 		return nil, toolError(err)
 	}
-	if name == "" {
-		name = uniqueName(st)
-	}
 	imgCfg, err := st.Config(img.ID)
 	if err != nil {
 		return nil, toolError(err)
@@ -281,7 +278,22 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 			m.Source, m.Anonymous = id, true
 		}
 	}
-	ctr, err := st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg})
+	// Without --name, an adjective_noun name is drawn; one that happens to
+	// be taken is drawn again (the store checks names as it creates).
+	generated := name == ""
+	var ctr *storage.Container
+	for try := 0; ; try++ {
+		if generated {
+			name = randomName()
+			if try >= 10 {
+				name += fmt.Sprintf("%d", try)
+			}
+		}
+		ctr, err = st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg})
+		if !generated || !errors.Is(err, storage.ErrNameInUse) || try == 20 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, toolError(err)
 	}
@@ -291,16 +303,6 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 		}
 	}
 	return ctr, nil
-}
-
-func uniqueName(st *storage.Store) string {
-	for i := 0; i < 20; i++ {
-		n := randomName()
-		if _, err := st.LookupContainer(n); errors.Is(err, storage.ErrContainerUnknown) {
-			return n
-		}
-	}
-	return randomName() + fmt.Sprintf("%d", time.Now().UnixNano()%1000)
 }
 
 func runRun(c *cli.Context) error {

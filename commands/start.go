@@ -29,57 +29,24 @@ func newStartCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return withStore(c, func(s *session, st *storage.Store) error {
-				if c.Bool("attach") {
-					if c.NArg() > 1 {
-						return toolError(errors.New("you cannot start and attach multiple containers at once"))
-					}
-					ctr, err := startable(st, c.Args().First())
-					if err != nil {
-						return err
-					}
-					if c.Bool("interactive") {
-						ctr.Config.OpenStdin = true
-					}
-					code, err := startAttached(c, s, st, ctr)
-					if err != nil {
-						return err
-					}
-					return &exitCode{code: code}
+			if !c.Bool("attach") {
+				return eachContainer(c, startDetached)
+			}
+			if c.NArg() > 1 {
+				return toolError(errors.New("you cannot start and attach multiple containers at once"))
+			}
+			return withContainer(c, func(s *session, st *storage.Store, ctr *storage.Container) error {
+				if c.Bool("interactive") {
+					ctr.Config.OpenStdin = true
 				}
-				var failed error
-				for _, ref := range c.Args().Slice() {
-					ctr, err := startable(st, ref)
-					if err == nil {
-						err = startDetached(s, st, ctr)
-					}
-					if err != nil {
-						fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
-						failed = &exitCode{code: ExitError}
-						continue
-					}
-					fmt.Fprintln(c.App.Writer, ref)
+				code, err := startAttached(c, s, st, ctr)
+				if err != nil {
+					return err
 				}
-				return failed
+				return &exitCode{code: code}
 			})
 		},
 	}
-}
-
-// startable finds a container that can be started (not running).
-func startable(st *storage.Store, ref string) (*storage.Container, error) {
-	ctr, err := st.LookupContainer(ref)
-	if err != nil {
-		return nil, err
-	}
-	state, err := run.CurrentState(st, ctr)
-	if err != nil {
-		return nil, err
-	}
-	if state.Status == "running" {
-		return ctr, nil // Docker starts a running container as a no-op
-	}
-	return ctr, nil
 }
 
 // startDetached starts a container under a monitor process of its own
@@ -151,21 +118,30 @@ func newMonitorCommand() *cli.Command {
 }
 
 func newStopCommand() *cli.Command {
+	return newStoppingCommand("stop", "Stop one or more running containers", nil)
+}
+
+// newStoppingCommand is stop, or restart when then starts the container
+// again: both stop with the signal and timeout stopSettings chooses.
+func newStoppingCommand(name, usage string, then func(s *session, st *storage.Store, ctr *storage.Container) error) *cli.Command {
 	return &cli.Command{
-		Name:      "stop",
-		Usage:     "Stop one or more running containers",
+		Name:      name,
+		Usage:     usage,
 		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
 		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
+			return eachContainer(c, func(s *session, st *storage.Store, ctr *storage.Container) error {
 				sig, timeout, err := stopSettings(c, st, ctr)
 				if err != nil {
 					return err
 				}
-				return stopContainer(st, ctr, sig, timeout)
+				if err := stopContainer(st, ctr, sig, timeout); err != nil || then == nil {
+					return err
+				}
+				return then(s, st, ctr)
 			})
 		},
 	}
@@ -264,9 +240,6 @@ func newWaitCommand() *cli.Command {
 	}
 }
 
-// eachContainer applies fn to each named container, printing each name as
-// Docker does and reporting failures one line each (exit 1 if any).
-//
 // withContainer runs fn on the container named by the first argument.
 func withContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *storage.Container) error) error {
 	return withStore(c, func(s *session, st *storage.Store) error {
@@ -278,6 +251,8 @@ func withContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *s
 	})
 }
 
+// eachContainer applies fn to each named container, printing each name as
+// Docker does and reporting failures one line each (exit 1 if any).
 func eachContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *storage.Container) error) error {
 	return withStore(c, func(s *session, st *storage.Store) error {
 		var failed error
@@ -313,27 +288,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 }
 
 func newRestartCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "restart",
-		Usage:     "Restart one or more containers",
-		ArgsUsage: "[OPTIONS] CONTAINER [CONTAINER...]",
-		Flags:     stopFlags(),
-		Action: func(c *cli.Context) error {
-			if err := checkArgs(c, 1, -1); err != nil {
-				return err
-			}
-			return eachContainer(c, func(s *session, st *storage.Store, ctr *storage.Container) error {
-				sig, timeout, err := stopSettings(c, st, ctr)
-				if err != nil {
-					return err
-				}
-				if err := stopContainer(st, ctr, sig, timeout); err != nil {
-					return err
-				}
-				return startDetached(s, st, ctr)
-			})
-		},
-	}
+	return newStoppingCommand("restart", "Restart one or more containers", startDetached)
 }
 
 // stopSettings is the signal and timeout with which stop and restart stop

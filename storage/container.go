@@ -139,11 +139,6 @@ func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
 		return nil, err
 	}
 	defer unlock()
-	if nc.Name != "" {
-		if c, err := s.lookupContainer(nc.Name, true); err == nil {
-			return nil, fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, nc.Name, c.ID)
-		}
-	}
 	meta, err := json.Marshal(containerMeta{Config: nc.Config, Created: time.Now().UTC()})
 	if err != nil {
 		return nil, err
@@ -158,7 +153,9 @@ func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
 	c, err := s.cs.CreateContainer("", names, nc.Image.ID, "", string(meta), &cstorage.ContainerOptions{Volatile: true})
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {
-			return nil, fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use", ErrNameInUse, nc.Name)
+			// containers/storage checks names; only a conflict needs the
+			// holder, for Docker's message.
+			return nil, s.nameInUse(nc.Name)
 		}
 		return nil, fmt.Errorf("creating container: %w", err)
 	}
@@ -449,8 +446,8 @@ func (s *Store) RenameContainer(c *Container, name string) error {
 		return err
 	}
 	defer unlock()
-	if other, err := s.lookupContainer(name, true); err == nil {
-		return fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, name, other.ID)
+	if _, err := s.lookupContainer(name, true); err == nil {
+		return s.nameInUse(name)
 	}
 	if err := s.cs.SetNames(c.ID, []string{name}); err != nil {
 		return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
@@ -470,4 +467,13 @@ func (s *Store) ContainerSize(c *Container) (rw, virtual int64, err error) {
 		return rw, rw, nil
 	}
 	return rw, rw + img.Size, nil
+}
+
+// nameInUse is Docker's refusal of a container name another holds.
+func (s *Store) nameInUse(name string) error {
+	holder := "another container"
+	if c, err := s.lookupContainer(name, true); err == nil {
+		holder = c.ID
+	}
+	return fmt.Errorf("%w: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, name, holder)
 }
