@@ -138,9 +138,9 @@ func newApp(v Version) *cli.App {
 			newContainerCommand(),
 			newMonitorCommand(),
 			newInitCommand(),
-			newDocsCommand(),
 		},
 	}
+	app.Commands = append(app.Commands, docsCommands()...)
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}

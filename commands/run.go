@@ -323,6 +323,9 @@ func runRun(c *cli.Context) error {
 			rerr := st.DeleteContainer(ctr)
 			if rerr == nil {
 				rerr = st.RemoveAnonymousVolumes(ctr)
+			} else {
+				// It stays: say how it ended.
+				_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, FinishedAt: time.Now().UTC()})
 			}
 			if rerr != nil && err == nil {
 				err = rerr
@@ -389,21 +392,31 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 		defer signal.Stop(sigs)
 	}
 	code, err := run.Run(c.Context, p, sigs)
-	_ = st.UnmountContainer(ctr)
+	// A container that is removed next needs neither its final state
+	// nor an unmount of its own (removing the layer unmounts it): each is
+	// a write of the store's records. runRun records the state if the
+	// removal fails.
+	record := func(s storage.ContainerState) error {
+		if ctr.Config.AutoRemove {
+			return nil
+		}
+		_ = st.UnmountContainer(ctr)
+		return st.SetState(ctr, s)
+	}
 	final := storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()}
 	if err != nil {
 		var se *run.StartError
 		final.Error = err.Error()
 		if errors.As(err, &se) && se.Code != 0 {
 			final.ExitCode = se.Code
-			_ = st.SetState(ctr, final)
+			_ = record(final)
 			return 0, &exitCode{code: se.Code, err: err}
 		}
 		final.ExitCode = 125
-		_ = st.SetState(ctr, final)
+		_ = record(final)
 		return 0, toolError(err)
 	}
-	return code, st.SetState(ctr, final)
+	return code, record(final)
 }
 
 func randomHex() (string, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -41,6 +42,32 @@ var (
 		unix.CLONE_NEWUSER, unix.CLONE_NEWPID, unix.CLONE_NEWNET, unix.CLONE_NEWCGROUP}
 )
 
+// hostArches lists the system-call ABIs a process on this host can use:
+// the native one and the compatibility ones the kernel also serves (a
+// 64-bit x86 process can make 32-bit calls through int 0x80, so a filter
+// must cover them too). Foreign ABIs are left out: they cannot reach this
+// kernel, and every architecture in a filter multiplies the time libseccomp
+// takes to compile it, which every container start pays.
+func hostArches() []specs.Arch {
+	switch runtime.GOARCH {
+	case "amd64":
+		return []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+	case "arm64":
+		return []specs.Arch{specs.ArchAARCH64, specs.ArchARM}
+	case "386":
+		return []specs.Arch{specs.ArchX86}
+	case "arm":
+		return []specs.Arch{specs.ArchARM}
+	case "ppc64le":
+		return []specs.Arch{specs.ArchPPC64LE}
+	case "s390x":
+		return []specs.Arch{specs.ArchS390X, specs.ArchS390}
+	case "riscv64":
+		return []specs.Arch{specs.ArchRISCV64}
+	}
+	return nil
+}
+
 // defaultSeccomp builds the default filter for a process with caps.
 func defaultSeccomp(caps []string) *specs.LinuxSeccomp {
 	has := map[string]bool{}
@@ -56,7 +83,7 @@ func defaultSeccomp(caps []string) *specs.LinuxSeccomp {
 	}
 	s := &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
-		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32, specs.ArchAARCH64, specs.ArchARM},
+		Architectures: hostArches(),
 		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: &eperm}},
 	}
 	if !has["CAP_SYS_ADMIN"] {

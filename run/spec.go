@@ -323,7 +323,7 @@ func singleIDSeccomp() *specs.LinuxSeccomp {
 	zero := uint(0)
 	return &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
-		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchAARCH64},
+		Architectures: hostArches(),
 		Syscalls: []specs.LinuxSyscall{{
 			Names: []string{
 				"chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
