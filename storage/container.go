@@ -415,26 +415,34 @@ func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.Confi
 // copyWithout copies a tar stream, leaving out the directories and empty
 // files at the given paths (the runtime's mount points).
 func copyWithout(w io.Writer, r io.Reader, skip map[string]bool) error {
+	_, err := copyWithoutCount(w, r, skip)
+	return err
+}
+
+// copyWithoutCount is copyWithout that also counts the entries it kept.
+func copyWithoutCount(w io.Writer, r io.Reader, skip map[string]bool) (int, error) {
 	tr := tar.NewReader(r)
 	tw := tar.NewWriter(w)
+	n := 0
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return tw.Close()
+			return n, tw.Close()
 		}
 		if err != nil {
-			return err
+			return n, err
 		}
 		name := "/" + strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")
 		if (h.Typeflag == tar.TypeReg && h.Size == 0 || h.Typeflag == tar.TypeDir) && skip[name] {
 			continue
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			return err
+			return n, err
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
 }
 

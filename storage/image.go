@@ -46,6 +46,9 @@ func (s *Store) Images() ([]Image, error) {
 	}
 	out := make([]Image, 0, len(imgs))
 	for i := range imgs {
+		if isCacheRecord(&imgs[i]) {
+			continue
+		}
 		out = append(out, s.imageFrom(&imgs[i], layers))
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })

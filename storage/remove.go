@@ -203,6 +203,11 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 // (left by a process killed between writing a layer and recording its
 // image). The caller holds the write lock, so no writer is in progress.
 func (s *Store) removeOrphanLayers() (int64, error) {
+	if s.buildsRunning() {
+		// A running build's layers are unreferenced until it records them.
+		s.opts.Log.Debug("a build is running: unreferenced layers are kept")
+		return 0, nil
+	}
 	layers, err := s.cs.Layers()
 	if err != nil {
 		return 0, fmt.Errorf("listing layers: %w", err)

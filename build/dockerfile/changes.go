@@ -63,9 +63,21 @@ func ApplyChanges(cfg *v1.Config, changes []string) error {
 }
 
 func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
-	lex := shell.NewLex('\\')
+	if err := Expand(inst, cfg.Env, '\\'); err != nil {
+		return err
+	}
+	return Apply(cfg, inst, cmdSet)
+}
+
+// Expand expands the variables in an instruction's words in place, with
+// the Dockerfile's rules (buildkit's shell lexer), against vars
+// ("KEY=value"; a later entry wins). RUN, CMD and ENTRYPOINT are left to
+// the shell, as in Docker.
+func Expand(inst any, vars []string, escape rune) error {
+	lex := shell.NewLex(escape)
+	env := shell.EnvsFromSlice(vars)
 	expand := func(word string) (string, error) {
-		s, _, err := lex.ProcessWord(word, shell.EnvsFromSlice(cfg.Env))
+		s, _, err := lex.ProcessWord(word, env)
 		return s, err
 	}
 	if e, ok := inst.(instructions.SupportsSingleWordExpansion); ok {
@@ -73,6 +85,22 @@ func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 			return err
 		}
 	}
+	if c, ok := inst.(*instructions.ExposeCommand); ok {
+		for i, word := range c.Ports {
+			p, err := expand(word)
+			if err != nil {
+				return err
+			}
+			c.Ports[i] = p
+		}
+	}
+	return nil
+}
+
+// Apply applies a metadata instruction, already expanded, to an image
+// config. cmdSet says whether CMD was set since the stage began: ENTRYPOINT
+// clears a CMD that came from the base image.
+func Apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 	switch c := inst.(type) {
 	case *instructions.CmdCommand:
 		cfg.Cmd = commandLine(cfg, c.ShellDependantCmdLine)
@@ -90,11 +118,7 @@ func apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 		if cfg.ExposedPorts == nil {
 			cfg.ExposedPorts = map[string]struct{}{}
 		}
-		for _, word := range c.Ports {
-			p, err := expand(word)
-			if err != nil {
-				return err
-			}
+		for _, p := range c.Ports {
 			ports, err := exposedPorts(p)
 			if err != nil {
 				return err

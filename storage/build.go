@@ -1,0 +1,298 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	digest "github.com/opencontainers/go-digest"
+	cstorage "go.podman.io/storage"
+)
+
+// The build cache. Each step that made a layer (RUN, COPY, ADD) is
+// recorded under its cache key as a nameless image of containers/storage
+// whose ID is the key and whose top layer is the step's layer. That makes
+// the lookup one map access by key (never a scan), and it is what keeps
+// a cached layer alive when every image built on it is removed:
+// containers/storage never deletes an image's top layer.
+//
+// Cache records are not images for the user: Images, Lookup and prune
+// leave them out; builder prune removes them.
+
+// cacheMarker is the key of the metadata that marks a cache record.
+const cacheMarker = "burrow.cache"
+
+// CacheEntry is the result of a cached build step.
+type CacheEntry struct {
+	// Layer is the step's layer; "" when the step changed no file (then
+	// no layer was made, as BuildKit does).
+	Layer string `json:"layer,omitempty"`
+	// DiffID is the layer's uncompressed digest ("sha256:...").
+	DiffID string `json:"diff_id,omitempty"`
+	// Created is when the step ran, the time its history entry keeps.
+	Created time.Time `json:"created"`
+}
+
+type cacheMeta struct {
+	Entry *CacheEntry `json:"burrow.cache"`
+}
+
+// isCacheRecord tells a cache record from an image.
+func isCacheRecord(ci *cstorage.Image) bool {
+	return len(ci.Names) == 0 && strings.Contains(ci.Metadata, cacheMarker) && cacheEntryOf(ci) != nil
+}
+
+func cacheEntryOf(ci *cstorage.Image) *CacheEntry {
+	var m cacheMeta
+	if json.Unmarshal([]byte(ci.Metadata), &m) != nil {
+		return nil
+	}
+	return m.Entry
+}
+
+// CacheGet looks a step's key up. It reports false when the key is not
+// cached or its layer is gone.
+func (s *Store) CacheGet(key string) (*CacheEntry, bool) {
+	ci, err := s.cs.Image(key)
+	if err != nil {
+		return nil, false
+	}
+	e := cacheEntryOf(ci)
+	if e == nil {
+		return nil, false
+	}
+	return e, true
+}
+
+// CachePut records a step's result under its key. An entry with a layer
+// needs that layer's parent chain to exist; an entry without one is
+// recorded on parentLayer (which it keeps alive, harmlessly).
+func (s *Store) CachePut(key string, e CacheEntry, parentLayer string) error {
+	meta, err := json.Marshal(cacheMeta{Entry: &e})
+	if err != nil {
+		return err
+	}
+	top := e.Layer
+	if top == "" {
+		top = parentLayer
+	}
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := s.cs.CreateImage(key, nil, top, string(meta), &cstorage.ImageOptions{CreationDate: e.Created}); err != nil {
+		if errors.Is(err, cstorage.ErrDuplicateID) {
+			return nil // another build recorded the same step
+		}
+		return fmt.Errorf("recording build cache entry %s: %w", short(key), err)
+	}
+	return nil
+}
+
+// CacheDir is the directory for the build cache's own files (the stat
+// memo, RUN --mount=type=cache directories).
+func (s *Store) CacheDir() string { return filepath.Join(s.opts.Root, "build-cache") }
+
+// BuildLock is held, shared, by every build while it runs; a prune that
+// removes unreferenced layers takes it exclusively, so that it never
+// removes a layer a running build has made but not yet recorded.
+func (s *Store) BuildLock() (release func(), err error) {
+	f, err := flock(filepath.Join(s.opts.Root, "burrow-build.lock"), syscall.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// buildsRunning reports whether a build holds BuildLock now.
+func (s *Store) buildsRunning() bool {
+	f, err := os.OpenFile(filepath.Join(s.opts.Root, "burrow-build.lock"), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	return false
+}
+
+// Scratch is a writable layer on top of a parent, mounted, in which a build
+// step works (RUN), or through which it reads its parent's files (COPY).
+type Scratch struct {
+	ID     string
+	Parent string // parent layer ID; "" for scratch
+	Root   string // where it is mounted
+}
+
+// NewScratch creates and mounts a writable layer on parent ("" = empty).
+func (s *Store) NewScratch(parent string) (*Scratch, error) {
+	id, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.cs.CreateLayer(id, parent, nil, "", true, nil)
+	unlock()
+	if err != nil {
+		return nil, fmt.Errorf("creating a working layer: %w", err)
+	}
+	root, err := s.cs.Mount(id, "")
+	if err != nil {
+		s.DropScratch(&Scratch{ID: id})
+		return nil, fmt.Errorf("mounting a working layer: %w", err)
+	}
+	return &Scratch{ID: id, Parent: parent, Root: root}, nil
+}
+
+// DropScratch unmounts and removes a working layer.
+func (s *Store) DropScratch(sc *Scratch) {
+	if _, err := s.cs.Unmount(sc.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		s.opts.Log.Warn("unmounting a working layer", "layer", sc.ID, "err", err)
+	}
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	s.dropLayer(sc.ID)
+}
+
+// LayerInfo is a layer written by a build step.
+type LayerInfo struct {
+	ID     string
+	DiffID string // "sha256:..."
+	Size   int64
+}
+
+// CommitScratch turns what a working layer changed into a new read-only
+// layer on its parent (mount points the runtime created are left out, as
+// in commit). It reports ok=false, and makes no layer, when nothing
+// changed. The working layer is left for DropScratch.
+func (s *Store) CommitScratch(ctx context.Context, sc *Scratch) (info LayerInfo, ok bool, err error) {
+	if _, err := s.cs.Unmount(sc.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
+		return LayerInfo{}, false, fmt.Errorf("unmounting a working layer: %w", err)
+	}
+	// The diff stream holds the layer store's lock until it is closed, and
+	// writing the new layer needs that lock: spool it first.
+	spool, err := os.CreateTemp(s.opts.Root, ".build-*.tar")
+	if err != nil {
+		return LayerInfo{}, false, err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	diff, err := s.cs.Diff("", sc.ID, nil)
+	if err != nil {
+		return LayerInfo{}, false, fmt.Errorf("reading the changes of a build step: %w", err)
+	}
+	n, err := copyWithoutCount(spool, diff, mountPoints)
+	if cerr := diff.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return LayerInfo{}, false, fmt.Errorf("reading the changes of a build step: %w", err)
+	}
+	if n == 0 {
+		return LayerInfo{}, false, nil
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return LayerInfo{}, false, err
+	}
+	info, err = s.NewLayer(ctx, sc.Parent, spool)
+	return info, err == nil, err
+}
+
+// NewLayer writes a layer from a tar stream on parent ("" = base layer).
+func (s *Store) NewLayer(ctx context.Context, parent string, diff io.Reader) (LayerInfo, error) {
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	defer unlock()
+	l, err := s.putLayer(ctx, parent, diff)
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	return LayerInfo{ID: l.ID, DiffID: l.UncompressedDigest.String(), Size: l.UncompressedSize}, nil
+}
+
+// LayerExists reports whether the store has a layer.
+func (s *Store) LayerExists(id string) bool {
+	_, err := s.cs.Layer(id)
+	return err == nil
+}
+
+// CommitImage records an image whose top layer is top ("" for an image
+// with no layer) and whose config is cfg, as is (its RootFS lists every
+// layer). An image with the same config already stored is reused. names
+// move to it, as with CreateImage.
+func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Image, error) {
+	full := make([]string, 0, len(names))
+	for _, n := range names {
+		f, err := NormalizeName(n)
+		if err != nil {
+			return nil, err
+		}
+		full = append(full, f)
+	}
+	c := *cfg
+	c.RootFS.Type = "layers"
+	if c.RootFS.DiffIDs == nil {
+		c.RootFS.DiffIDs = []v1.Hash{}
+	}
+	configJSON, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the image config: %w", err)
+	}
+	sum := sha256.Sum256(configJSON)
+	id := hex.EncodeToString(sum[:])
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var layer *cstorage.Layer
+	if top != "" {
+		if layer, err = s.cs.Layer(top); err != nil {
+			return nil, fmt.Errorf("reading layer %s: %w", short(top), err)
+		}
+	}
+	manifest, err := s.manifestFor(layer, configJSON, &c)
+	if err != nil {
+		return nil, err
+	}
+	created := c.Created.Time
+	if created.IsZero() {
+		created = time.Now().UTC()
+	}
+	_, err = s.cs.CreateImage(id, nil, top, "", &cstorage.ImageOptions{
+		CreationDate: created,
+		BigData: []cstorage.ImageBigDataOption{
+			{Key: configKey(id), Data: configJSON, Digest: digest.Digest("sha256:" + id)},
+			{Key: manifestKey, Data: manifest, Digest: digest.FromBytes(manifest)},
+		},
+	})
+	if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
+		return nil, fmt.Errorf("recording image %s: %w", short(id), err)
+	}
+	if len(full) > 0 {
+		if err := s.cs.AddNames(id, full); err != nil {
+			return nil, fmt.Errorf("naming image %s: %w", short(id), err)
+		}
+	}
+	return s.Lookup(id)
+}
