@@ -105,6 +105,8 @@ func newApp(v Version) *cli.App {
 		Commands: []*cli.Command{
 			newImagesCommand(),
 			newImageCommand(),
+			newBuildCommand("build"),
+			newBuildxCommand(),
 			newImportCommand(),
 			newTagCommand(),
 			newRmiCommand(),

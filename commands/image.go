@@ -25,7 +25,7 @@ func newImageCommand() *cli.Command {
 		Usage: "Manage images",
 		Subcommands: []*cli.Command{
 			ls, rm, newImportCommand(), newTagCommand(), newHistoryCommand(), inspect,
-			newImagePruneCommand(), newImageExistsCommand(),
+			newImagePruneCommand(), newImageExistsCommand(), newBuildCommand("build"),
 		},
 	}
 }

@@ -85,6 +85,17 @@ func Expand(inst any, vars []string, escape rune) error {
 			return err
 		}
 	}
+	if e, ok := inst.(instructions.SupportsSingleWordExpansionRaw); ok {
+		// Heredoc contents: variables expand, quotes stay as written.
+		raw := shell.NewLex('\\')
+		raw.SkipProcessQuotes = true
+		if err := e.ExpandRaw(func(word string) (string, error) {
+			s, _, err := raw.ProcessWord(word, env)
+			return s, err
+		}); err != nil {
+			return err
+		}
+	}
 	if c, ok := inst.(*instructions.ExposeCommand); ok {
 		for i, word := range c.Ports {
 			p, err := expand(word)

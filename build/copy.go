@@ -1,0 +1,300 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/burrow-oci/burrow/build/copier"
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// copySpec is a COPY or an ADD, expanded. Its JSON form is the
+// instruction's part of the cache key.
+type copySpec struct {
+	Instruction string   `json:"i"`
+	Sources     []string `json:"s"`
+	Dest        string   `json:"d"`
+	From        string   `json:"from,omitempty"`
+	Chown       string   `json:"chown,omitempty"`
+	Chmod       string   `json:"chmod,omitempty"`
+	Parents     bool     `json:"parents,omitempty"`
+	Exclude     []string `json:"exclude,omitempty"`
+	Checksum    string   `json:"checksum,omitempty"`
+	Unpack      *bool    `json:"unpack,omitempty"`
+	// Inline holds heredoc sources (COPY <<EOF /dest).
+	Inline []instructions.SourceContent `json:"inline,omitempty"`
+}
+
+func copyFromCopy(c *instructions.CopyCommand) copySpec {
+	return copySpec{Instruction: "COPY", Sources: c.SourcePaths, Dest: c.DestPath, From: c.From,
+		Chown: c.Chown, Chmod: c.Chmod, Parents: c.Parents, Exclude: c.ExcludePatterns, Inline: c.SourceContents}
+}
+
+func copyFromAdd(c *instructions.AddCommand) copySpec {
+	return copySpec{Instruction: "ADD", Sources: c.SourcePaths, Dest: c.DestPath,
+		Chown: c.Chown, Chmod: c.Chmod, Exclude: c.ExcludePatterns, Checksum: c.Checksum, Unpack: c.Unpack, Inline: c.SourceContents}
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// root is where a COPY reads from.
+type root struct {
+	*copier.Root
+	done func() // releases it (unmounts a stage's or image's filesystem)
+	key  string // for another stage or an image: what identifies its content
+}
+
+func (b *builder) contextRoot() *copier.Root {
+	return &copier.Root{Dir: b.opts.ContextDir, Ignore: b.ignore, Memo: b.memo, Name: "build context"}
+}
+
+// sourceKey identifies the content of another stage (its last key) or of
+// an image (its ID) for a COPY --from or a --mount from=.
+func (s *stage) sourceKey(ref string) (string, error) {
+	if j := s.b.df.StageIndex(ref, s.index); j >= 0 {
+		r := s.b.results[j]
+		<-r.done
+		if r.err != nil {
+			return "", r.err
+		}
+		return "stage:" + r.state.key, nil
+	}
+	img, err := s.b.st.Lookup(ref)
+	if err != nil {
+		return "", fmt.Errorf("--from=%s: no stage or image of that name (hint: name a stage with FROM IMAGE AS NAME, or import the image)", ref)
+	}
+	return "image:" + img.ID, nil
+}
+
+// fromRoot mounts another stage's or an image's filesystem to read from.
+func (s *stage) fromRoot(ctx context.Context, ref string) (*root, error) {
+	key, err := s.sourceKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	top := ""
+	if j := s.b.df.StageIndex(ref, s.index); j >= 0 {
+		top = s.b.results[j].state.top
+	} else {
+		img, err := s.b.st.Lookup(ref)
+		if err != nil {
+			return nil, err
+		}
+		top = img.TopLayer
+	}
+	sc, err := s.b.st.NewScratch(top)
+	if err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("stage %q", ref)
+	return &root{Root: &copier.Root{Dir: sc.Root, Name: name}, done: func() { s.b.st.DropScratch(sc) }, key: key}, nil
+}
+
+// copy runs a COPY or an ADD step.
+func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
+	dest := spec.Dest
+	if !path.IsAbs(dest) {
+		wd := s.st.cfg.Config.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		trailing := strings.HasSuffix(dest, "/") || dest == "." || strings.HasSuffix(dest, "/.")
+		dest = path.Join(wd, dest)
+		if trailing && dest != "/" {
+			dest += "/"
+		}
+	}
+	spec.Dest = dest
+	src, err := s.copyRoot(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if src.done != nil {
+		defer src.done()
+	}
+	paths := spec.Sources
+	if src.names != nil {
+		paths = src.names
+	}
+	srcs, err := src.Select(paths)
+	if err != nil {
+		return err
+	}
+	opts := copier.Options{Instruction: spec.Instruction, Dest: dest, KeepOwners: spec.From != "",
+		Parents: spec.Parents, Exclude: spec.Exclude,
+		Extract: spec.Instruction == "ADD" && !src.fetched && (spec.Unpack == nil || *spec.Unpack)}
+	if spec.Chmod != "" {
+		m, err := strconv.ParseUint(spec.Chmod, 8, 32)
+		if err != nil {
+			return fmt.Errorf("invalid --chmod=%s (hint: give an octal mode such as 755)", spec.Chmod)
+		}
+		mode := fs.FileMode(m)
+		opts.Chmod = &mode
+	}
+	input := src.key
+	if input == "" {
+		if input, err = copier.Digest(src.Root, srcs, opts); err != nil {
+			return err
+		}
+	}
+	norm, _ := json.Marshal(spec)
+	key := s.stepKey(keyPart{"instruction", spec.Instruction}, keyPart{"arguments", string(norm)},
+		keyPart{"source files", input})
+	s.progress("%s", text)
+	if s.cached(key, text) {
+		return nil
+	}
+	started := time.Now()
+	var parent *storage.Scratch
+	if s.st.top != "" {
+		if parent, err = s.b.st.NewScratch(s.st.top); err != nil {
+			return err
+		}
+		defer s.b.st.DropScratch(parent)
+		opts.Rootfs = parent.Root
+	}
+	if spec.Chown != "" {
+		o, err := resolveOwner(opts.Rootfs, spec.Chown)
+		if err != nil {
+			return err
+		}
+		opts.Chown = o
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(copier.Write(pw, src.Root, srcs, opts)) }()
+	info, err := s.b.st.NewLayer(ctx, s.st.top, pr)
+	pr.CloseWithError(errors.New("layer written"))
+	if err != nil {
+		return err
+	}
+	return s.record(key, storage.CacheEntry{Layer: info.ID, DiffID: info.DiffID, Created: time.Now().UTC()}, text, started)
+}
+
+// copySource is a COPY's root with what copy needs to know of it.
+type copySource struct {
+	root
+	fetched bool     // an ADD URL, downloaded: never extracted
+	names   []string // the sources' names in the root, when not as written
+}
+
+// copyRoot picks where a COPY reads: the context, another stage or image
+// (--from), or a directory holding an ADD's downloaded URL.
+func (s *stage) copyRoot(ctx context.Context, spec copySpec) (*copySource, error) {
+	if len(spec.Inline) > 0 {
+		return s.inlineRoot(spec)
+	}
+	if spec.From != "" {
+		r, err := s.fromRoot(ctx, spec.From)
+		if err != nil {
+			return nil, err
+		}
+		return &copySource{root: *r}, nil
+	}
+	urls := 0
+	for _, p := range spec.Sources {
+		if isURL(p) {
+			urls++
+		}
+	}
+	if urls == 0 {
+		return &copySource{root: root{Root: s.b.contextRoot()}}, nil
+	}
+	if spec.Instruction != "ADD" {
+		return nil, fmt.Errorf("COPY cannot fetch %s (hint: use ADD for URLs)", spec.Sources[0])
+	}
+	if urls != 1 || len(spec.Sources) != 1 {
+		return nil, fmt.Errorf("ADD takes one URL at a time here (hint: split it into one ADD per URL)")
+	}
+	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "add-")
+	if err != nil {
+		return nil, err
+	}
+	file, name, mtime, err := copier.Fetch(ctx, spec.Sources[0], spec.Checksum, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	final := dir + "/" + name
+	if file != final {
+		if err := os.Rename(file, final); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	_ = os.Chmod(final, 0o600)
+	if !mtime.IsZero() {
+		_ = os.Chtimes(final, mtime, mtime)
+	}
+	return &copySource{
+		root:    root{Root: &copier.Root{Dir: dir, Name: "downloaded " + spec.Sources[0]}, done: func() { os.RemoveAll(dir) }},
+		fetched: true, names: []string{name},
+	}, nil
+}
+
+// inlineRoot writes the heredoc sources of a COPY <<EOF into a directory
+// of their own, each named after its heredoc word, as BuildKit names them.
+func (s *stage) inlineRoot(spec copySpec) (*copySource, error) {
+	if len(spec.Sources) > 0 {
+		return nil, fmt.Errorf("%s takes either heredocs or files, not both (hint: split it)", spec.Instruction)
+	}
+	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "heredoc-")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range spec.Inline {
+		name := path.Base(c.Path)
+		if err := os.WriteFile(dir+"/"+name, []byte(c.Data), 0o644); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		// Content, not the time it was written, identifies it.
+		_ = os.Chtimes(dir+"/"+name, time.Unix(0, 0), time.Unix(0, 0))
+		names = append(names, name)
+	}
+	return &copySource{
+		root:    root{Root: &copier.Root{Dir: dir, Name: "heredoc"}, done: func() { os.RemoveAll(dir) }},
+		fetched: true, names: names,
+	}, nil
+}
+
+// resolveOwner turns --chown=user[:group] into ids, names looked up in the
+// image's /etc/passwd and /etc/group.
+func resolveOwner(rootfs, spec string) (*copier.Owner, error) {
+	u, g, hasGroup := strings.Cut(spec, ":")
+	uid, uerr := strconv.Atoi(u)
+	gid, gerr := strconv.Atoi(g)
+	if uerr == nil && (!hasGroup || gerr == nil) {
+		if !hasGroup {
+			gid = uid
+		}
+		return &copier.Owner{UID: uid, GID: gid}, nil
+	}
+	if rootfs == "" {
+		return nil, fmt.Errorf("--chown=%s: names need the image's /etc/passwd, and this image has no files (hint: use numeric ids)", spec)
+	}
+	ru, err := run.ResolveUser(rootfs, spec)
+	if err != nil {
+		return nil, fmt.Errorf("--chown=%s: %w", spec, err)
+	}
+	return &copier.Owner{UID: int(ru.UID), GID: int(ru.GID)}, nil
+}
+
+// copierDigest digests sources read by a RUN bind mount.
+func copierDigest(r *copier.Root, srcs []copier.Source) (string, error) {
+	return copier.Digest(r, srcs, copier.Options{Instruction: "RUN --mount", Dest: "/"})
+}

@@ -1,0 +1,321 @@
+package commands
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.podman.io/storage/pkg/archive"
+
+	"github.com/burrow-oci/burrow/build"
+	"github.com/burrow-oci/burrow/storage"
+)
+
+func newBuildCommand(name string, aliases ...string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Aliases:   aliases,
+		Usage:     "Build an image from a Dockerfile",
+		ArgsUsage: "[OPTIONS] PATH | -",
+		Description: "PATH is the build context: a directory, or a tar archive (plain or compressed).\n" +
+			"With -, standard input holds the Dockerfile (no context) or a context archive.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "name and optionally a tag in the \"name:tag\" format"},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "name of the Dockerfile (default: \"PATH/Dockerfile\"; - for stdin)"},
+			&cli.StringSliceFlag{Name: "build-arg", Usage: "set build-time variables (KEY=VALUE, or KEY to take it from the environment)"},
+			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
+			&cli.BoolFlag{Name: "pull", Usage: "always attempt to pull a newer version of the image"},
+			quietFlag("suppress the build output and print image ID on success"),
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to the file"},
+			&cli.StringSliceFlag{Name: "label", Usage: "set metadata for an image"},
+			&cli.StringFlag{Name: "network", Usage: "set the networking mode for the RUN instructions during build (host, none)", Value: "default"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "secret to expose to the build (id=mysecret,src=/local/secret)"},
+			&cli.StringFlag{Name: "platform", Usage: "set target platform for build (the host's only)"},
+			&cli.StringFlag{Name: "progress", Usage: "set type of progress output (auto, plain, quiet)", Value: "auto"},
+			&cli.StringSliceFlag{Name: "cache-from", Usage: "images to consider as cache sources (the local cache is always used)"},
+			&cli.StringSliceFlag{Name: "cache-to", Usage: "cache export destinations (accepted; the cache stays local)"},
+			&cli.BoolFlag{Name: "rm", Value: true, Usage: "remove intermediate containers after a successful build (always)"},
+			&cli.BoolFlag{Name: "force-rm", Usage: "always remove intermediate containers (always)"},
+		},
+		Action: runBuild,
+	}
+}
+
+func runBuild(c *cli.Context) error {
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
+	}
+	opts, cleanup, err := buildOptions(c)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	if c.Bool("pull") {
+		fmt.Fprintln(c.App.ErrWriter, "burrow: --pull: burrow cannot pull from registries yet; the stored base images are used")
+	}
+	quiet := c.Bool("quiet") || c.String("progress") == "quiet"
+	if !quiet {
+		opts.Out = c.App.Writer
+	}
+	return withStore(c, func(s *session, st *storage.Store) error {
+		opts.SingleID = s.plan.Mode == "single"
+		opts.Log = s.log
+		img, err := build.Build(c.Context, st, opts)
+		if err != nil {
+			return &exitCode{code: 1, err: err}
+		}
+		if f := c.String("iidfile"); f != "" {
+			if err := os.WriteFile(f, []byte("sha256:"+img.ID), 0o644); err != nil {
+				return fmt.Errorf("writing the image ID file: %w", err)
+			}
+		}
+		if quiet {
+			fmt.Fprintln(c.App.Writer, "sha256:"+img.ID)
+			return nil
+		}
+		fmt.Fprintf(c.App.Writer, "Successfully built %s\n", img.ID[:12])
+		for _, t := range c.StringSlice("tag") {
+			full, _ := storage.NormalizeName(t)
+			fmt.Fprintf(c.App.Writer, "Successfully tagged %s\n", full)
+		}
+		return nil
+	})
+}
+
+// buildOptions reads the flags, the context and the Dockerfile.
+func buildOptions(c *cli.Context) (build.Options, func(), error) {
+	cleanup := func() {}
+	opts := build.Options{
+		Tags: c.StringSlice("tag"), Target: c.String("target"), NoCache: c.Bool("no-cache"),
+		Platform: c.String("platform"), BuildArgs: map[string]string{}, Labels: map[string]string{},
+		Secrets: map[string]string{},
+	}
+	for _, t := range opts.Tags {
+		if _, err := storage.NormalizeName(t); err != nil {
+			return opts, cleanup, toolError(fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %w", t, err))
+		}
+	}
+	switch n := c.String("network"); n {
+	case "default", "", "host":
+		opts.Network = "host"
+	case "none":
+		opts.Network = "none"
+	default:
+		return opts, cleanup, toolError(fmt.Errorf("network mode %q is not supported for builds (hint: use host or none)", n))
+	}
+	switch p := c.String("progress"); p {
+	case "auto", "plain", "tty", "quiet", "rawjson":
+	default:
+		return opts, cleanup, toolError(fmt.Errorf("invalid --progress %q (hint: use auto, plain or quiet)", p))
+	}
+	for _, a := range c.StringSlice("build-arg") {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			// KEY alone takes the value from the environment, if set.
+			env, set := os.LookupEnv(k)
+			if !set {
+				continue
+			}
+			v = env
+		}
+		opts.BuildArgs[k] = v
+	}
+	for _, l := range c.StringSlice("label") {
+		k, v, _ := strings.Cut(l, "=")
+		opts.Labels[k] = v
+	}
+	for _, sec := range c.StringSlice("secret") {
+		id, src, err := parseSecret(sec)
+		if err != nil {
+			return opts, cleanup, toolError(err)
+		}
+		opts.Secrets[id] = src
+	}
+	epoch := os.Getenv("SOURCE_DATE_EPOCH")
+	if v, ok := opts.BuildArgs["SOURCE_DATE_EPOCH"]; ok {
+		epoch = v
+	}
+	if epoch != "" {
+		sec, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil {
+			return opts, cleanup, toolError(fmt.Errorf("invalid SOURCE_DATE_EPOCH %q (hint: give seconds since 1970)", epoch))
+		}
+		t := time.Unix(sec, 0).UTC()
+		opts.Epoch = &t
+	}
+	ctxDir, dockerfile, done, err := buildContext(c)
+	cleanup = done
+	if err != nil {
+		// A context or Dockerfile that cannot be read fails the build (1),
+		// as in Docker, not burrow (125).
+		var ec *exitCode
+		if errors.As(err, &ec) {
+			ec.code = 1
+		}
+		return opts, cleanup, err
+	}
+	opts.ContextDir = ctxDir
+	opts.Dockerfile, opts.DockerfileName, opts.DockerfilePath = dockerfile.data, dockerfile.name, dockerfile.path
+	return opts, cleanup, nil
+}
+
+type dockerfileSource struct {
+	data       []byte
+	name, path string
+}
+
+// buildContext finds the context directory (unpacking an archive, or an
+// empty one for a Dockerfile on stdin) and reads the Dockerfile.
+func buildContext(c *cli.Context) (string, dockerfileSource, func(), error) {
+	none := func() {}
+	arg := c.Args().First()
+	file := c.String("file")
+	var dir string
+	cleanup := none
+	switch {
+	case strings.Contains(arg, "://") || strings.HasPrefix(arg, "git@"):
+		return "", dockerfileSource{}, none, toolError(fmt.Errorf("remote build contexts (%s) are not supported (hint: clone or download it, then build the directory)", arg))
+	case arg == "-":
+		in := bufio.NewReader(c.App.Reader)
+		head, _ := in.Peek(512)
+		tmp, err := os.MkdirTemp("", "burrow-context-")
+		if err != nil {
+			return "", dockerfileSource{}, none, toolError(err)
+		}
+		cleanup = func() { os.RemoveAll(tmp) }
+		if looksLikeArchive(head) {
+			if err := archive.Untar(in, tmp, &archive.TarOptions{NoLchown: true}); err != nil {
+				return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("unpacking the context from standard input: %w", err))
+			}
+			dir = tmp
+			break
+		}
+		data, err := io.ReadAll(in)
+		if err != nil {
+			return "", dockerfileSource{}, cleanup, toolError(err)
+		}
+		return tmp, dockerfileSource{data: data, name: "Dockerfile"}, cleanup, nil
+	default:
+		fi, err := os.Stat(arg)
+		if err != nil {
+			return "", dockerfileSource{}, none, toolError(fmt.Errorf("unable to prepare context: path %q not found", arg))
+		}
+		if fi.IsDir() {
+			dir = arg
+			break
+		}
+		f, err := os.Open(arg)
+		if err != nil {
+			return "", dockerfileSource{}, none, toolError(err)
+		}
+		defer f.Close()
+		tmp, err := os.MkdirTemp("", "burrow-context-")
+		if err != nil {
+			return "", dockerfileSource{}, none, toolError(err)
+		}
+		cleanup = func() { os.RemoveAll(tmp) }
+		if err := archive.Untar(f, tmp, &archive.TarOptions{NoLchown: true}); err != nil {
+			return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("unpacking the context %s: %w (hint: a context is a directory or a tar archive)", arg, err))
+		}
+		dir = tmp
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", dockerfileSource{}, cleanup, toolError(err)
+	}
+	if file == "-" {
+		data, err := io.ReadAll(c.App.Reader)
+		if err != nil {
+			return "", dockerfileSource{}, cleanup, toolError(err)
+		}
+		return abs, dockerfileSource{data: data, name: "Dockerfile"}, cleanup, nil
+	}
+	path := file
+	if path == "" {
+		path = filepath.Join(abs, "Dockerfile")
+		if _, err := os.Stat(path); err != nil {
+			if _, lerr := os.Stat(filepath.Join(abs, "dockerfile")); lerr == nil {
+				path = filepath.Join(abs, "dockerfile")
+			}
+		}
+	} else if arg != "-" && !filepath.IsAbs(path) {
+		// A relative -f is relative to the current directory, as in Docker;
+		// inside an unpacked archive it is relative to the archive's root.
+		if dir != arg {
+			path = filepath.Join(abs, path)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("no Dockerfile at %s (hint: give its path with -f)", path))
+		}
+		return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("reading the Dockerfile: %w", err))
+	}
+	name := filepath.Base(path)
+	if rel, err := filepath.Rel(abs, path); err == nil && !strings.HasPrefix(rel, "..") {
+		name = rel
+	}
+	return abs, dockerfileSource{data: data, name: name, path: path}, cleanup, nil
+}
+
+// looksLikeArchive says whether the start of a stream is a tar archive or
+// a compressed stream (a context), rather than a Dockerfile.
+func looksLikeArchive(head []byte) bool {
+	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
+		if bytes.HasPrefix(head, magic) {
+			return true
+		}
+	}
+	return len(head) > 262 && string(head[257:262]) == "ustar"
+}
+
+// parseSecret reads --secret id=ID,src=FILE (also source=, and type=file).
+func parseSecret(v string) (id, src string, err error) {
+	for _, field := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(field, "=")
+		switch strings.ToLower(k) {
+		case "id":
+			id = val
+		case "src", "source":
+			src = val
+		case "type":
+			if val != "file" {
+				return "", "", fmt.Errorf("invalid --secret %q: only type=file is supported", v)
+			}
+		case "env":
+			return "", "", fmt.Errorf("invalid --secret %q: env= secrets are not supported (hint: write it to a file and use src=)", v)
+		default:
+			return "", "", fmt.Errorf("invalid --secret %q: unknown key %q (hint: id=ID,src=FILE)", v, k)
+		}
+	}
+	if id == "" && src != "" {
+		id = filepath.Base(src)
+	}
+	if id == "" || src == "" {
+		return "", "", fmt.Errorf("invalid --secret %q (hint: id=ID,src=FILE)", v)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return "", "", fmt.Errorf("secret %q: %w", id, err)
+	}
+	return id, src, nil
+}
+
+// newBuildxCommand accepts `buildx build` (and `buildx b`), as scripts
+// written for Docker's buildx type it.
+func newBuildxCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "buildx",
+		Usage:       "Build with buildx's command names (an alias of build)",
+		Subcommands: []*cli.Command{newBuildCommand("build", "b")},
+	}
+}
