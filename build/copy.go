@@ -132,6 +132,10 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 	}
 	srcs, err := src.Select(paths)
 	if err != nil {
+		var nf *copier.NotFoundError
+		if errors.As(err, &nf) {
+			nf.Instruction = spec.Instruction
+		}
 		return err
 	}
 	opts := copier.Options{Instruction: spec.Instruction, Dest: dest, KeepOwners: spec.From != "",
