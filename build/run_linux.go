@@ -137,6 +137,7 @@ func (s *stage) run(ctx context.Context, c *instructions.RunCommand, text string
 	if err != nil {
 		return err
 	}
+	stubs := mountStubs(sc.Root, extra)
 	code, err := s.container(ctx, sc.Root, argv, env, network, extra)
 	if err != nil {
 		return err
@@ -144,7 +145,7 @@ func (s *stage) run(ctx context.Context, c *instructions.RunCommand, text string
 	if code != 0 {
 		return &Error{ExitCode: code, Err: fmt.Errorf("RUN %s: process %q did not complete successfully: exit code: %d", strings.Join(c.CmdLine, " "), strings.Join(argv, " "), code)}
 	}
-	info, changed, err := s.b.st.CommitScratch(ctx, sc)
+	info, changed, err := s.b.st.CommitScratch(ctx, sc, stubs)
 	if err != nil {
 		return err
 	}
@@ -359,5 +360,27 @@ func sortedKeys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// mountStubs lists the mount points of a step's own mounts, and their
+// parent directories, that its root filesystem lacks: the runtime creates
+// them to mount on, and they are no part of what the step made.
+func mountStubs(rootfs string, mounts []specs.Mount) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		for p := filepath.Clean(m.Destination); p != "/" && p != "." && !seen[p]; p = filepath.Dir(p) {
+			full, err := securejoin.SecureJoin(rootfs, p)
+			if err != nil {
+				break
+			}
+			if _, err := os.Lstat(full); err == nil {
+				break
+			}
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
 	return out
 }

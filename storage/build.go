@@ -180,10 +180,12 @@ type LayerInfo struct {
 }
 
 // CommitScratch turns what a working layer changed into a new read-only
-// layer on its parent (mount points the runtime created are left out, as
-// in commit). It reports ok=false, and makes no layer, when nothing
+// layer on its parent. Mount points the runtime created are left out, as
+// in commit, and so are stubs: the paths ("/run/secrets/x") of mount
+// points created for the step's own mounts, when they are empty files or
+// directories. It reports ok=false, and makes no layer, when nothing
 // changed. The working layer is left for DropScratch.
-func (s *Store) CommitScratch(ctx context.Context, sc *Scratch) (info LayerInfo, ok bool, err error) {
+func (s *Store) CommitScratch(ctx context.Context, sc *Scratch, stubs []string) (info LayerInfo, ok bool, err error) {
 	if _, err := s.cs.Unmount(sc.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
 		return LayerInfo{}, false, fmt.Errorf("unmounting a working layer: %w", err)
 	}
@@ -199,7 +201,17 @@ func (s *Store) CommitScratch(ctx context.Context, sc *Scratch) (info LayerInfo,
 	if err != nil {
 		return LayerInfo{}, false, fmt.Errorf("reading the changes of a build step: %w", err)
 	}
-	n, err := copyWithoutCount(spool, diff, mountPoints)
+	skip := mountPoints
+	if len(stubs) > 0 {
+		skip = map[string]bool{}
+		for k := range mountPoints {
+			skip[k] = true
+		}
+		for _, p := range stubs {
+			skip[p] = true
+		}
+	}
+	n, err := copyWithoutCount(spool, diff, skip)
 	if cerr := diff.Close(); err == nil {
 		err = cerr
 	}

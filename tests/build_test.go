@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -365,4 +366,41 @@ func TestBuildFileFlagIgnoreFileUserAndCopyHeredoc(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	e.fail(1, []string{"no Dockerfile at"}, "build", "-f", filepath.Join(ctx, "nope"), ctx)
+}
+
+func TestBuildContextArchiveSecretLabelAndDebug(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	ctx := e.writeContext("ctx", map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY data.txt /data.txt\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /from-secret\n",
+		"data.txt":   "data\n",
+	})
+	secret := filepath.Join(e.dir, "token")
+	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
+	// A context given as a tar archive, and the same on standard input.
+	tarball := filepath.Join(e.dir, "ctx.tar")
+	if out, err := exec.Command("tar", "-C", ctx, "-cf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	e.build("--secret", "id=tok,src="+secret, "--label", "team=infra", "-t", "arch", tarball)
+	got := e.ok("run", "--rm", "arch", "sh", "-c", "cat /data.txt /from-secret; ls /run/secrets 2>/dev/null | wc -l").stdout
+	if got != "data\ns3cret\n0\n" {
+		t.Errorf("image built from an archive context holds %q", got)
+	}
+	if got := strings.TrimSpace(e.ok("inspect", "--format", "{{index .Config.Labels \"team\"}}", "arch").stdout); got != "infra" {
+		t.Errorf("--label gave %q", got)
+	}
+	data, _ := os.ReadFile(tarball)
+	if r := e.exec(data, "build", "--secret", "id=tok,src="+secret, "-q", "-t", "stdin", "-"); r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("a context archive on stdin: %v", r)
+	}
+	// A missing required secret is a clear error.
+	noSecret := e.writeContext("ctx2", map[string]string{"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=x,required cat /run/secrets/x\n"})
+	e.fail(1, []string{`secret "x" is required`}, "build", noSecret)
+	// At debug level a miss says what changed.
+	os.WriteFile(filepath.Join(ctx, "data.txt"), []byte("other\n"), 0o644)
+	r := e.exec(nil, "--debug", "build", "--secret", "id=tok,src="+secret, ctx)
+	if r.code != 0 || !strings.Contains(r.stderr, "cache miss: source files") {
+		t.Errorf("the debug log does not say the sources changed: %v", r)
+	}
 }
