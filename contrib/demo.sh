@@ -16,7 +16,7 @@ if [ "$(id -u)" = 0 ]; then
     done
   fi
   dir=$(mktemp -d /tmp/burrow-demo.XXXXXX)
-  cp bin/burrow contrib/demo.sh contrib/busybox-rootfs.sh "$dir/"
+  cp bin/burrow contrib/demo.sh contrib/busybox-rootfs.sh README.md "$dir/"
   mkdir -p "$dir/bin" "$dir/contrib" && mv "$dir/burrow" "$dir/bin/" && mv "$dir/demo.sh" "$dir/busybox-rootfs.sh" "$dir/contrib/"
   chmod -R a+rX "$dir"
   home=$(getent passwd "$DEMO_USER" | cut -d: -f6)
@@ -49,3 +49,13 @@ run exec demo-web sh -c 'echo "exec sees pid 1: $(cat /proc/1/comm)"'
 run stop -t 1 demo-web
 run ps -a
 run rm demo-web
+
+# The README's example Dockerfile, built and run.
+ctx=$(mktemp -d /tmp/burrow-demo-ctx.XXXXXX)
+trap 'rm -f "$tar"; rm -rf "$ctx"' EXIT
+awk '/^```dockerfile$/ {on=1; next} on && /^```$/ {exit} on' README.md > "$ctx/Dockerfile"
+printf '#!/bin/sh\ncat "$APP_HOME/built.txt"\necho "running as $(id -u) in $(pwd)"\n' > "$ctx/greet.sh"
+run build -t greeter "$ctx"
+run run --rm greeter
+run build -t greeter "$ctx"
+run history greeter
