@@ -224,6 +224,9 @@ func (s *stage) step(ctx context.Context, cmd instructions.Command, text string)
 	if err := dockerfile.Apply(&s.st.cfg.Config, cmd, &s.cmdSet); err != nil {
 		return err
 	}
+	if _, ok := cmd.(*instructions.WorkdirCommand); ok {
+		return s.workdir(ctx)
+	}
 	s.metadata(cmd, text)
 	return nil
 }
