@@ -21,18 +21,32 @@ import (
 // the next prune removes what it left (orphan layers, staging directories).
 const writeLock = "burrow-write.lock"
 
-// lockWrite takes the write lock for this Store unless it holds it already,
-// and returns the function that releases what it took.
+// lockWrite takes the write lock for this Store unless the process holds
+// it already (Options.Write), and returns the function that releases what
+// it took. Goroutines of one process (a build's parallel stages) take it
+// in turn. It is not reentrant: a method that holds it calls none that
+// takes it.
 func (s *Store) lockWrite() (func(), error) {
 	if s.writeLock != nil {
 		return func() {}, nil
 	}
+	s.writeMu.Lock()
 	f, err := flock(filepath.Join(s.opts.Root, writeLock), syscall.LOCK_EX)
 	if err != nil {
+		s.writeMu.Unlock()
 		return nil, err
 	}
+	return func() { f.Close(); s.writeMu.Unlock() }, nil
+}
+
+// lockWriteForProcess takes the write lock until Close (Options.Write).
+func (s *Store) lockWriteForProcess() error {
+	f, err := flock(filepath.Join(s.opts.Root, writeLock), syscall.LOCK_EX)
+	if err != nil {
+		return err
+	}
 	s.writeLock = f
-	return func() { s.writeLock = nil; f.Close() }, nil
+	return nil
 }
 
 func flock(path string, how int) (*os.File, error) {

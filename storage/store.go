@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	cstorage "go.podman.io/storage"
@@ -46,8 +47,9 @@ type Store struct {
 	cs        cstorage.Store
 	opts      Options
 	driver    string
-	writeLock *os.File // held write lock, or nil
-	Notices   []string // one-time notices (such as a fallback to vfs) for the user
+	writeLock *os.File   // the write lock held for the whole process, or nil
+	writeMu   sync.Mutex // serialises lockWrite among goroutines
+	Notices   []string   // one-time notices (such as a fallback to vfs) for the user
 }
 
 // Sentinel errors callers branch on.
@@ -79,7 +81,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if opts.Write {
-		if _, err := s.lockWrite(); err != nil {
+		if err := s.lockWriteForProcess(); err != nil {
 			return nil, err
 		}
 	}

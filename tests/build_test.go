@@ -174,8 +174,11 @@ func TestBuildMultiStageTarget(t *testing.T) {
 RUN echo built > /artifact
 FROM busybox AS unused
 RUN exit 3
+FROM busybox AS second
+RUN echo second > /second
 FROM busybox
 COPY --from=builder /artifact /from-builder
+COPY --from=second /second /second
 RUN cat /from-builder
 `,
 	})
@@ -183,7 +186,7 @@ RUN cat /from-builder
 	if strings.Contains(r.stdout, "exit 3") {
 		t.Errorf("a stage the target does not need was built:\n%s", r.stdout)
 	}
-	if got := e.ok("run", "--rm", "final", "cat", "/from-builder").stdout; got != "built\n" {
+	if got := e.ok("run", "--rm", "final", "cat", "/from-builder", "/second").stdout; got != "built\nsecond\n" {
 		t.Errorf("COPY --from gave %q", got)
 	}
 	e.build("--target", "builder", "-t", "b", ctx)
