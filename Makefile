@@ -22,6 +22,9 @@ DOCTAGS := $(subst urfave_cli_no_docs,burrow_docs,$(TAGS))
 # Debian packages: to build, to run rootless with full id mapping, and the
 # base image of the tests and the demo.
 PACKAGES := gcc libc6-dev libseccomp-dev uidmap busybox-static xz-utils zstd util-linux passwd
+# The other tools the integration tests check interoperability with: skopeo,
+# a registry (distribution), umoci, and htpasswd for the registry's auth.
+TEST_PACKAGES := skopeo docker-registry umoci apache2-utils
 
 .PHONY: all build deps install test test-unit test-integration check demo clean bench docs
 
@@ -52,6 +55,7 @@ test-unit: deps
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /tests)
 
 test-integration: build
+	@bash contrib/deps.sh $(TEST_PACKAGES)
 	@bash tests/run.sh
 
 test: test-unit test-integration
