@@ -21,8 +21,9 @@ type Config struct {
 	// UserNS is "auto", "full" or "single" (see DESIGN.md, "User namespace").
 	UserNS string `toml:"userns"`
 	// LogLevel is "debug", "info", "warn" or "error".
-	LogLevel string  `toml:"log_level"`
-	Storage  Storage `toml:"storage"`
+	LogLevel   string     `toml:"log_level"`
+	Storage    Storage    `toml:"storage"`
+	Registries Registries `toml:"registries"`
 
 	// Files lists the configuration files that were read, in order.
 	Files []string `toml:"-"`
@@ -38,6 +39,30 @@ type Storage struct {
 
 	// RunRootIsDefault is set when no file or variable chose the run root.
 	RunRootIsDefault bool `toml:"-"`
+}
+
+// Registries says where images are pulled from and pushed to, with the
+// vocabulary of containers' registries.conf.
+type Registries struct {
+	// UnqualifiedSearch lists the registries a short name ("busybox") may
+	// come from; burrow, like Docker, uses the first (default docker.io).
+	UnqualifiedSearch []string `toml:"unqualified-search-registries"`
+	// Registry relocates names: see Registry.
+	Registry []Registry `toml:"registry"`
+}
+
+// Registry serves the names under Prefix from Location: pull, push,
+// login, logout and search all go there.
+type Registry struct {
+	// Prefix is a registry host ("docker.io") or a repository prefix
+	// ("docker.io/library").
+	Prefix string `toml:"prefix"`
+	// Location replaces Prefix in the names (default: Prefix itself).
+	Location string `toml:"location"`
+	// Insecure allows plain HTTP and unverified TLS.
+	Insecure bool `toml:"insecure"`
+	// Mirrors are tried first, for pulls only.
+	Mirrors []string `toml:"mirrors"`
 }
 
 // Env holds what Load needs from the process environment, so that tests
@@ -116,7 +141,7 @@ func (c *Config) readFile(path string) error {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return fmt.Errorf("reading %s: unknown key %q (known keys: userns, log_level, storage.root, storage.runroot, storage.driver)", path, und[0].String())
+		return fmt.Errorf("reading %s: unknown key %q (known keys: userns, log_level, storage.root, storage.runroot, storage.driver, registries.unqualified-search-registries, [[registries.registry]] prefix, location, insecure, mirrors)", path, und[0].String())
 	}
 	return nil
 }
@@ -129,7 +154,15 @@ func (c *Config) Validate() error {
 	if err := oneOf("log_level", c.LogLevel, "debug", "info", "warn", "warning", "error"); err != nil {
 		return err
 	}
-	return oneOf("storage.driver", c.Storage.Driver, "", "overlay", "vfs")
+	if err := oneOf("storage.driver", c.Storage.Driver, "", "overlay", "vfs"); err != nil {
+		return err
+	}
+	for i, r := range c.Registries.Registry {
+		if r.Prefix == "" {
+			return fmt.Errorf("registries.registry #%d has no prefix (hint: prefix = \"docker.io\", the names it serves)", i+1)
+		}
+	}
+	return nil
 }
 
 func oneOf(key, v string, allowed ...string) error {

@@ -353,3 +353,35 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadRegistries(t *testing.T) {
+	te := newTestEnv(t)
+	writeFile(t, te.userFile, `userns = "auto"
+[registries]
+unqualified-search-registries = ["docker.io"]
+[[registries.registry]]
+prefix = "docker.io"
+location = "registry.example:5000"
+insecure = true
+mirrors = ["mirror.example:5000"]
+`)
+	got, err := Load(te.env(1000, map[string]string{"HOME": "/home/u"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Registries{
+		UnqualifiedSearch: []string{"docker.io"},
+		Registry:          []Registry{{Prefix: "docker.io", Location: "registry.example:5000", Insecure: true, Mirrors: []string{"mirror.example:5000"}}},
+	}
+	if !reflect.DeepEqual(got.Registries, want) {
+		t.Errorf("Registries = %+v, want %+v", got.Registries, want)
+	}
+	writeFile(t, te.userFile, "[[registries.registry]]\nlocation = \"x:5000\"\n")
+	if _, err := Load(te.env(1000, map[string]string{"HOME": "/home/u"})); err == nil || !strings.Contains(err.Error(), "no prefix") {
+		t.Errorf("a registry without a prefix: %v", err)
+	}
+	writeFile(t, te.userFile, "[[registries.registry]]\nprefix = \"a\"\nblocked = true\n")
+	if _, err := Load(te.env(1000, map[string]string{"HOME": "/home/u"})); err == nil || !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("an unknown registry key: %v", err)
+	}
+}
