@@ -10,9 +10,8 @@
 # The Dockerfiles and the 10k-file context are those of the peers bench
 # (/work/shared/bench/peers/measure.sh, figures d1-d3, e1-e2).
 #
-# "Cold": podman's runs are prepared with `rmi` + `image prune -f` (its cache is its
-# intermediate images), burrow's run with --no-cache (every step runs and is recorded
-# again, which is the cold build's work).
+# "Cold": before each run, podman's image and cache go with `rmi` + `image prune -f` (its
+# cache is its intermediate images), burrow's with `rmi` + `builder prune -a -f`.
 #
 # Usage (root or the bench user): bash bench/build.sh
 #   FIGURES="d1 d2" RUNS=10 bash bench/build.sh
@@ -81,9 +80,9 @@ LABEL org.example.bench=six-step
 EOF
   for i in 1 2 3 4 5; do echo "file $i" > "$C6/app/f$i.txt"; done
   if want d1; then
-    J=$WORK/d1.json; cmds=("burrow d1=$B build -q --no-cache -t $T6 $C6")
+    J=$WORK/d1.json; cmds=("burrow d1=$B build -q -t $T6 $C6")
     [ -z "$PODMAN" ] || { cmds+=("podman d1=$P build -q -t $T6 $C6"); PREP["podman d1"]="sh -c '$P rmi -f $T6 >/dev/null 2>&1; $P image prune -f >/dev/null 2>&1; true'"; }
-    PREP["burrow d1"]=true
+    PREP["burrow d1"]="sh -c '$B rmi -f $T6 >/dev/null 2>&1; $B builder prune -a -f >/dev/null 2>&1; true'"
     run_hyperfine "$J" "${cmds[@]}"; report "$J" d1 build6_cold 0.3
   fi
   $B build -q -t $T6 "$C6" >/dev/null
@@ -116,9 +115,9 @@ EOF
   printf 'FROM %s\nCOPY files/ /data/\n' "$IMG" > "$C10/Dockerfile"
   saved_runs=$RUNS; RUNS=$RUNS_SLOW
   if want e1; then
-    J=$WORK/e1.json; cmds=("burrow e1=$B build -q --no-cache -t $T10 $C10")
+    J=$WORK/e1.json; cmds=("burrow e1=$B build -q -t $T10 $C10")
     [ -z "$PODMAN" ] || { cmds+=("podman e1=$P build -q -t $T10 $C10"); PREP["podman e1"]="sh -c '$P rmi -f $T10 >/dev/null 2>&1; $P image prune -f >/dev/null 2>&1; true'"; }
-    PREP["burrow e1"]=true
+    PREP["burrow e1"]="sh -c '$B rmi -f $T10 >/dev/null 2>&1; $B builder prune -a -f >/dev/null 2>&1; true'"
     run_hyperfine "$J" "${cmds[@]}"; report "$J" e1 build10k_cold 0.5
     PREP=()
   fi

@@ -106,6 +106,7 @@ func newApp(v Version) *cli.App {
 			newImagesCommand(),
 			newImageCommand(),
 			newBuildCommand("build"),
+			newBuilderCommand(),
 			newBuildxCommand(),
 			newImportCommand(),
 			newTagCommand(),

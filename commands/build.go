@@ -316,6 +316,6 @@ func newBuildxCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "buildx",
 		Usage:       "Build with buildx's command names (an alias of build)",
-		Subcommands: []*cli.Command{newBuildCommand("build", "b")},
+		Subcommands: []*cli.Command{newBuildCommand("build", "b"), newBuilderPruneCommand()},
 	}
 }

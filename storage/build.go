@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -307,4 +309,115 @@ func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Im
 		}
 	}
 	return s.Lookup(id)
+}
+
+// CachePruneOptions select the build cache entries PruneBuildCache removes.
+type CachePruneOptions struct {
+	// All removes every entry, and the RUN --mount=type=cache directories;
+	// otherwise only entries whose layer no image uses.
+	All bool
+	// Until keeps entries recorded after it (zero: no limit).
+	Until time.Time
+	// KeepStorage, if positive, stops once the cache's layers not used by
+	// images take at most this many bytes (oldest entries go first).
+	KeepStorage int64
+}
+
+// PruneBuildCache removes build cache entries, then the layers no image
+// and no other entry uses. It waits for running builds to end first, so
+// that it never removes what one of them is using.
+func (s *Store) PruneBuildCache(opts CachePruneOptions) (*Removal, error) {
+	// The build lock before the write lock: builds take them in that order.
+	bl, err := flock(filepath.Join(s.opts.Root, "burrow-build.lock"), syscall.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer bl.Close()
+	unlock, err := s.lockWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	imgs, err := s.cs.Images()
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
+	layers, err := s.layerIndex()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	var entries []*cstorage.Image
+	for i := range imgs {
+		if isCacheRecord(&imgs[i]) {
+			entries = append(entries, &imgs[i])
+			continue
+		}
+		for id := imgs[i].TopLayer; id != ""; {
+			used[id] = true
+			l, ok := layers[id]
+			if !ok {
+				break
+			}
+			id = l.Parent
+		}
+	}
+	// Oldest first, so that --keep-storage keeps the newest.
+	sort.Slice(entries, func(a, b int) bool { return entries[a].Created.Before(entries[b].Created) })
+	var unusedSize int64
+	for _, e := range entries {
+		if l, ok := layers[e.TopLayer]; ok && !used[e.TopLayer] && cacheEntryOf(e).Layer != "" {
+			unusedSize += l.UncompressedSize
+		}
+	}
+	r := &Removal{}
+	for _, e := range entries {
+		entry := cacheEntryOf(e)
+		if !opts.All && entry.Layer != "" && used[entry.Layer] {
+			continue
+		}
+		if !opts.Until.IsZero() && !e.Created.Before(opts.Until) {
+			continue
+		}
+		if opts.KeepStorage > 0 && unusedSize <= opts.KeepStorage {
+			break
+		}
+		deleted, err := s.cs.DeleteImage(e.ID, true)
+		if err != nil && !errors.Is(err, cstorage.ErrImageUnknown) {
+			return r, fmt.Errorf("removing build cache entry %s: %w", short(e.ID), err)
+		}
+		r.Deleted = append(r.Deleted, e.ID)
+		for _, id := range deleted {
+			if l, ok := layers[id]; ok {
+				r.Reclaimed += l.UncompressedSize
+				if !used[id] {
+					unusedSize -= l.UncompressedSize
+				}
+			}
+		}
+	}
+	if opts.All {
+		for _, d := range []string{"mounts", "why"} {
+			p := filepath.Join(s.CacheDir(), d)
+			r.Reclaimed += dirSize(p)
+			if err := os.RemoveAll(p); err != nil {
+				return r, fmt.Errorf("removing %s: %w", p, err)
+			}
+		}
+	}
+	return r, nil
+}
+
+// dirSize adds up the sizes of the regular files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

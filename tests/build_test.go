@@ -407,3 +407,39 @@ func TestBuildContextArchiveSecretLabelAndDebug(t *testing.T) {
 		t.Errorf("the debug log does not say the sources changed: %v", r)
 	}
 }
+
+func TestBuilderPrune(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	ctx := e.writeContext("ctx", map[string]string{
+		"Dockerfile": "FROM busybox\nRUN --mount=type=cache,target=/c echo x > /x && echo y >> /c/y\nCOPY f /f\n",
+		"f":          "f\n",
+	})
+	e.build("-t", "p", ctx)
+	// The entries hold layers the image uses: a plain prune keeps them.
+	out := e.ok("builder", "prune", "-f").stdout
+	if !strings.Contains(out, "Total:") {
+		t.Errorf("builder prune printed %q", out)
+	}
+	if out := e.build("-t", "p", ctx).stdout; strings.Count(out, "CACHED") != 2 {
+		t.Errorf("a plain prune removed cache the image uses:\n%s", out)
+	}
+	// Once the image is gone, its entries are unused and go.
+	e.ok("rmi", "p")
+	out = e.ok("builder", "prune", "-f").stdout
+	if !strings.Contains(out, "Deleted build cache objects:") {
+		t.Errorf("builder prune after rmi printed %q", out)
+	}
+	if out := e.build("-t", "p", ctx).stdout; strings.Contains(out, "CACHED") {
+		t.Errorf("the rebuild after the prune used a cache:\n%s", out)
+	}
+	// -a removes every entry (not the image) and the cache mounts.
+	e.ok("buildx", "prune", "-a", "-f")
+	if out := e.build("-t", "p", ctx).stdout; strings.Contains(out, "CACHED") {
+		t.Errorf("the rebuild after prune -a used a cache:\n%s", out)
+	}
+	if got := e.ok("run", "--rm", "p", "cat", "/x").stdout; got != "x\n" {
+		t.Errorf("the image after the prunes holds %q", got)
+	}
+	e.fail(1, []string{"pass -f"}, "builder", "prune")
+}
