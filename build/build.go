@@ -58,6 +58,10 @@ type Options struct {
 	Epoch *time.Time
 	// Platform is the requested platform ("" = the host's).
 	Platform string
+	// Pull, if set, fetches a base image the store lacks (FROM); with
+	// PullAlways, every base image is fetched again (build --pull).
+	Pull       func(ctx context.Context, ref string) (*storage.Image, error)
+	PullAlways bool
 
 	// SingleID says the store is in single-id mode.
 	SingleID bool

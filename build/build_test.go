@@ -94,3 +94,16 @@ func TestResolveOwnerNumeric(t *testing.T) {
 		t.Error("a name without an image resolved")
 	}
 }
+
+func TestParseChmod(t *testing.T) {
+	for v, want := range map[string]int{"755": 0o755, "4755": 0o4755, "u=rwx,g=rx,o=": 0o750, "a=r": 0o444, "=rw": 0o666} {
+		if got, err := parseChmod(v); err != nil || int(got) != want {
+			t.Errorf("parseChmod(%q) = %o, %v; want %o", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"u+x", "999", "z=r", "u=q"} {
+		if _, err := parseChmod(v); err == nil {
+			t.Errorf("parseChmod(%q) accepted", v)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,6 +107,7 @@ func (s *stage) fromRoot(ctx context.Context, ref string) (*root, error) {
 
 // copy runs a COPY or an ADD step.
 func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
+	hist := copyHistory(spec)
 	dest := spec.Dest
 	if !path.IsAbs(dest) {
 		wd := s.st.cfg.Config.WorkingDir
@@ -130,23 +132,18 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 	if src.names != nil {
 		paths = src.names
 	}
-	srcs, err := src.Select(paths)
+	srcs, err := selectSources(src.Root, paths, spec.Instruction)
 	if err != nil {
-		var nf *copier.NotFoundError
-		if errors.As(err, &nf) {
-			nf.Instruction = spec.Instruction
-		}
 		return err
 	}
 	opts := copier.Options{Instruction: spec.Instruction, Dest: dest, KeepOwners: spec.From != "",
 		Parents: spec.Parents, Exclude: spec.Exclude,
 		Extract: spec.Instruction == "ADD" && !src.fetched && (spec.Unpack == nil || *spec.Unpack)}
 	if spec.Chmod != "" {
-		m, err := strconv.ParseUint(spec.Chmod, 8, 32)
+		mode, err := parseChmod(spec.Chmod)
 		if err != nil {
-			return fmt.Errorf("invalid --chmod=%s (hint: give an octal mode such as 755)", spec.Chmod)
+			return err
 		}
-		mode := fs.FileMode(m)
 		opts.Chmod = &mode
 	}
 	input := src.key
@@ -159,7 +156,7 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 	key := s.stepKey(keyPart{"instruction", spec.Instruction}, keyPart{"arguments", string(norm)},
 		keyPart{"source files", input})
 	s.progress("%s", text)
-	if s.cached(key, text) {
+	if s.cached(key, hist) {
 		return nil
 	}
 	started := time.Now()
@@ -179,13 +176,20 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 		opts.Chown = o
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(copier.Write(pw, src.Root, srcs, opts)) }()
+	go func() {
+		if len(srcs) == 0 {
+			// Wildcards that matched nothing: an empty layer, as BuildKit.
+			pw.CloseWithError(tar.NewWriter(pw).Close())
+			return
+		}
+		pw.CloseWithError(copier.Write(pw, src.Root, srcs, opts))
+	}()
 	info, err := s.b.st.NewLayer(ctx, s.st.top, pr)
 	pr.CloseWithError(errors.New("layer written"))
 	if err != nil {
 		return err
 	}
-	return s.record(key, storage.CacheEntry{Layer: info.ID, DiffID: info.DiffID, Created: time.Now().UTC()}, text, started)
+	return s.record(key, storage.CacheEntry{Layer: info.ID, DiffID: info.DiffID, Created: time.Now().UTC()}, hist, started)
 }
 
 // copySource is a COPY's root with what copy needs to know of it.
@@ -301,4 +305,66 @@ func resolveOwner(rootfs, spec string) (*copier.Owner, error) {
 // copierDigest digests sources read by a RUN bind mount.
 func copierDigest(r *copier.Root, srcs []copier.Source) (string, error) {
 	return copier.Digest(r, srcs, copier.Options{Instruction: "RUN --mount", Dest: "/"})
+}
+
+// selectSources selects each source in turn: a wildcard that matches
+// nothing is no error (BuildKit allows empty wildcards), a missing or
+// excluded file is.
+func selectSources(r *copier.Root, paths []string, instruction string) ([]copier.Source, error) {
+	var out []copier.Source
+	for _, p := range paths {
+		srcs, err := r.Select([]string{p})
+		if err != nil {
+			var nf *copier.NotFoundError
+			if errors.As(err, &nf) {
+				if nf.Wildcard && !nf.Excluded {
+					continue
+				}
+				nf.Instruction = instruction
+			}
+			return nil, err
+		}
+		out = append(out, srcs...)
+	}
+	return out, nil
+}
+
+// parseChmod reads --chmod: an octal mode ("755", "4755"), or a symbolic
+// one that sets each class ("u=rwx,g=rx,o=", as chmod(1) writes it).
+func parseChmod(v string) (fs.FileMode, error) {
+	if m, err := strconv.ParseUint(v, 8, 32); err == nil && m <= 0o7777 {
+		return fs.FileMode(m), nil
+	}
+	bad := fmt.Errorf("invalid --chmod=%s (hint: an octal mode such as 755, or classes set with = such as u=rwx,g=rx,o=)", v)
+	var mode uint32
+	for _, clause := range strings.Split(v, ",") {
+		who, perms, ok := strings.Cut(clause, "=")
+		if !ok || strings.ContainsAny(who, "+-") {
+			return 0, bad
+		}
+		if who == "" || who == "a" {
+			who = "ugo"
+		}
+		var bits uint32
+		for _, p := range perms {
+			switch p {
+			case 'r':
+				bits |= 4
+			case 'w':
+				bits |= 2
+			case 'x':
+				bits |= 1
+			default:
+				return 0, bad
+			}
+		}
+		for _, w := range who {
+			shift, ok := map[rune]uint{'u': 6, 'g': 3, 'o': 0}[w]
+			if !ok {
+				return 0, bad
+			}
+			mode = mode&^(7<<shift) | bits<<shift
+		}
+	}
+	return fs.FileMode(mode), nil
 }

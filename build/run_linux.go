@@ -42,8 +42,12 @@ func (s *stage) argv(c *instructions.RunCommand) ([]string, error) {
 			return nil, fmt.Errorf("a heredoc works with the shell form of RUN only")
 		}
 		if h := parser.MustParseHeredoc(args[0]); h != nil {
-			// The whole command is the heredoc: it is the script.
+			// The whole command is the heredoc: it is the script, or, with
+			// a #! line, a file the shell runs (as BuildKit mounts it).
 			args = []string{c.Files[0].Data}
+			if strings.HasPrefix(c.Files[0].Data, "#!") {
+				args = []string{pipesDir + c.Files[0].Name}
+			}
 		} else {
 			// The shell reads the heredocs itself.
 			full := args[0]
@@ -118,10 +122,7 @@ func (s *stage) run(ctx context.Context, c *instructions.RunCommand, text string
 	key := s.stepKey(keyPart{"instruction", "RUN"}, keyPart{"command", string(argvJSON)},
 		keyPart{"build args", string(envJSON)}, keyPart{"mounts", string(mountKey)},
 		keyPart{"network", network}, keyPart{"files bind-mounted from the context", inputs})
-	hist := "RUN " + strings.Join(argv, " ")
-	if len(keyed) > 0 {
-		hist = fmt.Sprintf("RUN |%d %s %s", len(keyed), strings.Join(keyed, " "), strings.Join(argv, " "))
-	}
+	hist := s.runHistory(argv)
 	s.progress("%s", text)
 	if s.cached(key, hist) {
 		return nil
@@ -137,6 +138,12 @@ func (s *stage) run(ctx context.Context, c *instructions.RunCommand, text string
 	if err != nil {
 		return err
 	}
+	scripts, err := s.heredocScripts(c)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scripts.dir)
+	extra = append(extra, scripts.mounts...)
 	stubs := mountStubs(sc.Root, extra)
 	code, err := s.container(ctx, sc.Root, argv, env, network, extra)
 	if err != nil {
@@ -383,4 +390,32 @@ func mountStubs(rootfs string, mounts []specs.Mount) []string {
 		}
 	}
 	return out
+}
+
+// pipesDir is where a RUN heredoc with a #! line is mounted, as a file.
+const pipesDir = "/dev/pipes/"
+
+type heredocFiles struct {
+	dir    string
+	mounts []specs.Mount
+}
+
+// heredocScripts writes a RUN heredoc that starts with #! to a file, to be
+// mounted read-only and executable at /dev/pipes/NAME.
+func (s *stage) heredocScripts(c *instructions.RunCommand) (heredocFiles, error) {
+	var h heredocFiles
+	if len(c.Files) == 0 || len(c.CmdLine) != 1 || parser.MustParseHeredoc(c.CmdLine[0]) == nil || !strings.HasPrefix(c.Files[0].Data, "#!") {
+		return h, nil
+	}
+	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "heredoc-")
+	if err != nil {
+		return h, err
+	}
+	h.dir = dir
+	f := filepath.Join(dir, "script")
+	if err := os.WriteFile(f, []byte(c.Files[0].Data), 0o755); err != nil {
+		return h, err
+	}
+	h.mounts = append(h.mounts, bindMount(f, pipesDir+c.Files[0].Name, true))
+	return h, nil
 }

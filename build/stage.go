@@ -97,9 +97,16 @@ func asName(n string) string {
 // errorAt names the Dockerfile line of a failed step, unless the error is
 // a failing RUN (which names its command already).
 func (s *stage) errorAt(err error, loc []parser.Range) error {
-	var be *Error
-	if errors.As(err, &be) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) {
 		return err
+	}
+	var be *Error
+	if errors.As(err, &be) {
+		// A failing RUN keeps its exit code, and names its line too.
+		if len(loc) > 0 {
+			be.Err = fmt.Errorf("%s:%d: %w", s.b.df.Name, loc[0].Start.Line, be.Err)
+		}
+		return be
 	}
 	return s.b.df.ErrorAt(err, loc)
 }
@@ -127,6 +134,9 @@ func (b *builder) base(ctx context.Context, i int) (*state, []string, error) {
 		return &state{key: cachekey.Base("scratch", "linux/"+runtime.GOARCH), cfg: cfg, created: b.start}, nil, nil
 	}
 	img, err := b.st.Lookup(ref)
+	if pull := b.opts.Pull; pull != nil && (b.opts.PullAlways || errors.Is(err, storage.ErrImageUnknown)) {
+		img, err = pull(ctx, ref)
+	}
 	if err != nil {
 		if errors.Is(err, storage.ErrImageUnknown) {
 			return nil, nil, fmt.Errorf("base image %q is not in the store (hint: burrow import, load or pull it first)", ref)
@@ -138,6 +148,16 @@ func (b *builder) base(ctx context.Context, i int) (*state, []string, error) {
 		return nil, nil, err
 	}
 	c := cloneConfig(cfg)
+	// A base image without PATH gets the default one, as in BuildKit.
+	hasPath := false
+	for _, kv := range c.Config.Env {
+		if strings.HasPrefix(kv, "PATH=") {
+			hasPath = true
+		}
+	}
+	if !hasPath {
+		c.Config.Env = append(c.Config.Env, defaultPath)
+	}
 	onbuild := c.Config.OnBuild
 	c.Config.OnBuild = nil
 	c.Author = ""
@@ -217,7 +237,7 @@ func (s *stage) step(ctx context.Context, cmd instructions.Command, text string)
 	case *instructions.MaintainerCommand:
 		s.progress("%s", text)
 		s.st.cfg.Author = c.Maintainer
-		s.metadata(cmd, text)
+		s.metadata(cmd, metadataHistory(cmd, &s.st.cfg.Config))
 		return nil
 	}
 	s.progress("%s", text)
@@ -227,7 +247,7 @@ func (s *stage) step(ctx context.Context, cmd instructions.Command, text string)
 	if _, ok := cmd.(*instructions.WorkdirCommand); ok {
 		return s.workdir(ctx)
 	}
-	s.metadata(cmd, text)
+	s.metadata(cmd, metadataHistory(cmd, &s.st.cfg.Config))
 	return nil
 }
 
@@ -235,6 +255,7 @@ func (s *stage) step(ctx context.Context, cmd instructions.Command, text string)
 // of the same name re-declared without a value.
 func (s *stage) arg(a *instructions.ArgCommand) error {
 	lex := shell.NewLex(s.b.df.Escape)
+	var words []string
 	for _, kv := range a.Args {
 		v, err := s.b.argValue(kv, lex, s.vars())
 		if err != nil {
@@ -250,10 +271,13 @@ func (s *stage) arg(a *instructions.ArgCommand) error {
 		}
 		if v == nil {
 			s.args[kv.Key] = ""
+			words = append(words, kv.Key)
 			continue
 		}
 		s.args[kv.Key] = *v
+		words = append(words, kv.Key+"="+*v)
 	}
+	s.history("ARG "+strings.Join(words, " "), true, s.st.created)
 	return nil
 }
 
@@ -263,7 +287,9 @@ func (s *stage) arg(a *instructions.ArgCommand) error {
 func (s *stage) metadata(cmd instructions.Command, text string) {
 	norm, _ := json.Marshal(cmd)
 	s.st.key = cachekey.Key(s.st.key, strings.ToUpper(cmd.Name()), string(norm))
-	s.history(text, true, s.st.created)
+	if text != "" {
+		s.history(text, true, s.st.created)
+	}
 }
 
 func (s *stage) history(text string, empty bool, created time.Time) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -40,18 +41,33 @@ func (s *stage) workdir(ctx context.Context) error {
 		defer s.b.st.DropScratch(sc)
 		rootfs = sc.Root
 	}
-	var missing []string
+	// missing are the directories to create; kept, the existing parents
+	// above them, which go into the layer too with the image's metadata:
+	// unpacking creates a parent the layer lacks with mode 0755.
+	var missing, keptNames []string
+	var kept []os.FileInfo
 	for p := wd; p != "/"; p = path.Dir(p) {
-		if rootfs != "" {
-			full, err := securejoin.SecureJoin(rootfs, p)
+		if rootfs == "" {
+			missing = append([]string{p}, missing...)
+			continue
+		}
+		full, err := securejoin.SecureJoin(rootfs, p)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(full); err != nil {
+			missing = append([]string{p}, missing...)
+			continue
+		}
+		for q := p; q != "/" && len(missing) > 0; q = path.Dir(q) {
+			fi, err := os.Lstat(filepath.Join(rootfs, q))
 			if err != nil {
-				return err
-			}
-			if _, err := os.Lstat(full); err == nil {
 				break
 			}
+			kept = append([]os.FileInfo{fi}, kept...)
+			keptNames = append([]string{q}, keptNames...)
 		}
-		missing = append([]string{p}, missing...)
+		break
 	}
 	e := storage.CacheEntry{Created: time.Now().UTC()}
 	if len(missing) > 0 {
@@ -70,6 +86,18 @@ func (s *stage) workdir(ctx context.Context) error {
 		pr, pw := io.Pipe()
 		go func() {
 			tw := tar.NewWriter(pw)
+			for i, fi := range kept {
+				h, err := tar.FileInfoHeader(fi, "")
+				if err != nil {
+					pw.CloseWithError(err)
+					return
+				}
+				h.Name, h.Uname, h.Gname, h.Format = keptNames[i][1:]+"/", "", "", tar.FormatPAX
+				if err := tw.WriteHeader(h); err != nil {
+					pw.CloseWithError(err)
+					return
+				}
+			}
 			for _, p := range missing {
 				h := &tar.Header{Typeflag: tar.TypeDir, Name: p[1:] + "/", Mode: 0o755, Uid: uid, Gid: gid, ModTime: mtime, Format: tar.FormatPAX}
 				if err := tw.WriteHeader(h); err != nil {

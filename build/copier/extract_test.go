@@ -175,7 +175,9 @@ func TestExtract(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Write: %v", err)
 			}
-			if got := listing(t, buf.Bytes()); !slices.Equal(got, tt.want) {
+			all := listing(t, buf.Bytes())
+			checkParents(t, all)
+			if got := withoutKeptDirs(t, all, rootfs); !slices.Equal(got, tt.want) {
 				t.Errorf("layer listing differs:\n%s", diffLines(got, tt.want))
 			}
 		})

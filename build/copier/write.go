@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -149,6 +150,12 @@ func (l *layer) ensureDir(dir string, meta dirMeta) (string, error) {
 		fi, err := os.Lstat(filepath.Join(l.opts.Rootfs, cand))
 		switch {
 		case err == nil && fi.IsDir():
+			// The directory stays as the image has it, but the layer must
+			// still hold it: unpacking a layer creates a parent it lacks
+			// with mode 0755, which would hide the image's (/tmp's 1777).
+			if err := l.keepDir(cand, fi); err != nil {
+				return "", err
+			}
 			l.resolved[dir] = cand
 			return cand, nil
 		case err == nil && fi.Mode()&os.ModeSymlink != 0:
@@ -189,6 +196,24 @@ func (l *layer) ensureDir(dir string, meta dirMeta) (string, error) {
 	}
 	l.resolved[dir] = cand
 	return cand, nil
+}
+
+// keepDir writes an entry for an image directory with the image's own
+// metadata, once.
+func (l *layer) keepDir(cand string, fi os.FileInfo) error {
+	if l.made[cand] {
+		return nil
+	}
+	hdr := &tar.Header{Typeflag: tar.TypeDir, Name: cand + "/", Mode: int64(fi.Mode().Perm()), ModTime: fi.ModTime(), Format: tar.FormatPAX}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		hdr.Mode = int64(st.Mode & 0o7777)
+		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+	}
+	if err := l.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("writing layer: %w", err)
+	}
+	l.made[cand] = true
+	return nil
 }
 
 // entry writes one walked entry. Modes get Chmod and owners follow

@@ -2,12 +2,15 @@ package copier
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +18,7 @@ import (
 
 // baseRootfs is the parent image of most cases.
 var baseRootfs = tree{
+	"tmp":      "dir 1777",
 	"app":      "dir 0700",
 	"srv/app":  "dir 0711",
 	"link":     "link /srv/app",
@@ -269,7 +273,9 @@ func TestWrite(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Write: %v", err)
 			}
-			if got := listing(t, buf.Bytes()); !slices.Equal(got, tt.want) {
+			all := listing(t, buf.Bytes())
+			checkParents(t, all)
+			if got := withoutKeptDirs(t, all, rootfs); !slices.Equal(got, tt.want) {
 				t.Errorf("layer listing differs:\n%s", diffLines(got, tt.want))
 			}
 			// Digest walks the same entries and must not fail where Write works.
@@ -354,5 +360,61 @@ func TestWriteSpecialFiles(t *testing.T) {
 	}
 	if hdr := headers(t, buf.Bytes())["o/null"]; hdr != nil && (hdr.Devmajor != 1 || hdr.Devminor != 3) {
 		t.Errorf("o/null is %d:%d, want 1:3", hdr.Devmajor, hdr.Devminor)
+	}
+}
+
+// checkParents fails when an entry's parent directory is not in the layer
+// before it: unpacking would create it with mode 0755 over the image's.
+func checkParents(t *testing.T, list []string) {
+	t.Helper()
+	seen := map[string]bool{"": true}
+	for _, l := range list {
+		name := strings.TrimSuffix(strings.Fields(l)[1], "/")
+		if parent := path.Dir(name); parent != "." && !seen[parent] {
+			t.Errorf("%s comes before (or without) its parent directory %s/", name, parent)
+		}
+		if l[0] == 'd' {
+			seen[name] = true
+		}
+	}
+}
+
+// withoutKeptDirs drops the entries of image directories the layer holds
+// with the image's own mode (they change nothing).
+func withoutKeptDirs(t *testing.T, list []string, rootfs string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range list {
+		f := strings.Fields(l)
+		if f[0] == "d" && rootfs != "" {
+			if fi, err := os.Lstat(filepath.Join(rootfs, f[1])); err == nil && fi.IsDir() {
+				if fmt.Sprintf("%04o", fi.Sys().(*syscall.Stat_t).Mode&0o7777) == f[2] {
+					continue
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestWriteKeepsImageDirs: a file copied into /tmp (1777 in the image)
+// comes with /tmp's own entry, or unpacking would make it 0755.
+func TestWriteKeepsImageDirs(t *testing.T) {
+	ctx, rootfs := t.TempDir(), t.TempDir()
+	mkTree(t, ctx, baseContext)
+	mkTree(t, rootfs, baseRootfs)
+	r := &Root{Dir: ctx, Name: "build context"}
+	srcs, err := r.Select([]string{"a.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, r, srcs, Options{Dest: "/tmp", Rootfs: rootfs}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"d tmp/ 1777 0:0", "f tmp/a.txt 0644 0:0 5"}
+	if got := listing(t, buf.Bytes()); !slices.Equal(got, want) {
+		t.Errorf("layer listing differs:\n%s", diffLines(got, want))
 	}
 }

@@ -130,7 +130,7 @@ func Apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 			cfg.ExposedPorts = map[string]struct{}{}
 		}
 		for _, p := range c.Ports {
-			ports, err := exposedPorts(p)
+			ports, err := ExposedPorts(p)
 			if err != nil {
 				return err
 			}
@@ -176,9 +176,9 @@ func Apply(cfg *v1.Config, inst any, cmdSet *bool) error {
 	return nil
 }
 
-// exposedPorts expands an EXPOSE word ("80", "53/udp", "8000-8001/tcp")
+// ExposedPorts expands an EXPOSE word ("80", "53/udp", "8000-8001/tcp")
 // into the keys the config records, one per port as Docker records them.
-func exposedPorts(word string) ([]string, error) {
+func ExposedPorts(word string) ([]string, error) {
 	ports, proto, _ := strings.Cut(word, "/")
 	if proto == "" {
 		proto = "tcp"
