@@ -1,6 +1,13 @@
 package tests
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -442,4 +449,44 @@ func TestBuilderPrune(t *testing.T) {
 		t.Errorf("the image after the prunes holds %q", got)
 	}
 	e.fail(1, []string{"pass -f"}, "builder", "prune")
+}
+
+func TestBuildAddURLAndArchive(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	body := []byte("downloaded content\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/files/data.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256(body)
+	// A gzip tar of the context is extracted by ADD.
+	var tgz bytes.Buffer
+	gz := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "pkg/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "pkg/inside.txt", Typeflag: tar.TypeReg, Mode: 0o644, Size: 7})
+	tw.Write([]byte("inside\n"))
+	tw.Close()
+	gz.Close()
+	ctx := e.writeContext("ctx", map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM busybox\nADD --checksum=sha256:%x %s/files/data.txt /dl/\nADD pkg.tar.gz /opt/\n", sum, srv.URL),
+	})
+	os.WriteFile(filepath.Join(ctx, "pkg.tar.gz"), tgz.Bytes(), 0o644)
+	e.build("-t", "add", ctx)
+	got := e.ok("run", "--rm", "add", "sh", "-c", "cat /dl/data.txt /opt/pkg/inside.txt; stat -c %a /dl/data.txt").stdout
+	if got != "downloaded content\ninside\n600\n" {
+		t.Errorf("ADD gave %q", got)
+	}
+	bad := e.writeContext("bad", map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM busybox\nADD --checksum=sha256:%064x %s/files/data.txt /dl/\n", 0, srv.URL),
+	})
+	e.fail(1, []string{"Dockerfile:2:", "checksum"}, "build", bad)
+	missing := e.writeContext("missing", map[string]string{"Dockerfile": "FROM busybox\nADD " + srv.URL + "/nope /x\n"})
+	e.fail(1, []string{"404"}, "build", missing)
 }
