@@ -107,6 +107,7 @@ func newApp(v Version) *cli.App {
 			newImageCommand(),
 			newBuildCommand("build"),
 			newBuilderCommand(),
+			newVolumeCommand(),
 			newBuildxCommand(),
 			newImportCommand(),
 			newTagCommand(),

@@ -1,0 +1,305 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// newVolumeCommand is the `volume` group, with Docker's subcommands.
+func newVolumeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "volume",
+		Usage: "Manage volumes",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "create",
+				Usage:     "Create a volume",
+				ArgsUsage: "[OPTIONS] [VOLUME]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "specify volume name"},
+					&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "local", Usage: "specify volume driver name (local only)"},
+					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set metadata for a volume"},
+					&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "set driver specific options"},
+				},
+				Action: runVolumeCreate,
+			},
+			{
+				Name:    "ls",
+				Aliases: []string{"list"},
+				Usage:   "List volumes",
+				Flags: []cli.Flag{
+					quietFlag("only display volume names"),
+					&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "provide filter values (e.g. 'dangling=true', 'name=x', 'label=k=v')"},
+					&cli.StringFlag{Name: "format", Usage: "format output using a custom template: 'table', 'table TEMPLATE', 'json' or TEMPLATE"},
+				},
+				Action: runVolumeLs,
+			},
+			{
+				Name:      "inspect",
+				Usage:     "Display detailed information on one or more volumes",
+				ArgsUsage: "VOLUME [VOLUME...]",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a custom template"}},
+				Action:    runVolumeInspect,
+			},
+			{
+				Name:      "rm",
+				Aliases:   []string{"remove"},
+				Usage:     "Remove one or more volumes",
+				ArgsUsage: "VOLUME [VOLUME...]",
+				Flags:     []cli.Flag{forceFlag("do not complain about volumes that do not exist")},
+				Action:    runVolumeRm,
+			},
+			{
+				Name:  "prune",
+				Usage: "Remove unused local volumes",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all unused volumes, not just anonymous ones"},
+					forceFlag("do not prompt for confirmation"),
+					&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'label=<key>=<value>')"},
+				},
+				Action: runVolumePrune,
+			},
+		},
+	}
+}
+
+// volumeDoc is `volume inspect`'s document, with Docker's fields.
+type volumeDoc struct {
+	CreatedAt  string
+	Driver     string
+	Labels     map[string]string
+	Mountpoint string
+	Name       string
+	Options    map[string]string
+	Scope      string
+}
+
+func docOfVolume(v *storage.Volume) volumeDoc {
+	return volumeDoc{CreatedAt: v.CreatedAt.Local().Format(time.RFC3339), Driver: "local", Labels: v.Labels,
+		Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: "local"}
+}
+
+func runVolumeCreate(c *cli.Context) error {
+	if err := checkArgs(c, 0, 1); err != nil {
+		return err
+	}
+	name := c.Args().First()
+	if n := c.String("name"); n != "" {
+		if name != "" && name != n {
+			return toolError(fmt.Errorf("conflicting options: either specify --name or provide positional arg, not both"))
+		}
+		name = n
+	}
+	if name != "" && !storage.ValidVolumeName(name) {
+		return toolError(fmt.Errorf("%q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name))
+	}
+	if d := c.String("driver"); d != "local" {
+		return toolError(fmt.Errorf("volume driver %q is not available (hint: only the local driver is)", d))
+	}
+	o := storage.VolumeOptions{Labels: keyValues(c.StringSlice("label")), Options: keyValues(c.StringSlice("opt"))}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		v, err := st.CreateVolume(name, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, v.Name)
+		return nil
+	})
+}
+
+// keyValues reads KEY=VALUE flags into a map (nil when there are none).
+func keyValues(kvs []string) map[string]string {
+	if len(kvs) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+type volumeRow struct {
+	Driver, Name, Mountpoint, Scope, Labels string
+}
+
+func runVolumeLs(c *cli.Context) error {
+	if err := checkArgs(c, 0, 0); err != nil {
+		return err
+	}
+	match, err := volumeFilter(c.StringSlice("filter"), true)
+	if err != nil {
+		return err
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		vols, err := st.Volumes()
+		if err != nil {
+			return err
+		}
+		users, err := st.VolumeUsers()
+		if err != nil {
+			return err
+		}
+		var rows []any
+		for i := range vols {
+			v := &vols[i]
+			if !match(v, len(users[v.Name]) > 0) {
+				continue
+			}
+			if c.Bool("quiet") {
+				fmt.Fprintln(c.App.Writer, v.Name)
+				continue
+			}
+			var labels []string
+			for k, val := range v.Labels {
+				labels = append(labels, k+"="+val)
+			}
+			rows = append(rows, volumeRow{Driver: "local", Name: v.Name, Mountpoint: v.Mountpoint, Scope: "local", Labels: strings.Join(labels, ",")})
+		}
+		if c.Bool("quiet") {
+			return nil
+		}
+		lf := listFormat{Table: "{{.Driver}}\t{{.Name}}", Headers: map[string]string{
+			"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE", "Labels": "LABELS"}}
+		return lf.write(c.App.Writer, c.String("format"), rows)
+	})
+}
+
+// volumeFilter reads volume ls / prune filters: dangling=, name=, label=
+// (label!= too). withDangling says whether dangling= is allowed.
+func volumeFilter(filters []string, withDangling bool) (func(v *storage.Volume, used bool) bool, error) {
+	var tests []func(v *storage.Volume, used bool) bool
+	for _, f := range filters {
+		k, val, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, toolError(fmt.Errorf("bad format of filter (expected name=value): %q", f))
+		}
+		switch {
+		case k == "dangling" && withDangling:
+			want := val == "true" || val == "1"
+			if !want && val != "false" && val != "0" {
+				return nil, toolError(fmt.Errorf("invalid filter 'dangling=%s' (hint: true or false)", val))
+			}
+			tests = append(tests, func(_ *storage.Volume, used bool) bool { return used != want })
+		case k == "name" && withDangling:
+			tests = append(tests, func(v *storage.Volume, _ bool) bool { return strings.Contains(v.Name, val) })
+		case k == "label" || k == "label!":
+			lk, lv, hasValue := strings.Cut(val, "=")
+			neg := k == "label!"
+			tests = append(tests, func(v *storage.Volume, _ bool) bool {
+				got, ok := v.Labels[lk]
+				m := ok && (!hasValue || got == lv)
+				return m != neg
+			})
+		default:
+			return nil, toolError(fmt.Errorf("invalid filter '%s'", k))
+		}
+	}
+	return func(v *storage.Volume, used bool) bool {
+		for _, t := range tests {
+			if !t(v, used) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func runVolumeInspect(c *cli.Context) error {
+	if err := checkArgs(c, 1, -1); err != nil {
+		return err
+	}
+	format := c.String("format")
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		var docs []any
+		var failed error
+		for _, name := range c.Args().Slice() {
+			v, err := st.Volume(name)
+			if err != nil {
+				fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
+				failed = &exitCode{code: ExitError}
+				continue
+			}
+			docs = append(docs, docOfVolume(v))
+		}
+		if format == "" || format == "json" {
+			if docs == nil {
+				docs = []any{}
+			}
+			if err := writeJSON(c.App.Writer, docs); err != nil {
+				return err
+			}
+			return failed
+		}
+		for _, d := range docs {
+			if err := writeDoc(c.App.Writer, format, d); err != nil {
+				return err
+			}
+		}
+		return failed
+	})
+}
+
+func runVolumeRm(c *cli.Context) error {
+	if err := checkArgs(c, 1, -1); err != nil {
+		return err
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		var failed error
+		for _, name := range c.Args().Slice() {
+			_, err := st.DeleteVolume(name)
+			if errors.Is(err, storage.ErrNoSuchVolume) && c.Bool("force") {
+				continue
+			}
+			if err != nil {
+				fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
+				failed = &exitCode{code: ExitError}
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, name)
+		}
+		return failed
+	})
+}
+
+func runVolumePrune(c *cli.Context) error {
+	if err := checkArgs(c, 0, 0); err != nil {
+		return err
+	}
+	match, err := volumeFilter(c.StringSlice("filter"), false)
+	if err != nil {
+		return err
+	}
+	o := storage.VolumePruneOptions{All: c.Bool("all"), Keep: func(v *storage.Volume) bool { return !match(v, false) }}
+	if !c.Bool("force") {
+		warning := "WARNING! This will remove anonymous local volumes not used by at least one container."
+		if o.All {
+			warning = "WARNING! This will remove all local volumes not used by at least one container."
+		}
+		if ok, err := confirmInNamespace(c, warning); err != nil || !ok {
+			return err
+		}
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		r, err := st.PruneVolumes(o)
+		if r != nil && len(r.Deleted) > 0 {
+			fmt.Fprintln(c.App.Writer, "Deleted Volumes:")
+			for _, n := range r.Deleted {
+				fmt.Fprintln(c.App.Writer, n)
+			}
+			fmt.Fprintln(c.App.Writer)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, "Total reclaimed space: "+humanSize(r.Reclaimed))
+		return nil
+	})
+}
