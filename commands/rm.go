@@ -67,38 +67,22 @@ func newContainerPruneCommand() *cli.Command {
 			if err := checkArgs(c, 0, 0); err != nil {
 				return err
 			}
+			f, err := parsePruneFilter(c.StringSlice("filter"), "container prune")
+			if err != nil {
+				return err
+			}
 			if !c.Bool("force") {
 				if ok, err := confirmInNamespace(c, "WARNING! This will remove all stopped containers."); err != nil || !ok {
 					return err
 				}
 			}
 			return withStore(c, func(_ *session, st *storage.Store) error {
-				ctrs, err := st.Containers()
+				deleted, freed, err := pruneContainers(st, f)
+				printDeleted(c.App.Writer, "Deleted Containers:", deleted)
 				if err != nil {
 					return err
 				}
-				var deleted []string
-				for i := range ctrs {
-					state, err := run.CurrentState(st, &ctrs[i])
-					if err != nil {
-						return err
-					}
-					if state.Status == "running" {
-						continue
-					}
-					if err := st.DeleteContainer(&ctrs[i]); err != nil {
-						return err
-					}
-					deleted = append(deleted, ctrs[i].ID)
-				}
-				if len(deleted) > 0 {
-					fmt.Fprintln(c.App.Writer, "Deleted Containers:")
-					for _, id := range deleted {
-						fmt.Fprintln(c.App.Writer, id)
-					}
-					fmt.Fprintln(c.App.Writer)
-				}
-				fmt.Fprintln(c.App.Writer, "Total reclaimed space: 0B")
+				fmt.Fprintln(c.App.Writer, "Total reclaimed space: "+humanSize(freed))
 				return nil
 			})
 		},

@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// pruneFilter is what the prune commands' --filter takes: until= and
+// label= / label!= (KEY or KEY=VALUE).
+type pruneFilter struct {
+	until             time.Time
+	labels, notLabels []string
+}
+
+func parsePruneFilter(filters []string, what string) (pruneFilter, error) {
+	var f pruneFilter
+	for _, kv := range filters {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return f, toolError(fmt.Errorf("bad format of filter (expected name=value): %q", kv))
+		}
+		switch k {
+		case "until":
+			t, err := parseUntil(v, time.Now())
+			if err != nil {
+				return f, toolError(err)
+			}
+			f.until = t
+		case "label":
+			f.labels = append(f.labels, v)
+		case "label!":
+			f.notLabels = append(f.notLabels, v)
+		default:
+			return f, toolError(fmt.Errorf("invalid filter '%s' (hint: %s filters are until, label and label!)", k, what))
+		}
+	}
+	return f, nil
+}
+
+// keeps says whether the filter spares an object created at created with
+// labels.
+func (f pruneFilter) keeps(created time.Time, labels map[string]string) bool {
+	if !f.until.IsZero() && !created.Before(f.until) {
+		return true
+	}
+	has := func(l string) bool {
+		k, v, hasValue := strings.Cut(l, "=")
+		got, ok := labels[k]
+		return ok && (!hasValue || got == v)
+	}
+	for _, l := range f.labels {
+		if !has(l) {
+			return true
+		}
+	}
+	for _, l := range f.notLabels {
+		if has(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// pruneContainers removes the containers that are not running (and that
+// the filter does not spare), and returns their IDs and the bytes their
+// writable layers held.
+func pruneContainers(st *storage.Store, f pruneFilter) ([]string, int64, error) {
+	ctrs, err := st.Containers()
+	if err != nil {
+		return nil, 0, err
+	}
+	var deleted []string
+	var freed int64
+	for i := range ctrs {
+		c := &ctrs[i]
+		state, err := run.CurrentState(st, c)
+		if err != nil {
+			return deleted, freed, err
+		}
+		if state.Status == "running" || f.keeps(c.Created, c.Config.Labels) {
+			continue
+		}
+		rw, _, _ := st.ContainerSize(c)
+		if err := st.DeleteContainer(c); err != nil {
+			return deleted, freed, err
+		}
+		deleted = append(deleted, c.ID)
+		freed += rw
+	}
+	return deleted, freed, nil
+}
+
+// printDeleted prints a "Deleted X:" section, as Docker's prunes do.
+func printDeleted(w io.Writer, title string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	fmt.Fprintln(w, title)
+	for _, id := range ids {
+		fmt.Fprintln(w, id)
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,104 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+)
+
+// dfRows reads `system df --format` into TYPE -> "TOTAL ACTIVE SIZE".
+func dfRows(t *testing.T, e *env) map[string]string {
+	t.Helper()
+	out := e.ok("system", "df", "--format", "{{.Type}}|{{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}").stdout
+	rows := map[string]string{}
+	for _, l := range lines(out) {
+		k, v, _ := strings.Cut(l, "|")
+		rows[k] = v
+	}
+	return rows
+}
+
+func TestSystemDf(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	out := e.ok("system", "df").stdout
+	if !strings.HasPrefix(out, "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n") {
+		t.Errorf("system df header:\n%s", out)
+	}
+	// A volume holding 1000 bytes, a stopped container that wrote 2000.
+	e.ok("volume", "create", "vol")
+	e.ok("run", "--rm", "-v", "vol:/v", "busybox", "sh", "-c", "head -c 1000 /dev/zero > /v/f")
+	e.ok("run", "--name", "c", "busybox", "sh", "-c", "head -c 2000 /dev/zero > /f")
+	rows := dfRows(t, e)
+	if got := rows["Local Volumes"]; got != "1 0 1kB 1kB (100%)" {
+		t.Errorf("Local Volumes row %q, want 1 volume of 1kB, unused", got)
+	}
+	if got := rows["Containers"]; !strings.HasPrefix(got, "1 0 2kB 2kB") {
+		t.Errorf("Containers row %q, want one stopped container of 2kB", got)
+	}
+	if got := rows["Images"]; !strings.HasPrefix(got, "1 1 2.1") || !strings.HasSuffix(got, "0B (0%)") {
+		t.Errorf("Images row %q, want one image in use", got)
+	}
+	if got := rows["Build Cache"]; got != "0 0 0B 0B" {
+		t.Errorf("Build Cache row %q", got)
+	}
+	verbose := e.ok("system", "df", "-v").stdout
+	for _, want := range []string{"Images space usage:", "Containers space usage:", "Local Volumes space usage:", "Build cache usage: 0B", "VOLUME NAME   LINKS     SIZE"} {
+		if !strings.Contains(verbose, want) {
+			t.Errorf("system df -v lacks %q:\n%s", want, verbose)
+		}
+	}
+}
+
+func TestSystemPrune(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.importBusybox("unused")
+	ctx := e.writeContext("ctx", map[string]string{"Dockerfile": "FROM busybox\nRUN echo x > /x\n"})
+	e.build("-t", "built", ctx)
+	e.ok("rmi", "built")
+	e.ok("run", "--name", "stopped", "-v", "/anon", "busybox", "true")
+	e.ok("volume", "create", "named")
+	// Without -f and without a terminal: refused; "N" piped in: nothing.
+	e.fail(1, []string{"pass -f"}, "system", "prune")
+	if r := e.exec([]byte("N\n"), "system", "prune"); r.code != 0 || strings.Contains(r.stdout, "Deleted") {
+		t.Errorf("answering N: %v", r)
+	}
+	out := e.ok("system", "prune", "-f", "--volumes").stdout
+	for _, want := range []string{"Deleted Containers:", "Deleted Volumes:", "Deleted build cache objects:", "Total reclaimed space:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("system prune output lacks %q:\n%s", want, out)
+		}
+	}
+	// Tagged images stay without -a; the named volume stays (not anonymous).
+	if got := len(lines(e.ok("images", "-q").stdout)); got != 2 {
+		t.Errorf("%d images after system prune, want 2", got)
+	}
+	if got := e.ok("volume", "ls", "-q").stdout; got != "named\n" {
+		t.Errorf("volumes after system prune --volumes: %q", got)
+	}
+	// -a keeps only images used by containers (stopped ones go first, as
+	// in Docker: a running one keeps its image).
+	e.ok("run", "-d", "--name", "keeper", "busybox", "sleep", "600")
+	defer e.exec(nil, "rm", "-f", "keeper")
+	e.ok("system", "prune", "-a", "-f")
+	if got := e.ok("images", "--format", "{{.Repository}}").stdout; got != "busybox\n" {
+		t.Errorf("after prune -a: %q, want busybox alone (keeper uses it)", got)
+	}
+	if got := dfRows(t, e)["Build Cache"]; got != "0 0 0B 0B" {
+		t.Errorf("build cache after prune -a: %q", got)
+	}
+}
+
+func TestContainerPruneReportsSpace(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "--name", "a", "--label", "keep=yes", "busybox", "sh", "-c", "head -c 3000 /dev/zero > /f")
+	e.ok("run", "--name", "b", "busybox", "sh", "-c", "head -c 3000 /dev/zero > /f")
+	out := e.ok("container", "prune", "-f", "--filter", "label!=keep=yes").stdout
+	if !strings.Contains(out, "Deleted Containers:") || !strings.Contains(out, "Total reclaimed space: 3kB") {
+		t.Errorf("container prune:\n%s", out)
+	}
+	if got := e.ok("ps", "-a", "--format", "{{.Names}}").stdout; got != "a\n" {
+		t.Errorf("containers left: %q", got)
+	}
+}
