@@ -1,8 +1,14 @@
 package tests
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // dfRows reads `system df --format` into TYPE -> "TOTAL ACTIVE SIZE".
@@ -101,4 +107,94 @@ func TestContainerPruneReportsSpace(t *testing.T) {
 	if got := e.ok("ps", "-a", "--format", "{{.Names}}").stdout; got != "a\n" {
 		t.Errorf("containers left: %q", got)
 	}
+}
+
+// TestSystemPrunePromptOnTerminal answers the prompt through a
+// pseudo-terminal (util-linux's script).
+func TestSystemPrunePromptOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.ok("run", "--name", "stopped", "busybox", "true")
+	viaPty := func(answer string) string {
+		cmd := exec.Command("script", "-qec", *burrowBin+" system prune", "/dev/null")
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader(answer)
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := viaPty("N\n"); !strings.Contains(out, "WARNING! This will remove:") || !strings.Contains(out, "[y/N]") || strings.Contains(out, "Deleted") {
+		t.Errorf("answering N:\n%s", out)
+	}
+	if got := e.ok("ps", "-aq").stdout; got == "" {
+		t.Error("N removed the stopped container")
+	}
+	if out := viaPty("y\n"); !strings.Contains(out, "Deleted Containers:") {
+		t.Errorf("answering y:\n%s", out)
+	}
+	if got := e.ok("ps", "-aq").stdout; got != "" {
+		t.Errorf("y left containers: %q", got)
+	}
+}
+
+// TestPruneDuringBuild runs prunes while a build is in its RUN step: the
+// build ends well and its image runs; the prunes wait or spare its layers.
+func TestPruneDuringBuild(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	ctx := e.writeContext("ctx", map[string]string{
+		"Dockerfile": "FROM busybox\nRUN echo first > /first\nRUN sleep 2 && echo second > /second\nCOPY f /f\n",
+		"f":          "f\n",
+	})
+	e.build("-t", "warm", ctx) // cache entries for the first steps
+	e.ok("rmi", "warm")
+	os.WriteFile(filepath.Join(ctx, "f"), []byte("changed\n"), 0o644)
+	build := exec.Command(*burrowBin, "build", "--no-cache", "-t", "during", ctx)
+	build.Env = e.environ()
+	var out strings.Builder
+	build.Stdout, build.Stderr = &out, &out
+	if err := build.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	e.ok("system", "prune", "-a", "-f")
+	e.ok("builder", "prune", "-a", "-f")
+	if err := build.Wait(); err != nil {
+		t.Fatalf("the build failed beside the prunes: %v\n%s", err, out.String())
+	}
+	if got := e.ok("run", "--rm", "during", "cat", "/first", "/second", "/f").stdout; got != "first\nsecond\nchanged\n" {
+		t.Errorf("the image built beside the prunes holds %q", got)
+	}
+}
+
+// TestPruneKilled kills a prune part-way: the store stays usable and the
+// next prune finishes the work.
+func TestPruneKilled(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 8; i++ {
+		e.ok("import", filepath.Join(fixtures, fmt.Sprintf("tiny-%d.tar", i)), fmt.Sprintf("localhost/t%d", i))
+	}
+	e.importBusybox("busybox")
+	prune := exec.Command(*burrowBin, "system", "prune", "-a", "-f")
+	prune.Env = e.environ()
+	if err := prune.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond)
+	prune.Process.Signal(syscall.SIGKILL)
+	prune.Wait()
+	e.ok("images")
+	e.ok("system", "df")
+	e.ok("system", "prune", "-a", "-f")
+	if got := e.ok("images", "-aq").stdout; got != "" {
+		t.Errorf("images left after the second prune: %q", got)
+	}
+	if got := dfRows(t, e)["Images"]; got != "0 0 0B 0B" {
+		t.Errorf("system df after the prunes: %q", got)
+	}
+	// The store works as before.
+	e.importBusybox("busybox")
+	e.ok("run", "--rm", "busybox", "true")
 }
