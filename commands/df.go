@@ -2,7 +2,9 @@ package commands
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -66,28 +68,37 @@ func runSystemDf(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		var cu []ctrUsage
-		var ctrSize, ctrFree int64
-		running := 0
-		for i := range ctrs {
+		// Each container's state and writable layer, and each volume's
+		// files, are measured side by side: most of the time is waiting
+		// on the file system.
+		cu := make([]ctrUsage, len(ctrs))
+		errs := make([]error, len(ctrs))
+		parallel(len(ctrs), func(i int) {
 			state, err := run.CurrentState(st, &ctrs[i])
 			if err != nil {
-				return err
+				errs[i] = err
+				return
 			}
-			rw, _, _ := st.ContainerSize(&ctrs[i])
-			x := ctrUsage{c: &ctrs[i], size: rw, running: state.Status == "running", status: state.Status}
+			rw, _ := st.ContainerRWSize(&ctrs[i])
+			cu[i] = ctrUsage{c: &ctrs[i], size: rw, running: state.Status == "running", status: state.Status}
 			for _, m := range ctrs[i].Config.Mounts {
 				if m.Type == "volume" {
-					x.volumes++
+					cu[i].volumes++
 				}
 			}
-			ctrSize += rw
+		})
+		var ctrSize, ctrFree int64
+		running := 0
+		for i, x := range cu {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			ctrSize += x.size
 			if x.running {
 				running++
 			} else {
-				ctrFree += rw
+				ctrFree += x.size
 			}
-			cu = append(cu, x)
 		}
 		vols, err := st.Volumes()
 		if err != nil {
@@ -100,8 +111,8 @@ func runSystemDf(c *cli.Context) error {
 		var volSize, volFree int64
 		volActive := 0
 		volSizes := make([]int64, len(vols))
+		parallel(len(vols), func(i int) { volSizes[i] = st.VolumeSize(&vols[i]) })
 		for i := range vols {
-			volSizes[i] = st.VolumeSize(&vols[i])
 			volSize += volSizes[i]
 			if len(links[vols[i].Name]) > 0 {
 				volActive++
@@ -176,4 +187,25 @@ func runSystemDf(c *cli.Context) error {
 		return (listFormat{Table: "{{.ID}}\t{{.Type}}\t{{.Size}}\t{{.Created}}\t{{.Shared}}",
 			Headers: map[string]string{"ID": "CACHE ID", "Type": "CACHE TYPE", "Size": "SIZE", "Created": "CREATED", "Shared": "SHARED"}}).write(w, "", brows)
 	})
+}
+
+// parallel calls fn(0..n-1) on a few goroutines and waits for them.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, 2*runtime.NumCPU())
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }

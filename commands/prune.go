@@ -85,7 +85,7 @@ func pruneContainers(st *storage.Store, f pruneFilter) ([]string, int64, error) 
 		if state.Status == "running" || f.keeps(c.Created, c.Config.Labels) {
 			continue
 		}
-		rw, _, _ := st.ContainerSize(c)
+		rw, _ := st.ContainerRWSize(c)
 		if err := st.DeleteContainer(c); err != nil {
 			return deleted, freed, err
 		}

@@ -100,20 +100,15 @@ func (s *session) enterUserNS() error {
 	return nil
 }
 
-// openStore enters the user namespace and opens the store; write says the
-// command changes it. The caller must close it.
-func (s *session) openStore(ctx context.Context, write bool) (*storage.Store, error) {
+// openStore enters the user namespace and opens the store with o (its
+// paths and id mode filled in from the session). The caller must close it.
+func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.Store, error) {
 	if err := s.enterUserNS(); err != nil {
 		return nil, err
 	}
-	st, err := storage.Open(ctx, storage.Options{
-		Root:         s.cfg.Storage.Root,
-		RunRoot:      s.cfg.Storage.RunRoot,
-		Driver:       s.cfg.Storage.Driver,
-		IgnoreOwners: s.plan.Mode == userns.ModeSingle,
-		Write:        write,
-		Log:          s.log,
-	})
+	o.Root, o.RunRoot, o.Driver = s.cfg.Storage.Root, s.cfg.Storage.RunRoot, s.cfg.Storage.Driver
+	o.IgnoreOwners, o.Log = s.plan.Mode == userns.ModeSingle, s.log
+	st, err := storage.Open(ctx, o)
 	if err != nil {
 		return nil, toolError(err)
 	}
@@ -153,12 +148,21 @@ func withStoreWrite(c *cli.Context, fn func(s *session, st *storage.Store) error
 	return runWithStore(c, true, fn)
 }
 
+// withVolumes is withStore for commands that only read volumes.
+func withVolumes(c *cli.Context, fn func(s *session, st *storage.Store) error) error {
+	return runWithStoreOpts(c, storage.Options{VolumesOnly: true}, fn)
+}
+
 func runWithStore(c *cli.Context, write bool, fn func(s *session, st *storage.Store) error) error {
+	return runWithStoreOpts(c, storage.Options{Write: write}, fn)
+}
+
+func runWithStoreOpts(c *cli.Context, o storage.Options, fn func(s *session, st *storage.Store) error) error {
 	s, err := newSession(c)
 	if err != nil {
 		return err
 	}
-	st, err := s.openStore(c.Context, write)
+	st, err := s.openStore(c.Context, o)
 	if err != nil {
 		return err
 	}

@@ -138,14 +138,26 @@ func runVolumeLs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	// Only dangling= needs the containers; without it the store itself
+	// is not opened.
+	dangling := false
+	for _, f := range c.StringSlice("filter") {
+		dangling = dangling || strings.HasPrefix(f, "dangling=")
+	}
+	open := withVolumes
+	if dangling {
+		open = withStore
+	}
+	return open(c, func(_ *session, st *storage.Store) error {
 		vols, err := st.Volumes()
 		if err != nil {
 			return err
 		}
-		users, err := st.VolumeUsers()
-		if err != nil {
-			return err
+		users := map[string][]string{}
+		if dangling {
+			if users, err = st.VolumeUsers(); err != nil {
+				return err
+			}
 		}
 		var rows []any
 		for i := range vols {
@@ -217,7 +229,7 @@ func runVolumeInspect(c *cli.Context) error {
 		return err
 	}
 	format := c.String("format")
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	return withVolumes(c, func(_ *session, st *storage.Store) error {
 		var docs []any
 		var failed error
 		for _, name := range c.Args().Slice() {

@@ -466,15 +466,24 @@ func (s *Store) RenameContainer(c *Container, name string) error {
 // ContainerSize returns the size of what the container wrote (its
 // writable layer) and that plus its image, as `ps -s` shows them.
 func (s *Store) ContainerSize(c *Container) (rw, virtual int64, err error) {
-	rw, err = s.cs.DiffSize("", c.LayerID)
-	if err != nil {
-		return 0, 0, fmt.Errorf("measuring container %s: %w", short(c.ID), err)
+	if rw, err = s.ContainerRWSize(c); err != nil {
+		return 0, 0, err
 	}
 	img, err := s.Lookup(c.ImageID)
 	if err != nil {
 		return rw, rw, nil
 	}
 	return rw, rw + img.Size, nil
+}
+
+// ContainerRWSize is the bytes of what a container changed (its writable
+// layer), without the image's size (which ContainerSize adds).
+func (s *Store) ContainerRWSize(c *Container) (int64, error) {
+	rw, err := s.cs.DiffSize("", c.LayerID)
+	if err != nil {
+		return 0, fmt.Errorf("measuring container %s: %w", short(c.ID), err)
+	}
+	return rw, nil
 }
 
 // nameInUse is Docker's refusal of a container name another holds.

@@ -40,6 +40,10 @@ type Options struct {
 	Write bool
 	// Log receives progress and notices; nil discards them.
 	Log *slog.Logger
+	// VolumesOnly opens no containers/storage store: only the volume
+	// methods that read (Volume, Volumes) work. It spares a listing of
+	// volumes the store's start-up.
+	VolumesOnly bool
 }
 
 // Store is an open store. It must be closed.
@@ -79,6 +83,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if err := checkFilesystem(opts.Root); err != nil {
 		return nil, err
+	}
+	if opts.VolumesOnly {
+		return s, nil
 	}
 	if opts.Write {
 		if err := s.lockWriteForProcess(); err != nil {

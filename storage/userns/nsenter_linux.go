@@ -63,7 +63,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 
 // Commands that read or signal but never write files of other owners:
 // they need no subordinate range (see burrow_userns_light). A group word
-// ("image", "container") is followed by its subcommand.
+// ("image", "container", "volume") is followed by its subcommand.
 static const char *light_cmds[] = {"images", "ps", "inspect", "history", "logs", "exec", "wait",
 	"stop", "kill", "top", "port", "attach", "ls", "list", "exists", NULL};
 
@@ -83,7 +83,7 @@ static int needs_namespace(int argc, char **argv) {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-') {
-			if (group == NULL && (!strcmp(a, "image") || !strcmp(a, "container"))) {
+			if (group == NULL && (!strcmp(a, "image") || !strcmp(a, "container") || !strcmp(a, "volume"))) {
 				group = a;
 				continue;
 			}
