@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,7 +55,27 @@ func (s *Store) OpenLayer(id string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", short(id), err)
 	}
-	return rc, nil
+	return &layerStream{rc: rc}, nil
+}
+
+// layerStream makes a layer stream safe to close early and twice:
+// containers/storage's Diff releases its lock at each Close (a second one
+// is a fatal error), and closing it before the end races with the
+// goroutine that rebuilds the tar (so the rest is drained first).
+type layerStream struct {
+	rc   io.ReadCloser
+	once sync.Once
+	err  error
+}
+
+func (l *layerStream) Read(p []byte) (int, error) { return l.rc.Read(p) }
+
+func (l *layerStream) Close() error {
+	l.once.Do(func() {
+		_, _ = io.Copy(io.Discard, l.rc)
+		l.err = l.rc.Close()
+	})
+	return l.err
 }
 
 // IncomingLayer is one layer of an image coming into the store.
@@ -100,6 +121,17 @@ func (e *LayerMismatchError) Error() string {
 // the layer being written is removed; complete layers stay, unreferenced,
 // so that trying again resumes after them (prune removes them).
 func (s *Store) PutImage(ctx context.Context, in IncomingImage) (*Image, error) {
+	// New layers are unreferenced until the image is recorded. A process
+	// holding the write lock throughout is alone; otherwise, like a build,
+	// hold the lock that keeps prune from taking them meanwhile (taken
+	// before any write lock, in the order builds and prunes take them).
+	if s.writeLock == nil {
+		release, err := s.BuildLock()
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	var cfg v1.ConfigFile
 	if err := json.Unmarshal(in.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("decoding the image config: %w", err)
