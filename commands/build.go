@@ -59,9 +59,6 @@ func runBuild(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("pull") {
-		fmt.Fprintln(c.App.ErrWriter, "burrow: --pull: burrow cannot pull from registries yet; the stored base images are used")
-	}
 	quiet := c.Bool("quiet") || c.String("progress") == "quiet"
 	if !quiet {
 		opts.Out = c.App.Writer
@@ -69,6 +66,11 @@ func runBuild(c *cli.Context) error {
 	return withStore(c, func(s *session, st *storage.Store) error {
 		opts.SingleID = s.plan.Mode == "single"
 		opts.Log = s.log
+		pullOut := c.App.ErrWriter
+		if !quiet {
+			pullOut = c.App.Writer
+		}
+		opts.Pull, opts.PullAlways = pullForBuild(s, st, pullOut), c.Bool("pull")
 		img, err := build.Build(c.Context, st, opts)
 		if err != nil {
 			return &exitCode{code: 1, err: err}

@@ -25,7 +25,8 @@ func newImageCommand() *cli.Command {
 		Usage: "Manage images",
 		Subcommands: []*cli.Command{
 			ls, rm, newImportCommand(), newTagCommand(), newHistoryCommand(), inspect,
-			newImagePruneCommand(), newImageExistsCommand(), newBuildCommand("build"),
+			newImagePruneCommand(), newImageExistsCommand(), newBuildCommand("build"), newSaveCommand(), newLoadCommand(),
+			newPullCommand(), newPushCommand(),
 		},
 	}
 }

@@ -238,12 +238,9 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 	if err != nil {
 		return nil, err
 	}
-	img, err := st.Lookup(cfg.Image)
+	img, err := imageForRun(c, st, cfg.Image)
 	if err != nil {
-		if errors.Is(err, storage.ErrImageUnknown) {
-			return nil, toolError(fmt.Errorf("%w (hint: burrow import a rootfs tarball, or load or pull the image first)", err))
-		}
-		return nil, toolError(err)
+		return nil, err
 	}
 	imgCfg, err := st.Config(img.ID)
 	if err != nil {

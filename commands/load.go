@@ -1,0 +1,54 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/urfave/cli/v2"
+)
+
+func newLoadCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "load",
+		Usage:     "Load an image from a tar archive or STDIN",
+		ArgsUsage: "[OPTIONS]",
+		Description: "Reads what docker save, podman save, skopeo and burrow save write: a\n" +
+			"docker-archive or an OCI archive, plain or compressed (gzip, zstd, xz, bzip2),\n" +
+			"or an OCI layout directory.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from a tar archive file (or an OCI layout directory), instead of STDIN"},
+			quietFlag("suppress the load output"),
+		},
+		Action: runLoad,
+	}
+}
+
+func runLoad(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return toolError(fmt.Errorf("\"burrow load\" accepts no arguments.\nSee 'burrow load --help'.\n\nUsage:  burrow load [OPTIONS]"))
+	}
+	in := c.String("input")
+	if in == "" && isTerminal(c.App.Reader) {
+		return errors.New("requested load from stdin, but stdin is empty (hint: give an archive with -i FILE, or redirect one to stdin)")
+	}
+	return withStoreWrite(c, func(_ *session, st *storage.Store) error {
+		opts := transport.LoadOptions{Path: in, Input: c.App.Reader}
+		if !c.Bool("quiet") {
+			opts.Loaded = func(img transport.LoadedImage) {
+				if len(img.Names) == 0 {
+					fmt.Fprintln(c.App.Writer, "Loaded image ID: sha256:"+img.ID)
+				}
+				for _, n := range img.Names {
+					if old, ok := img.Moved[n]; ok {
+						fmt.Fprintf(c.App.Writer, "The image %s already exists, renaming the old one with ID sha256:%s to empty string\n", storage.ShortName(n), old)
+					}
+					fmt.Fprintln(c.App.Writer, "Loaded image: "+storage.ShortName(n))
+				}
+			}
+		}
+		_, err := transport.Load(c.Context, st, opts)
+		return err
+	})
+}

@@ -1,0 +1,303 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/burrow-oci/burrow/config"
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+)
+
+func newPullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "Download an image from a registry",
+		ArgsUsage: "NAME[:TAG|@DIGEST]",
+		Description: "Short names are Docker Hub's (busybox is docker.io/library/busybox:latest);\n" +
+			"config.toml's [[registries.registry]] relocates names and adds mirrors.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "download all tagged images in the repository"},
+			&cli.StringFlag{Name: "platform", Usage: "set platform if server is multi-platform capable (os/arch[/variant])"},
+			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates"},
+			quietFlag("suppress verbose output"),
+		},
+		Action: runPull,
+	}
+}
+
+func runPull(c *cli.Context) error {
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
+	}
+	ref := c.Args().First()
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return toolError(err)
+	}
+	if c.Bool("all-tags") && strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
+		return toolError(fmt.Errorf("tag can't be used with --all-tags/-a"))
+	}
+	return withStoreWrite(c, func(s *session, st *storage.Store) error {
+		ropts := registryOptions(s.cfg, c)
+		refs := []string{ref}
+		if c.Bool("all-tags") {
+			tags, err := transport.ListTags(c.Context, ref, ropts)
+			if err != nil {
+				return err
+			}
+			refs = refs[:0]
+			for _, t := range tags {
+				refs = append(refs, storage.RepositoryOf(full)+":"+t)
+			}
+		}
+		for _, r := range refs {
+			if _, err := pullImage(c.Context, st, r, ropts, pullOutput{platform: c.String("platform"), quiet: c.Bool("quiet"), w: c.App.Writer}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pullOutput says what a pull prints, where, and for which platform.
+type pullOutput struct {
+	platform string
+	quiet    bool // only the name
+	implicit bool // a pull for run, create or build
+	w        io.Writer
+}
+
+// registryOptions turns config.toml's [registries] and the --tls-verify
+// flag (where the command has one) into transport options.
+func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptions {
+	var o transport.RegistryOptions
+	for _, r := range cfg.Registries.Registry {
+		o.Registries = append(o.Registries, transport.Registry{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
+	}
+	if c != nil && c.IsSet("tls-verify") {
+		v := c.Bool("tls-verify")
+		o.TLSVerify = &v
+	}
+	o.AuthFile = os.Getenv("REGISTRY_AUTH_FILE")
+	return o
+}
+
+// pullImage pulls one image and prints what docker pull prints: layer
+// lines, the digest, the status and the full name (only the name when
+// quiet).
+//
+// out.implicit marks the pulls of run, create and build, which do not say
+// "Using default tag", as Docker's do not.
+func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transport.RegistryOptions, out pullOutput) (*transport.PullResult, error) {
+	platform, quiet, implicit, w := out.platform, out.quiet, out.implicit, out.w
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return nil, toolError(err)
+	}
+	repo, tag, dgst := storage.SplitName(full)
+	var p *progressPrinter
+	if !quiet {
+		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
+			fmt.Fprintln(w, "Using default tag: latest")
+		}
+		id := tag
+		if dgst != "" {
+			id = dgst
+		}
+		path := strings.TrimPrefix(storage.RepositoryOf(full), "docker.io/")
+		if i := strings.Index(path, "/"); i >= 0 && strings.ContainsAny(path[:i], ".:") {
+			path = path[i+1:]
+		}
+		fmt.Fprintf(w, "%s: Pulling from %s\n", id, path)
+		p = newProgressPrinter(w)
+	}
+	opts := transport.PullOptions{RegistryOptions: ropts, Platform: platform, TempDir: pullTempDir(st)}
+	if p != nil {
+		opts.Progress = p.update
+	}
+	res, err := transport.Pull(ctx, st, ref, opts)
+	if p != nil {
+		p.done()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if quiet {
+		fmt.Fprintln(w, res.Name)
+		return res, nil
+	}
+	fmt.Fprintln(w, "Digest: "+res.Digest)
+	short := repo
+	if tag != "<none>" {
+		short += ":" + tag
+	}
+	if dgst != "" {
+		short = repo + "@" + dgst
+	}
+	if res.Fresh {
+		fmt.Fprintln(w, "Status: Downloaded newer image for "+short)
+	} else {
+		fmt.Fprintln(w, "Status: Image is up to date for "+short)
+	}
+	fmt.Fprintln(w, res.Name)
+	return res, nil
+}
+
+// pullTempDir keeps downloads on the store's disk, not in a tmpfs /tmp.
+func pullTempDir(st *storage.Store) string {
+	if d := os.Getenv("TMPDIR"); d != "" {
+		return d
+	}
+	dir := st.Root() + "/burrow-downloads"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return dir
+}
+
+// progressPrinter shows layer progress as Docker does: on a terminal, a
+// line per layer redrawn in place with a bar; elsewhere, plain lines for
+// each change of status (no byte counts).
+type progressPrinter struct {
+	w     io.Writer
+	tty   bool
+	mu    sync.Mutex
+	order []string
+	lines map[string]string
+	drawn int
+	last  time.Time
+}
+
+func newProgressPrinter(w io.Writer) *progressPrinter {
+	return &progressPrinter{w: w, tty: isTerminal(w), lines: map[string]string{}}
+}
+
+func (p *progressPrinter) update(ev transport.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	busy := ev.Status == "Downloading" || ev.Status == "Pushing"
+	if !p.tty {
+		if !busy || ev.Current == 0 {
+			fmt.Fprintf(p.w, "%s: %s\n", ev.ID, ev.Status)
+		}
+		return
+	}
+	if _, ok := p.lines[ev.ID]; !ok {
+		p.order = append(p.order, ev.ID)
+	}
+	line := ev.Status
+	if busy && ev.Total > 0 {
+		n := int(50 * ev.Current / ev.Total)
+		n = min(max(n, 0), 50)
+		bar := strings.Repeat("=", n)
+		if n < 50 {
+			bar += ">" + strings.Repeat(" ", 49-n)
+		}
+		line = fmt.Sprintf("%-18s [%s] %s/%s", ev.Status, bar, units.HumanSize(float64(ev.Current)), units.HumanSize(float64(ev.Total)))
+	}
+	p.lines[ev.ID] = line
+	if busy && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.redraw()
+}
+
+func (p *progressPrinter) redraw() {
+	p.last = time.Now()
+	if p.drawn > 0 {
+		fmt.Fprintf(p.w, "\x1b[%dA", p.drawn)
+	}
+	for _, id := range p.order {
+		fmt.Fprintf(p.w, "\x1b[2K%s: %s\n", id, p.lines[id])
+	}
+	p.drawn = len(p.order)
+}
+
+func (p *progressPrinter) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && len(p.order) > 0 {
+		p.redraw()
+	}
+}
+
+// imageForRun finds run's and create's image, pulling it as --pull says:
+// missing (the default) pulls an image the store lacks, always pulls
+// first, never only looks. Pull output goes to stderr, as Docker's does.
+func imageForRun(c *cli.Context, st *storage.Store, ref string) (*storage.Image, error) {
+	policy := c.String("pull")
+	img, err := st.Lookup(ref)
+	if err == nil && policy != "always" {
+		return img, nil
+	}
+	if err != nil && !errors.Is(err, storage.ErrImageUnknown) {
+		return nil, toolError(err)
+	}
+	if policy == "never" {
+		return nil, toolError(fmt.Errorf("%w (hint: --pull=never forbids pulling; burrow pull it, or import or load it first)", err))
+	}
+	if _, nerr := storage.NormalizeName(ref); nerr != nil || err == nil && !isPullable(ref) {
+		if err != nil {
+			return nil, toolError(err)
+		}
+		return img, nil
+	}
+	s, serr := newSession(c)
+	if serr != nil {
+		return nil, serr
+	}
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", storage.ShortName(mustFull(ref)))
+	}
+	res, perr := pullImage(c.Context, st, ref, registryOptions(s.cfg, nil), pullOutput{platform: c.String("platform"), implicit: true, w: c.App.ErrWriter})
+	if perr != nil {
+		if err != nil {
+			return nil, toolError(fmt.Errorf("%w, and pulling it failed: %w", err, perr))
+		}
+		return nil, toolError(perr)
+	}
+	return res.Image, nil
+}
+
+// isPullable says whether ref is a name (not an image ID).
+func isPullable(ref string) bool {
+	img := strings.TrimPrefix(ref, "sha256:")
+	if len(img) == 64 && strings.Trim(img, "0123456789abcdef") == "" {
+		return false
+	}
+	return true
+}
+
+func mustFull(ref string) string {
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return ref
+	}
+	return full
+}
+
+// pullForBuild is build's hook for FROM: it pulls an image the store
+// lacks (or every base, with --pull) and prints as docker pull does.
+func pullForBuild(s *session, st *storage.Store, w io.Writer) func(ctx context.Context, ref string) (*storage.Image, error) {
+	ropts := registryOptions(s.cfg, nil)
+	return func(ctx context.Context, ref string) (*storage.Image, error) {
+		_, missing := st.Lookup(ref)
+		res, err := pullImage(ctx, st, ref, ropts, pullOutput{implicit: true, w: w})
+		if err != nil {
+			if missing != nil {
+				return nil, fmt.Errorf("base image %q is not in the store, and pulling it failed: %w", ref, err)
+			}
+			return nil, fmt.Errorf("pulling base image %q: %w", ref, err)
+		}
+		return res.Image, nil
+	}
+}

@@ -1,0 +1,126 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/urfave/cli/v2"
+)
+
+func newSaveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "save",
+		Usage:     "Save one or more images to a tar archive (streamed to STDOUT by default)",
+		ArgsUsage: "[OPTIONS] IMAGE [IMAGE...]",
+		Description: "Formats: docker-archive (what docker save writes; the default), oci-archive\n" +
+			"(a tar of an OCI image layout) and oci-dir (the layout as a directory, -o DIR).\n" +
+			"Layers are written uncompressed. A name without a tag saves every tag of its\n" +
+			"repository; an image ID saves the image untagged.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to a file (a directory for oci-dir), instead of STDOUT"},
+			&cli.StringFlag{Name: "format", Value: string(transport.DockerArchive), Usage: "docker-archive, oci-archive or oci-dir"},
+		},
+		Action: runSave,
+	}
+}
+
+func runSave(c *cli.Context) error {
+	if err := checkArgs(c, 1, -1); err != nil {
+		return err
+	}
+	format, err := transport.ParseFormat(c.String("format"))
+	if err != nil {
+		return toolError(err)
+	}
+	out := c.String("output")
+	switch {
+	case format == transport.OCIDir && out == "":
+		return toolError(errors.New("--format oci-dir writes a directory (hint: give it with -o DIR)"))
+	case out == "" && isTerminal(c.App.Writer):
+		return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+	}
+	refs := c.Args().Slice()
+	return withStore(c, func(_ *session, st *storage.Store) error {
+		opts := transport.SaveOptions{Format: format}
+		switch {
+		case format == transport.OCIDir:
+			opts.Dir = out
+			return transport.Save(c.Context, st, refs, opts)
+		case out == "":
+			bw := bufio.NewWriterSize(c.App.Writer, 1<<20)
+			opts.Output = bw
+			if err := transport.Save(c.Context, st, refs, opts); err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("writing the archive: %w", err)
+			}
+			return nil
+		}
+		return saveToFile(out, func(w io.Writer) error {
+			opts.Output = w
+			return transport.Save(c.Context, st, refs, opts)
+		})
+	})
+}
+
+// saveToFile writes an archive to a temporary file beside path and
+// renames it over path once complete, as Docker does, so that a failed
+// save leaves no partial archive (and an existing file as it was).
+func saveToFile(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, errors.Unwrap(err))
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Chmod(0o666 &^ umask()); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// umask reads the process's umask without changing it (Linux 4.7 and
+// later; 022 otherwise).
+func umask() os.FileMode {
+	data, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(m)
+				}
+			}
+		}
+	}
+	return 0o022
+}

@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"text/template"
+
+	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/urfave/cli/v2"
+)
+
+func newSearchCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "search",
+		Usage:     "Search registries for images",
+		ArgsUsage: "TERM",
+		Description: "Docker Hub's search for docker.io; elsewhere (a term such as 127.0.0.1:5000/app,\n" +
+			"or docker.io relocated in config.toml) the registry's catalog, filtered by the term.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "limit", Value: 25, Usage: "max number of search results"},
+			filterFlag(),
+			formatFlag("pretty-print search using a Go template"),
+			noTruncFlag(),
+			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates"},
+		},
+		Action: runSearch,
+	}
+}
+
+func runSearch(c *cli.Context) error {
+	if err := checkArgs(c, 1, 1); err != nil {
+		return err
+	}
+	var official *bool
+	minStars := 0
+	for _, f := range c.StringSlice("filter") {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "is-official":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return toolError(fmt.Errorf("invalid filter 'is-official=%s' (hint: is-official=true or false)", v))
+			}
+			official = &b
+		case "stars":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return toolError(fmt.Errorf("invalid filter 'stars=%s' (hint: a number)", v))
+			}
+			minStars = n
+		case "is-automated":
+		default:
+			return toolError(fmt.Errorf("invalid filter '%s' (hint: is-official=true|false or stars=N)", k))
+		}
+	}
+	var tmpl *template.Template
+	if f := c.String("format"); f != "" {
+		t, err := template.New("search").Parse(strings.TrimPrefix(f, "table "))
+		if err != nil {
+			return toolError(fmt.Errorf("template parsing error: %w", err))
+		}
+		tmpl = t
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	res, err := transport.Search(c.Context, c.Args().First(), transport.SearchOptions{RegistryOptions: registryOptions(s.cfg, c), Limit: c.Int("limit")})
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if tmpl != nil {
+		for _, r := range res {
+			if (official != nil && r.Official != *official) || r.Stars < minStars {
+				continue
+			}
+			row := map[string]any{"Name": r.Name, "Description": r.Description, "StarCount": r.Stars, "Stars": r.Stars, "IsOfficial": r.Official, "Official": okMark(r.Official)}
+			if err := tmpl.Execute(w, row); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDESCRIPTION\tSTARS\tOFFICIAL")
+	for _, r := range res {
+		if (official != nil && r.Official != *official) || r.Stars < minStars {
+			continue
+		}
+		d := strings.ReplaceAll(r.Description, "\n", " ")
+		if !c.Bool("no-trunc") && len(d) > 45 {
+			d = d[:42] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Name, d, r.Stars, okMark(r.Official))
+	}
+	return tw.Flush()
+}
+
+func okMark(b bool) string {
+	if b {
+		return "[OK]"
+	}
+	return ""
+}

@@ -1,0 +1,87 @@
+package transport
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// regBasicAuth guards a handler with Basic credentials, as docker-registry
+// with htpasswd does.
+func regBasicAuth(h http.Handler, user, pass string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != user || p != pass {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestLoginLogout(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	reg, _ := regTestRegistry(t)
+	srv := httptest.NewServer(regBasicAuth(reg, "alice", "pw"))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	authFile := filepath.Join(t.TempDir(), "containers", "auth.json")
+	opts := RegistryOptions{AuthFile: authFile}
+	ctx := context.Background()
+
+	if _, err := Login(ctx, opts, host, "alice", "wrong"); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := os.Stat(authFile); err == nil {
+		t.Fatal("a refused login wrote the auth file")
+	}
+	if _, err := Login(ctx, opts, host, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(authFile)
+	if err != nil || !strings.Contains(string(data), base64.StdEncoding.EncodeToString([]byte("alice:pw"))) {
+		t.Fatalf("auth file: %s, %v", data, err)
+	}
+	if fi, _ := os.Stat(authFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("auth file mode %v", fi.Mode().Perm())
+	}
+	// The stored credentials are used.
+	if _, err := ListTags(ctx, host+"/x/y", opts); err == nil || errors.Is(err, ErrUnauthorized) {
+		t.Errorf("listing with stored credentials: %v (want the registry's not-found, not a refusal)", err)
+	}
+	if _, found, err := Logout(opts, host); err != nil || !found {
+		t.Fatalf("logout: %v %v", found, err)
+	}
+	_, err = ListTags(ctx, host+"/x/y", opts)
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "burrow login "+host) {
+		t.Errorf("after logout: %v", err)
+	}
+	if _, found, _ := Logout(opts, host); found {
+		t.Error("a second logout found credentials")
+	}
+}
+
+func TestCredentialsFromDockerConfig(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", "")
+	os.MkdirAll(filepath.Join(home, ".docker"), 0o700)
+	cfg := `{"auths":{"https://index.docker.io/v1/":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("bob:hub")) + `"},"reg.example:5000":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("carol:x")) + `"}}}`
+	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(cfg), 0o600)
+	opts := RegistryOptions{AuthFile: filepath.Join(home, "none.json")}
+	for host, want := range map[string]string{"docker.io": "bob", "reg.example:5000": "carol", "other.example": ""} {
+		u, _, err := opts.credentials(context.Background(), host)
+		if err != nil || u != want {
+			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Registry relocates image names, with the vocabulary of containers'
+// registries.conf: names under Prefix are served from Location, for pull,
+// push, login, logout and search alike; Mirrors are tried first, for pulls
+// only.
+type Registry struct {
+	// Prefix is a registry host ("docker.io") or a repository prefix
+	// ("docker.io/library").
+	Prefix string
+	// Location replaces Prefix ("" keeps it).
+	Location string
+	// Insecure allows plain HTTP and unverified TLS (for Location and
+	// Mirrors).
+	Insecure bool
+	// Mirrors are locations tried, in order, before Location for pulls.
+	Mirrors []string
+}
+
+// RegistryOptions is what every registry operation needs: where names go,
+// and whose credentials to use. The zero value talks to the registries the
+// names say, with the credentials of Podman's and Docker's files.
+type RegistryOptions struct {
+	// Registries relocates names (the longest matching prefix wins).
+	Registries []Registry
+	// AuthFile is where login stores credentials ("" = DefaultAuthFile()).
+	AuthFile string
+	// TLSVerify, when set to false, allows plain HTTP and unverified TLS
+	// for every registry (push --tls-verify=false).
+	TLSVerify *bool
+	// Log receives debug details; nil discards them.
+	Log *slog.Logger
+	// Transport is the HTTP transport under the registry protocol (tests);
+	// nil means a tuned default.
+	Transport http.RoundTripper
+}
+
+func (o *RegistryOptions) log() *slog.Logger {
+	if o.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Log
+}
+
+// Endpoint is one place an image name can be fetched from or sent to.
+type Endpoint struct {
+	// Ref is the name as the endpoint knows it ("127.0.0.1:5000/library/busybox:latest").
+	Ref name.Reference
+	// Insecure allows plain HTTP and unverified TLS.
+	Insecure bool
+	// Mirror says the endpoint is a pull mirror.
+	Mirror bool
+}
+
+// Registry is the endpoint's registry host.
+func (e Endpoint) Registry() string { return regNormalizeHost(e.Ref.Context().RegistryStr()) }
+
+// Repository is the repository path at the endpoint ("library/busybox").
+func (e Endpoint) Repository() string { return e.Ref.Context().RepositoryStr() }
+
+// Resolve turns a name as the store records it ("docker.io/library/busybox:latest")
+// into the endpoints to try, in order: for pulls the mirrors of the
+// longest matching prefix, then its location; for other uses the location
+// alone. A name no prefix matches is served by the registry it names.
+func Resolve(regs []Registry, full string, pull bool) ([]Endpoint, error) {
+	repo, suffix := regSplitSuffix(full)
+	var best *Registry
+	for i := range regs {
+		r := &regs[i]
+		p := strings.TrimSuffix(r.Prefix, "/")
+		if repo == p || strings.HasPrefix(repo, p+"/") {
+			if best == nil || len(p) > len(strings.TrimSuffix(best.Prefix, "/")) {
+				best = r
+			}
+		}
+	}
+	var out []Endpoint
+	add := func(loc string, insecure, mirror bool) error {
+		rest := strings.TrimPrefix(repo, strings.TrimSuffix(best.Prefix, "/"))
+		target := strings.TrimSuffix(loc, "/") + rest
+		ref, err := regParseRef(target+suffix, insecure)
+		if err != nil {
+			return fmt.Errorf("relocating %s to %s: %w", full, loc, err)
+		}
+		out = append(out, Endpoint{Ref: ref, Insecure: insecure || regIsLoopback(ref.Context().RegistryStr()), Mirror: mirror})
+		return nil
+	}
+	if best == nil {
+		ref, err := regParseRef(full, false)
+		if err != nil {
+			return nil, err
+		}
+		return []Endpoint{{Ref: ref, Insecure: regIsLoopback(ref.Context().RegistryStr())}}, nil
+	}
+	if pull {
+		for _, m := range best.Mirrors {
+			if err := add(m, best.Insecure, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	loc := best.Location
+	if loc == "" {
+		loc = best.Prefix
+	}
+	if err := add(loc, best.Insecure, false); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ResolveRegistry is the registry host that serves a registry name given to
+// login, logout or search ("" means docker.io), after relocation.
+func ResolveRegistry(regs []Registry, host string) (host2 string, insecure bool) {
+	host = regNormalizeHost(host)
+	var best *Registry
+	for i := range regs {
+		p := strings.TrimSuffix(regs[i].Prefix, "/")
+		if p == host && (best == nil || len(p) > len(best.Prefix)) {
+			best = &regs[i]
+		}
+	}
+	if best == nil || best.Location == "" {
+		ins := regIsLoopback(host)
+		if best != nil {
+			ins = ins || best.Insecure
+		}
+		return host, ins
+	}
+	loc := best.Location
+	if i := strings.Index(loc, "/"); i >= 0 {
+		loc = loc[:i]
+	}
+	return loc, best.Insecure || regIsLoopback(loc)
+}
+
+// normalizeHost turns what a user gives login ("", "https://index.docker.io/v1/",
+// "registry:5000/") into a host.
+func regNormalizeHost(h string) string {
+	h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
+	if i := strings.Index(h, "/"); i >= 0 {
+		h = h[:i]
+	}
+	switch h {
+	case "", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "docker.io"
+	}
+	return h
+}
+
+// splitSuffix splits a full name into its repository and its ":tag" or
+// "@digest" suffix.
+func regSplitSuffix(full string) (repo, suffix string) {
+	if i := strings.Index(full, "@"); i >= 0 {
+		repo, suffix = full[:i], full[i:]
+		if j := strings.LastIndex(repo, ":"); j > strings.LastIndex(repo, "/") {
+			repo = repo[:j]
+		}
+		return repo, suffix
+	}
+	if j := strings.LastIndex(full, ":"); j > strings.LastIndex(full, "/") {
+		return full[:j], full[j:]
+	}
+	return full, ""
+}
+
+func regParseRef(s string, insecure bool) (name.Reference, error) {
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	opts = append(opts, name.WithDefaultRegistry("docker.io"))
+	// A digest wins over a tag: "name:tag@sha256:..." is fetched by digest.
+	if i := strings.Index(s, "@"); i >= 0 {
+		repo, _ := regSplitSuffix(s)
+		return name.NewDigest(repo+s[i:], opts...)
+	}
+	return name.NewTag(s, opts...)
+}
+
+// isLoopback reports whether a registry host is on this machine, which
+// Docker treats as insecure by default.
+func regIsLoopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Errors that callers branch on.
+var (
+	// ErrUnauthorized is a registry that refused the credentials.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrManifestUnknown is a tag or digest the registry does not have.
+	ErrManifestUnknown = errors.New("manifest unknown")
+	// ErrDigestMismatch is content whose digest is not the one asked for.
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrRegistryDown is a registry that cannot be reached.
+	ErrRegistryDown = errors.New("registry unreachable")
+)
+
+// RegistryError is a failure of a registry operation, worded for users.
+type RegistryError struct {
+	Registry string // the host asked
+	Msg      string // one line, with a hint
+	Err      error  // a sentinel above, or the cause
+}
+
+func (e *RegistryError) Error() string { return e.Msg }
+
+// Unwrap gives the sentinel or the cause.
+func (e *RegistryError) Unwrap() error { return e.Err }
+
+// wrapErr words a registry failure for users. what names the object
+// ("busybox:latest") where it helps.
+func (c *regClient) wrapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var re *RegistryError
+	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var te *regHTTPError
+	if errors.As(err, &te) {
+		switch {
+		case te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden || te.hasCode("UNAUTHORIZED", "DENIED"):
+			return &RegistryError{Registry: c.host, Err: ErrUnauthorized,
+				Msg: fmt.Sprintf("unauthorized: the registry %s refused access%s (hint: run `burrow login %s`, and check that the repository exists and you may use it)", c.host, regForWhat(what), c.host)}
+		case te.hasCode("MANIFEST_UNKNOWN", "NAME_UNKNOWN") || te.Status == http.StatusNotFound:
+			return &RegistryError{Registry: c.host, Err: ErrManifestUnknown,
+				Msg: fmt.Sprintf("manifest for %s not found: manifest unknown: the registry %s has no such tag or digest (hint: check the name and tag, e.g. with `burrow search`)", what, c.host)}
+		}
+		return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(te.Error()))}
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dnsErr) || errors.As(err, &opErr) || strings.Contains(err.Error(), "connection refused") {
+		return &RegistryError{Registry: c.host, Err: ErrRegistryDown,
+			Msg: fmt.Sprintf("cannot reach the registry %s at %s: %s (hint: check that it is running and the address in the name or in config.toml's [registries])", c.host, c.base()+"/v2/", regRootCause(err))}
+	}
+	if strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
+		return &RegistryError{Registry: c.host, Err: err,
+			Msg: fmt.Sprintf("registry %s: TLS: %s (hint: for a registry with a self-signed certificate, set insecure = true for it in config.toml's [[registries.registry]], or pass --tls-verify=false)", c.host, regRootCause(err))}
+	}
+	return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(err.Error()))}
+}
+
+func regForWhat(what string) string {
+	if what == "" {
+		return ""
+	}
+	return " to " + what
+}
+
+// rootCause is the innermost error's text.
+func regRootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return regOneLine(err.Error())
+		}
+		err = u
+	}
+}
+
+func regOneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", "; ")
+	return strings.TrimSpace(s)
+}
+
+// drain empties and closes a response body so the connection is reused.
+func regDrain(rc io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
+	rc.Close()
+}

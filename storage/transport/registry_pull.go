@@ -1,0 +1,332 @@
+package transport
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/burrow-oci/burrow/storage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Progress is one step of a pull or a push, for display. The statuses are
+// Docker's words, so that output matches what `docker pull` and `docker
+// push` print: for layers "Pulling fs layer", "Downloading", "Download
+// complete", "Pull complete", "Already exists", "Preparing", "Pushing",
+// "Pushed", "Layer already exists", "Mounted from REPO".
+type Progress struct {
+	// ID is the layer's short digest (12 hex digits).
+	ID     string
+	Status string
+	// Current and Total count bytes, for "Downloading" and "Pushing".
+	Current, Total int64
+}
+
+// PullOptions tunes Pull. The zero value pulls for the host's platform.
+type PullOptions struct {
+	RegistryOptions
+	// Platform is "os/arch[/variant]" ("" = the host's).
+	Platform string
+	// Progress, if set, is told about each step (calls never overlap).
+	Progress func(Progress)
+	// Jobs is how many layers download at once (default 3).
+	Jobs int
+	// TempDir holds blobs while they download ("" = os.TempDir()).
+	TempDir string
+}
+
+// PullResult is what Pull stored.
+type PullResult struct {
+	Image *storage.Image
+	// Name is the full name pulled, as the store records it.
+	Name string
+	// Digest is the manifest's (or index's) digest, "sha256:...".
+	Digest string
+	// Fresh says the store did not have the image before.
+	Fresh bool
+	// Registry is the host it came from (a mirror, or the relocated
+	// location).
+	Registry string
+}
+
+// Pull fetches an image by name (short or full, tag or digest) from its
+// registry (after relocation; mirrors first) into the store. Layers the
+// store has are not downloaded; the others download in parallel and are
+// applied in order as they arrive. On failure no image is recorded, and
+// only complete layers stay, so that pulling again resumes after them.
+func Pull(ctx context.Context, st *storage.Store, ref string, opts PullOptions) (*PullResult, error) {
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := Resolve(opts.Registries, full, true)
+	if err != nil {
+		return nil, err
+	}
+	opts.Progress = regSerialize(opts.Progress)
+	var firstErr error
+	for _, ep := range eps {
+		res, err := pullFrom(ctx, st, full, ep, &opts)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if !ep.Mirror {
+			return nil, err
+		}
+		opts.log().Info("mirror failed, trying the next location", "mirror", ep.Registry(), "err", err)
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// regSerialize makes a progress callback safe to call from several
+// goroutines.
+func regSerialize(fn func(Progress)) func(Progress) {
+	if fn == nil {
+		return func(Progress) {}
+	}
+	var mu sync.Mutex
+	return func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(p)
+	}
+}
+
+func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, opts *PullOptions) (*PullResult, error) {
+	c, err := opts.newRegClient(ctx, ep.Registry(), ep.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	repo := ep.Repository()
+	rt, err := c.transport(ctx, "repository:"+repo+":pull")
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: rt}
+	m, mdigest, err := regImageManifest(ctx, c, hc, ep, full, opts.Platform)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := regGetBlob(ctx, c, hc, repo, m.Config)
+	if err != nil {
+		return nil, c.wrapErr(err, storage.ShortName(full))
+	}
+	var cfg v1.ConfigFile
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("decoding the config of %s: %w", storage.ShortName(full), err)
+	}
+	if opts.Platform != "" {
+		want, err := regParsePlatform(opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.OS != want.OS || cfg.Architecture != want.Architecture || (want.Variant != "" && cfg.Variant != "" && cfg.Variant != want.Variant) {
+			have := cfg.OS + "/" + cfg.Architecture
+			if cfg.Variant != "" {
+				have += "/" + cfg.Variant
+			}
+			return nil, &PlatformError{Want: opts.Platform, Have: []string{have}}
+		}
+	}
+	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", storage.ShortName(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
+	}
+	sum := sha256.Sum256(raw)
+	id := hex.EncodeToString(sum[:])
+	_, lookErr := st.Lookup("sha256:" + id)
+	fresh := lookErr != nil
+
+	spool, err := os.MkdirTemp(opts.TempDir, "burrow-pull-")
+	if err != nil {
+		return nil, fmt.Errorf("making a directory for downloads: %w", err)
+	}
+	defer os.RemoveAll(spool)
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	getter := &regBlobGetter{
+		client: hc,
+		url:    func(d string) string { return c.url("/v2/" + repo + "/blobs/" + d) },
+		host:   c.host,
+	}
+	downloads := make([]*regDownload, len(m.Layers))
+	for i, l := range m.Layers {
+		downloads[i] = newRegDownload(l, filepath.Join(spool, fmt.Sprintf("layer-%d", i)))
+	}
+	getter.onBytes = func(d *regDownload, n int64) {
+		d.mu.Lock()
+		cur := d.written
+		d.mu.Unlock()
+		opts.Progress(Progress{ID: regShort(d.desc.Digest), Status: "Downloading", Current: cur, Total: d.desc.Size})
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = 3
+	}
+	var startOnce sync.Once
+	// start downloads every layer from the first one the store lacks: the
+	// layers after it go on a new parent, so the store cannot have them.
+	start := func(from int) {
+		startOnce.Do(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				regFetchAll(dctx, getter, downloads[from:], jobs, c, full, opts.Progress)
+			}()
+		})
+	}
+	in := storage.IncomingImage{Config: raw, Layers: make([]storage.IncomingLayer, len(m.Layers))}
+	for i := range m.Layers {
+		i := i
+		in.Layers[i] = storage.IncomingLayer{
+			DiffID: cfg.RootFS.DiffIDs[i],
+			Open: func(ctx context.Context) (io.ReadCloser, error) {
+				start(i)
+				return downloads[i].open(ctx)
+			},
+		}
+	}
+	in.Progress = func(i int, _ v1.Hash, reused bool) {
+		status := "Pull complete"
+		if reused {
+			status = "Already exists"
+		}
+		opts.Progress(Progress{ID: regShort(m.Layers[i].Digest), Status: status})
+	}
+	if !strings.Contains(full, "@") {
+		in.Names = []string{full}
+	}
+	in.Digests = []string{storage.RepositoryOf(full) + "@" + mdigest.String()}
+	stored, err := st.PutImage(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", storage.ShortName(full), err)
+	}
+	regRecordBlobs(st, c.host, repo, m.Layers, cfg.RootFS.DiffIDs)
+	return &PullResult{Image: stored, Name: full, Digest: mdigest.String(), Fresh: fresh, Registry: c.host}, nil
+}
+
+// regFetchAll downloads blobs, jobs at a time, in order.
+func regFetchAll(ctx context.Context, g *regBlobGetter, ds []*regDownload, jobs int, c *regClient, full string, progress func(Progress)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, jobs)
+	for _, d := range ds {
+		progress(Progress{ID: regShort(d.desc.Digest), Status: "Pulling fs layer"})
+	}
+	for i, d := range ds {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			for _, rest := range ds[i:] {
+				rest.finish(ctx.Err())
+			}
+			return
+		}
+		wg.Add(1)
+		go func(d *regDownload) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			g.fetch(ctx, d)
+			d.mu.Lock()
+			err := d.err
+			if err != nil {
+				var te *regHTTPError
+				if errors.As(err, &te) {
+					d.err = c.wrapErr(err, storage.ShortName(full))
+				}
+			}
+			d.mu.Unlock()
+			if err == nil {
+				progress(Progress{ID: regShort(d.desc.Digest), Status: "Download complete"})
+			}
+		}(d)
+	}
+}
+
+func regShort(h v1.Hash) string {
+	if len(h.Hex) > 12 {
+		return h.Hex[:12]
+	}
+	return h.Hex
+}
+
+// ListTags lists the tags of a name's repository (after relocation), for
+// pull --all-tags.
+func ListTags(ctx context.Context, ref string, opts RegistryOptions) ([]string, error) {
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := Resolve(opts.Registries, full, false)
+	if err != nil {
+		return nil, err
+	}
+	ep := eps[0]
+	c, err := opts.newRegClient(ctx, ep.Registry(), ep.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := c.transport(ctx, "repository:"+ep.Repository()+":pull")
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	u := c.url("/v2/" + ep.Repository() + "/tags/list")
+	for u != "" {
+		var page struct {
+			Tags []string `json:"tags"`
+		}
+		next, err := regGetJSON(ctx, &http.Client{Transport: rt}, u, &page)
+		if err != nil {
+			return nil, c.wrapErr(err, storage.RepositoryOf(full))
+		}
+		tags = append(tags, page.Tags...)
+		u = next
+	}
+	return tags, nil
+}
+
+// regGetJSON reads a JSON answer, and the next page's URL from its Link
+// header.
+func regGetJSON(ctx context.Context, hc *http.Client, u string, v any) (next string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer regDrain(resp.Body)
+	if err := regCheck(resp, http.StatusOK); err != nil {
+		return "", err
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return "", fmt.Errorf("decoding %s: %w", req.URL.Path, err)
+	}
+	if link := resp.Header.Get("Link"); link != "" {
+		if a, b := strings.Index(link, "<"), strings.Index(link, ">"); a >= 0 && b > a {
+			if nu, err := req.URL.Parse(link[a+1 : b]); err == nil {
+				next = nu.String()
+			}
+		}
+	}
+	return next, nil
+}
