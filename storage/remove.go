@@ -72,7 +72,14 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 	r := &Removal{}
 	if byName {
 		full, _ := NormalizeName(ref)
-		if len(img.Names)+len(img.Digests) > 1 {
+		// The last tag takes the image (and its digests) with it, as in
+		// Docker; a digest reference is only untagged while anything else
+		// names the image.
+		others := len(img.Names) - 1
+		if strings.Contains(full, "@") {
+			others = len(img.Names) + len(img.Digests) - 1
+		}
+		if others > 0 {
 			if err := s.cs.RemoveNames(img.ID, []string{full}); err != nil {
 				return nil, fmt.Errorf("untagging %s: %w", ShortName(full), err)
 			}

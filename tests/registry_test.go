@@ -234,6 +234,10 @@ func TestRegistryPushPull(t *testing.T) {
 		t.Errorf("second pull: %v", r)
 	}
 	e2.ok("rmi", name)
+	// The last tag takes the image with it, digests included (Docker's rule).
+	if got := e2.ok("images", "-a", "-q", "--no-trunc").stdout; strings.Contains(got, id) {
+		t.Errorf("rmi of the last tag left the image: %q", got)
+	}
 	r = e2.ok("pull", reg.host+"/test/bb@"+digest)
 	if got := imageID(t, e2, reg.host+"/test/bb@"+digest); got != "sha256:"+id {
 		t.Errorf("pull by digest gave %s", got)
