@@ -74,9 +74,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		logrus.SetLevel(logrus.ErrorLevel)
 	default:
 		// The libraries' warnings (cgroup counters that rootless mode
-		// cannot read, and the like) are noise at the default level.
+		// cannot read, and the like) are noise at the default level, and
+		// so are their error lines: the errors they return reach the user
+		// once, as burrow's one line (containers/storage logs "While
+		// applying layer: ..." on top of the error it returns).
 		l = slog.LevelWarn
-		logrus.SetLevel(logrus.ErrorLevel)
+		logrus.SetLevel(logrus.FatalLevel)
 	}
 	logrus.SetOutput(w)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
