@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	digest "github.com/opencontainers/go-digest"
 	cstorage "go.podman.io/storage"
 )
 
@@ -272,8 +269,6 @@ func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Im
 	if err != nil {
 		return nil, fmt.Errorf("encoding the image config: %w", err)
 	}
-	sum := sha256.Sum256(configJSON)
-	id := hex.EncodeToString(sum[:])
 	unlock, err := s.lockWrite()
 	if err != nil {
 		return nil, err
@@ -285,30 +280,7 @@ func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Im
 			return nil, fmt.Errorf("reading layer %s: %w", short(top), err)
 		}
 	}
-	manifest, err := s.manifestFor(layer, configJSON, &c)
-	if err != nil {
-		return nil, err
-	}
-	created := c.Created.Time
-	if created.IsZero() {
-		created = time.Now().UTC()
-	}
-	_, err = s.cs.CreateImage(id, nil, top, "", &cstorage.ImageOptions{
-		CreationDate: created,
-		BigData: []cstorage.ImageBigDataOption{
-			{Key: configKey(id), Data: configJSON, Digest: digest.Digest("sha256:" + id)},
-			{Key: manifestKey, Data: manifest, Digest: digest.FromBytes(manifest)},
-		},
-	})
-	if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
-		return nil, fmt.Errorf("recording image %s: %w", short(id), err)
-	}
-	if len(full) > 0 {
-		if err := s.cs.AddNames(id, full); err != nil {
-			return nil, fmt.Errorf("naming image %s: %w", short(id), err)
-		}
-	}
-	return s.Lookup(id)
+	return s.recordImage(layer, configJSON, &c, full)
 }
 
 // CachePruneOptions select the build cache entries PruneBuildCache removes.

@@ -117,17 +117,30 @@ func (s *Store) createImageOnLayer(layer *cstorage.Layer, cfg *v1.ConfigFile, na
 	if err != nil {
 		return nil, fmt.Errorf("encoding the image config: %w", err)
 	}
+	return s.recordImage(layer, configJSON, &c, names)
+}
+
+// recordImage records an image whose top layer is top (nil: no layer)
+// with its config exactly as configJSON (the ID is its sha256), a manifest
+// of its layers, and names (full forms; they move from other images). An
+// image with the same config already stored is reused. The caller holds
+// the write lock.
+func (s *Store) recordImage(top *cstorage.Layer, configJSON []byte, cfg *v1.ConfigFile, names []string) (*Image, error) {
 	sum := sha256.Sum256(configJSON)
 	id := hex.EncodeToString(sum[:])
-	manifest, err := s.manifestFor(layer, configJSON, &c)
+	manifest, err := s.manifestFor(top, configJSON, cfg)
 	if err != nil {
 		return nil, err
 	}
-	created := c.Created.Time
+	created := cfg.Created.Time
 	if created.IsZero() {
 		created = time.Now().UTC()
 	}
-	_, err = s.cs.CreateImage(id, nil, layer.ID, "", &cstorage.ImageOptions{
+	topID := ""
+	if top != nil {
+		topID = top.ID
+	}
+	_, err = s.cs.CreateImage(id, nil, topID, "", &cstorage.ImageOptions{
 		CreationDate: created,
 		BigData: []cstorage.ImageBigDataOption{
 			{Key: configKey(id), Data: configJSON, Digest: digest.Digest("sha256:" + id)},

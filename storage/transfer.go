@@ -2,14 +2,10 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	digest "github.com/opencontainers/go-digest"
@@ -169,37 +165,12 @@ func (s *Store) PutImage(ctx context.Context, in IncomingImage) (*Image, error) 
 		}
 		parent, top = layer.ID, layer
 	}
-	sum := sha256.Sum256(in.Config)
-	id := hex.EncodeToString(sum[:])
-	manifest, err := s.manifestFor(top, in.Config, &cfg)
-	if err != nil {
-		return nil, err
-	}
 	unlock, err := s.lockWrite()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	created := cfg.Created.Time
-	if created.IsZero() {
-		created = time.Now().UTC()
-	}
-	_, err = s.cs.CreateImage(id, nil, parent, "", &cstorage.ImageOptions{
-		CreationDate: created,
-		BigData: []cstorage.ImageBigDataOption{
-			{Key: configKey(id), Data: in.Config, Digest: digest.Digest("sha256:" + id)},
-			{Key: manifestKey, Data: manifest, Digest: digest.FromBytes(manifest)},
-		},
-	})
-	if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
-		return nil, fmt.Errorf("recording image %s: %w", short(id), err)
-	}
-	if len(names) > 0 {
-		if err := s.cs.AddNames(id, names); err != nil {
-			return nil, fmt.Errorf("naming image %s: %w", short(id), err)
-		}
-	}
-	return s.Lookup(id)
+	return s.recordImage(top, in.Config, &cfg, names)
 }
 
 // layerOn finds a stored layer with the given content on parent.

@@ -247,27 +247,10 @@ func TestOpenSourceBadInput(t *testing.T) {
 	}
 }
 
-// archTestStore opens a vfs store in a temporary directory; only root
-// can, outside burrow's user namespace (the integration tests cover
-// unprivileged users).
-func archTestStore(t *testing.T) *storage.Store {
-	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("opening a store needs root or burrow's user namespace")
-	}
-	dir := t.TempDir()
-	st, err := storage.Open(context.Background(), storage.Options{Root: dir + "/root", RunRoot: dir + "/run", Driver: "vfs"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestSaveLoadStore saves two images (one layer shared) in each format
 // and loads them into an empty store: same IDs and names.
 func TestSaveLoadStore(t *testing.T) {
-	src := archTestStore(t)
+	src := regTestStore(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	data := bytes.Repeat([]byte("content\n"), 100000)
@@ -300,7 +283,7 @@ func TestSaveLoadStore(t *testing.T) {
 			lo := LoadOptions{Path: opts.Dir, Input: &out, TempDir: t.TempDir()}
 			var printed []string
 			lo.Loaded = func(li LoadedImage) { printed = append(printed, li.Names...) }
-			dst := archTestStore(t)
+			dst := regTestStore(t)
 			if _, err := Load(context.Background(), dst, lo); err != nil {
 				t.Fatal(err)
 			}
@@ -337,7 +320,7 @@ func TestSaveLoadStore(t *testing.T) {
 // TestLoadDigestMismatch: an OCI blob whose content is not its digest
 // fails the load and leaves no image.
 func TestLoadDigestMismatch(t *testing.T) {
-	st := archTestStore(t)
+	st := regTestStore(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
