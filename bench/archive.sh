@@ -71,15 +71,6 @@ echo "# bench/archive.sh burrow=$("$BURROW" version --format '{{.Version}} ({{.G
      "driver=$(burrow info | awk '/Driver:/ {print $2}') image=$(basename "$IMAGE_TAR")" \
      "size=$(burrow images --format '{{.Size}}' "$IMG")"
 
-report() {
-  local j=$1 id=$2 fig=$3 goal=${4:-}
-  echo "$id $fig burrow $(stats "$j" "burrow $id")"
-  if [ -n "$PODMAN" ]; then
-    echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
-  fi
-}
-
 # ---------------------------------------------------------------- f1: save -o FILE
 if want f1; then
   J=$WORK/f1.json; cmds=("burrow f1=$B save -o $BT $IMG")

@@ -56,15 +56,6 @@ echo "# bench/build.sh burrow=$("$BURROW" version --format '{{.Version}} ({{.Git
      "podman=$([ -z "$PODMAN" ] || "$PODMAN" --version | awk '{print $NF}') host=$(hostname) cores=$(nproc)" \
      "kernel=$(uname -r) date=$(date -Is) runs=$RUNS runs_slow=$RUNS_SLOW warmup=$WARMUP rounds=$ROUNDS user=$(id -un)"
 
-report() {
-  local j=$1 id=$2 fig=$3 goal=${4:-}
-  echo "$id $fig burrow $(stats "$j" "burrow $id")"
-  if [ -n "$PODMAN" ]; then
-    echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
-  fi
-}
-
 # ---------------------------------------------------------------- d: 6-step Dockerfile
 C6=$WORK/ctx6 T6=localhost/bench-six:latest
 if want d1 || want d2 || want d3; then

@@ -77,15 +77,6 @@ echo "# bench/cleanup.sh burrow=$("$BURROW" version --format '{{.Version}} ({{.G
      "volumes=$N_VOLUMES prune_images=$N_PRUNE host=$(hostname) cores=$(nproc) kernel=$(uname -r) date=$(date -Is)" \
      "runs=$RUNS warmup=$WARMUP rounds=$ROUNDS user=$(id -un)"
 
-report() {
-  local j=$1 id=$2 fig=$3 goal=${4:-}
-  echo "$id $fig burrow $(stats "$j" "burrow $id")"
-  if [ -n "$PODMAN" ]; then
-    echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
-  fi
-}
-
 J=$WORK/df.json
 cmds=("burrow k1=$B system df" "burrow k2=$B volume ls")
 [ -z "$PODMAN" ] || cmds+=("podman k1=$P system df" "podman k2=$P volume ls")

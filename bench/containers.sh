@@ -131,20 +131,6 @@ if [ -n "$PODMAN" ]; then
 fi
 
 # ---------------------------------------------------------------- timing
-# report OUT.json ID FIG [GOAL]: the burrow, podman and ratio lines of one figure
-# (commands named "burrow ID" and "podman ID"); GOAL: the issue's ratio goal, if any.
-report() {
-  local j=$1 id=$2 fig=$3 goal=${4:-}
-  echo "$id $fig burrow $(stats "$j" "burrow $id")"
-  if [ -n "$PODMAN" ]; then
-    echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
-  else
-    echo "$id $fig podman n/a (skipped)"
-    echo "$id $fig ratio burrow/podman n/a"
-  fi
-}
-
 bver=$("$BURROW" version --format '{{.Version}} ({{.GitCommit}})' 2>/dev/null || echo '?')
 pver=n/a pdrv=n/a prt=n/a
 if [ -n "$PODMAN" ]; then

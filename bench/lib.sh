@@ -244,3 +244,17 @@ ratio() {
     | "median=\($rm | r) mean=\($ra | r)" + (if $g == null then "" else
         " (goal \($op) \($goal): \(if (if $op == "<" then $rm < $g else $rm <= $g end) then "met" else "NOT met" end))" end)' "$1"
 }
+
+# report OUT.json ID FIG [GOAL]: the burrow, podman and ratio lines of one figure
+# (commands named "burrow ID" and "podman ID"); GOAL: the issue's ratio goal, if any.
+report() {
+  local j=$1 id=$2 fig=$3 goal=${4:-}
+  echo "$id $fig burrow $(stats "$j" "burrow $id")"
+  if [ -n "$PODMAN" ]; then
+    echo "$id $fig podman $(stats "$j" "podman $id")"
+    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
+  else
+    echo "$id $fig podman n/a (skipped)"
+    echo "$id $fig ratio burrow/podman n/a"
+  fi
+}

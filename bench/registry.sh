@@ -97,15 +97,6 @@ echo "# bench/registry.sh burrow=$("$BURROW" version --format '{{.Version}} ({{.
      "kernel=$(uname -r) date=$(date -Is) runs=$RUNS warmup=$WARMUP rounds=$ROUNDS user=$(id -un)" \
      "image=$(basename "$IMAGE_TAR") ($(du -k "$IMAGE_TAR" | cut -f1) KiB) driver=$(burrow info --format '{{.Store.Driver}}' 2>/dev/null || echo '?')"
 
-report() {
-  local j=$1 id=$2 fig=$3 goal=${4:-}
-  echo "$id $fig burrow $(stats "$j" "burrow $id")"
-  if [ -n "$PODMAN" ]; then
-    echo "$id $fig podman $(stats "$j" "podman $id")"
-    echo "$id $fig ratio burrow/podman $(ratio "$j" "burrow $id" "podman $id" "$goal")"
-  fi
-}
-
 if want f3; then
   J=$WORK/f3.json; cmds=("burrow f3=$B push -q $BI")
   PREP=(["burrow f3"]="$WORK/registry/reset.sh empty")
