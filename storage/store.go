@@ -78,14 +78,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := prepareDir(opts.Root, "storage root"); err != nil {
 		return nil, err
 	}
+	if opts.VolumesOnly {
+		// Reading the volumes' records needs neither the run root nor a
+		// file system fit for layers.
+		return s, nil
+	}
 	if err := prepareDir(opts.RunRoot, "run root"); err != nil {
 		return nil, err
 	}
 	if err := checkFilesystem(opts.Root); err != nil {
 		return nil, err
-	}
-	if opts.VolumesOnly {
-		return s, nil
 	}
 	if opts.Write {
 		if err := s.lockWriteForProcess(); err != nil {
