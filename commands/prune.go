@@ -22,13 +22,13 @@ func parsePruneFilter(filters []string, what string) (pruneFilter, error) {
 	for _, kv := range filters {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return f, toolError(fmt.Errorf("bad format of filter (expected name=value): %q", kv))
+			return f, fmt.Errorf("bad format of filter (expected name=value): %q", kv)
 		}
 		switch k {
 		case "until":
 			t, err := parseUntil(v, time.Now())
 			if err != nil {
-				return f, toolError(err)
+				return f, err
 			}
 			f.until = t
 		case "label":
@@ -36,7 +36,7 @@ func parsePruneFilter(filters []string, what string) (pruneFilter, error) {
 		case "label!":
 			f.notLabels = append(f.notLabels, v)
 		default:
-			return f, toolError(fmt.Errorf("invalid filter '%s' (hint: %s filters are until, label and label!)", k, what))
+			return f, fmt.Errorf("invalid filter '%s' (hint: %s filters are until, label and label!)", k, what)
 		}
 	}
 	return f, nil
