@@ -68,31 +68,14 @@ func runImagePrune(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
 	}
-	opts := storage.PruneOptions{All: c.Bool("all")}
-	var labels, notLabels []string
-	for _, kv := range c.StringSlice("filter") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("bad format of filter (expected name=value): %q", kv)
-		}
-		switch k {
-		case "until":
-			t, err := parseUntil(v, time.Now())
-			if err != nil {
-				return err
-			}
-			opts.Until = t
-		case "label":
-			labels = append(labels, v)
-		case "label!":
-			notLabels = append(notLabels, v)
-		default:
-			return fmt.Errorf("invalid filter '%s' (hint: image prune filters are until, label and label!)", k)
-		}
+	f, err := parsePruneFilter(c.StringSlice("filter"), "image prune")
+	if err != nil {
+		return err
 	}
+	all := c.Bool("all")
 	if !c.Bool("force") {
 		warning := "WARNING! This will remove all dangling images."
-		if opts.All {
+		if all {
 			warning = "WARNING! This will remove all images without at least one container associated to them."
 		}
 		if ok, err := confirmInNamespace(c, warning); err != nil || !ok {
@@ -100,24 +83,7 @@ func runImagePrune(c *cli.Context) error {
 		}
 	}
 	return withStoreWrite(c, func(s *session, st *storage.Store) error {
-		if len(labels)+len(notLabels) > 0 {
-			opts.Keep = func(img *storage.Image) (bool, error) {
-				if len(labels) > 0 {
-					ok, err := matchLabels(st, img, labels)
-					if err != nil || !ok {
-						return true, err
-					}
-				}
-				for _, l := range notLabels {
-					ok, err := matchLabels(st, img, []string{l})
-					if err != nil || ok {
-						return true, err
-					}
-				}
-				return false, nil
-			}
-		}
-		r, err := st.PruneImages(opts)
+		r, err := st.PruneImages(imagePruneOptions(st, f, all))
 		if r != nil && (len(r.Untagged)+len(r.Deleted) > 0) {
 			fmt.Fprintln(c.App.Writer, "Deleted Images:")
 			printRemoval(c, r, "untagged: ", "deleted: ")

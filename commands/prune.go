@@ -66,6 +66,22 @@ func (f pruneFilter) keeps(created time.Time, labels map[string]string) bool {
 	return false
 }
 
+// imagePruneOptions turns a prune filter into PruneImages' options; image
+// configs are read only when a label filter needs them.
+func imagePruneOptions(st *storage.Store, f pruneFilter, all bool) storage.PruneOptions {
+	o := storage.PruneOptions{All: all, Until: f.until}
+	if len(f.labels)+len(f.notLabels) > 0 {
+		o.Keep = func(img *storage.Image) (bool, error) {
+			cfg, err := st.Config(img.ID)
+			if err != nil {
+				return true, err
+			}
+			return f.keeps(img.Created, cfg.Config.Labels), nil
+		}
+	}
+	return o
+}
+
 // pruneContainers removes the containers that are not running (and that
 // the filter does not spare), and returns their IDs and the bytes their
 // writable layers held.

@@ -112,14 +112,7 @@ func runSystemPrune(c *cli.Context) error {
 				return err
 			}
 		}
-		iopts := storage.PruneOptions{All: all, Until: f.until, Keep: func(img *storage.Image) (bool, error) {
-			cfg, err := st.Config(img.ID)
-			if err != nil {
-				return true, err
-			}
-			return f.keeps(img.Created, cfg.Config.Labels), nil
-		}}
-		r, err := st.PruneImages(iopts)
+		r, err := st.PruneImages(imagePruneOptions(st, f, all))
 		if r != nil && len(r.Untagged)+len(r.Deleted) > 0 {
 			fmt.Fprintln(w, "Deleted Images:")
 			printRemoval(c, r, "untagged: ", "deleted: ")

@@ -252,13 +252,9 @@ func (s *Store) LayerExists(id string) bool {
 // layer). An image with the same config already stored is reused. names
 // move to it, as with CreateImage.
 func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Image, error) {
-	full := make([]string, 0, len(names))
-	for _, n := range names {
-		f, err := NormalizeName(n)
-		if err != nil {
-			return nil, err
-		}
-		full = append(full, f)
+	full, err := normalizeNames(names)
+	if err != nil {
+		return nil, err
 	}
 	c := *cfg
 	c.RootFS.Type = "layers"

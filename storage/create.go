@@ -39,13 +39,9 @@ type NewImage struct {
 // CreateImage stores a new layer and an image on it. On failure nothing is
 // left behind: a layer that was partly or wholly written is removed.
 func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
-	names := make([]string, 0, len(ni.Names))
-	for _, n := range ni.Names {
-		full, err := NormalizeName(n)
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, full)
+	names, err := normalizeNames(ni.Names)
+	if err != nil {
+		return nil, err
 	}
 	unlock, err := s.lockWrite()
 	if err != nil {

@@ -137,6 +137,19 @@ func NormalizeName(s string) (string, error) {
 	return r.full(), nil
 }
 
+// normalizeNames is NormalizeName over a list; the first bad name fails it.
+func normalizeNames(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		full, err := NormalizeName(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, full)
+	}
+	return out, nil
+}
+
 // ShortName is the form of a name that Docker prints: Docker Hub's
 // docker.io/library/ prefix dropped, tag and digest as given.
 func ShortName(full string) string {

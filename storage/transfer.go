@@ -135,13 +135,9 @@ func (s *Store) PutImage(ctx context.Context, in IncomingImage) (*Image, error) 
 	if len(cfg.RootFS.DiffIDs) != len(in.Layers) {
 		return nil, fmt.Errorf("the image config lists %d layers, the image has %d (hint: the source is corrupt)", len(cfg.RootFS.DiffIDs), len(in.Layers))
 	}
-	names := make([]string, 0, len(in.Names)+len(in.Digests))
-	for _, n := range append(append([]string(nil), in.Names...), in.Digests...) {
-		full, err := NormalizeName(n)
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, full)
+	names, err := normalizeNames(append(append([]string(nil), in.Names...), in.Digests...))
+	if err != nil {
+		return nil, err
 	}
 	parent := ""
 	var top *cstorage.Layer
