@@ -133,8 +133,14 @@ def markers(evb, path):
     t = first('store', t, lambda e: main(e, 'mkdirat'))              # c/storage: XDG runtime dir probe
     t = first('create', t, lambda e: main(e, 'flock'))               # burrow's write lock
     t = first('ovl', t, lambda e: main(e, 'mount') and 'data:' in e[3] and 'flags' not in e[3])
-    t = first('_sync', t, lambda e: main(e, 'fdatasync'))
-    t = first('prepare', t, lambda e: main(e, 'renameat'))           # mountpoints.json in place
+    # containers/storage's mountpoints.json put in place; an ephemeral (`run --rm`)
+    # container has none, and its prepare starts right after the overlay mount.
+    sync = next((e[0] for e in ev if e[0] >= t and main(e, 'fdatasync')), None)
+    spawn = next((e[0] for e in ev if e[0] >= t and main(e, 'clone') and 'VFORK' in e[3]), None)
+    if sync is not None and spawn is not None and sync < spawn:
+        t = first('prepare', sync, lambda e: main(e, 'renameat'))
+    else:
+        M['prepare'] = t
     t = first('seal', t, lambda e: main(e, 'fsopen'))                # exeseal overlay
     t = first('spawn', t, lambda e: main(e, 'clone') and 'VFORK' in e[3])
     t = first('mounts', t, lambda e: init(e, 'mount'))
@@ -142,7 +148,8 @@ def markers(evb, path):
     t = first('exectrue', t, lambda e: init(e, 'execve'))
     M['masked'] = max(e[0] for e in ev if init(e, 'mount') and e[0] < t)
     t = first('trueexit', t, lambda e: init(e, 'exit_group'))
-    t = first('delete', t, lambda e: main(e, 'flock'))               # DeleteContainer's write lock
+    # DeleteContainer: its write lock, or for an ephemeral container the unmount
+    t = first('delete', t, lambda e: main(e, 'flock') or main(e, 'umount2'))
     M['exit'] = max(e[0] for e in ev if main(e, 'exit_group'))
     return M
 
@@ -150,8 +157,8 @@ ROWS = [
     ('exec', 'go', 'exec of the 19 MB binary, C constructor: unshare user + mount ns, id maps'),
     ('go', 'store', 'Go runtime, package init, CLI, config, session'),
     ('store', 'create', 'store open: c/storage driver probes, bind mount of overlay home, locks, JSON'),
-    ('create', 'ovl', 'container record + layer: lookup, layer dirs, JSON, 2x mountpoints.json+fdatasync'),
-    ('ovl', 'prepare', 'overlay mount of the layer + mountpoints.json+fdatasync'),
+    ('create', 'ovl', 'container record + layer: lookup, layer dirs, JSON (c/storage: 2x mountpoints.json+fdatasync)'),
+    ('ovl', 'prepare', 'overlay mount of the layer (c/storage: + mountpoints.json+fdatasync)'),
     ('prepare', 'seal', 'prepare: user lookup, hosts/hostname/resolv.conf, dirs, spec, libcontainer.Create'),
     ('seal', 'spawn', 'exe sealing (fsopen/fsmount overlay of the binary\'s dir), pidfd probe'),
     ('spawn', 'mounts', 'init re-exec: vfork + execve of the binary as init, nsexec (C), Go start of init'),
@@ -160,7 +167,7 @@ ROWS = [
     ('masked', 'exectrue', 'caps, seccomp, exec.fifo handshake, state records'),
     ('exectrue', 'trueexit', 'execve of /bin/true (busybox) and its run'),
     ('trueexit', 'delete', 'teardown: wait, libcontainer destroy, unmount + mountpoints.json+fdatasync, state'),
-    ('delete', 'exit', 'removal: 2nd unmount + mountpoints.json, layer dirs to tempdirs, rm, 2x fdatasync, records'),
+    ('delete', 'exit', 'removal: unmount, layer dirs removed, records (c/storage: + mountpoints.json, tempdirs, 2x fdatasync)'),
 ]
 runs = [markers(events(p), p) for p in sys.argv[1:]]
 total = statistics.median(r['exit'] - r['exec'] for r in runs)

@@ -278,6 +278,9 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 	// Without --name, an adjective_noun name is drawn; one that happens to
 	// be taken is drawn again (the store checks names as it creates).
 	generated := name == ""
+	// `run --rm` in the foreground lives no longer than this command: its
+	// container is kept in the run root only (storage/ephemeral.go).
+	ephemeral := cfg.AutoRemove && c.Command.Name == "run" && !c.Bool("detach")
 	var ctr *storage.Container
 	for try := 0; ; try++ {
 		if generated {
@@ -286,7 +289,7 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 				name += fmt.Sprintf("%d", try)
 			}
 		}
-		ctr, err = st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg})
+		ctr, err = st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg, Ephemeral: ephemeral})
 		if !generated || !errors.Is(err, storage.ErrNameInUse) || try == 20 {
 			break
 		}
@@ -387,6 +390,11 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 	if !c.IsSet("sig-proxy") || c.Bool("sig-proxy") {
 		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 		defer signal.Stop(sigs)
+	}
+	// stop and kill from other commands come through the control FIFO.
+	if err := run.ListenControl(st, ctr, sigs); err != nil {
+		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: 125, Error: err.Error(), FinishedAt: time.Now().UTC()})
+		return 0, toolError(err)
 	}
 	code, err := run.Run(c.Context, p, sigs)
 	// A container that is removed next needs neither its final state

@@ -190,6 +190,18 @@ func cleanup(st *storage.Store, ctr *storage.Container) {
 	}
 }
 
+// ListenControl serves the control FIFO of a container run in the
+// foreground, so that stop and kill from other commands reach it: the
+// signals they send arrive on sigs.
+func ListenControl(st *storage.Store, ctr *storage.Container, sigs chan<- os.Signal) error {
+	path, err := controlPath(st, ctr)
+	if err != nil {
+		return err
+	}
+	var byUser atomic.Bool // no restart policy in the foreground
+	return listenControl(path, sigs, &byUser)
+}
+
 // listenControl creates the control FIFO and forwards the signal numbers
 // written to it ("15\n") to sigs; a "u" before the number ("u15\n") says
 // a user stopped or killed the container, which ends the restart policy.

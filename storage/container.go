@@ -15,6 +15,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
+	graphdriver "go.podman.io/storage/drivers"
+	"go.podman.io/storage/pkg/archive"
 )
 
 // ContainerConfig is what a container was created with: Docker's
@@ -86,7 +88,14 @@ type Container struct {
 	LayerID string
 	Created time.Time
 	Config  ContainerConfig
+	// ephemeral: kept in the run root, not by containers/storage (see
+	// ephemeral.go); LayerID is then empty.
+	ephemeral bool
 }
+
+// Ephemeral reports whether the container is one of `run --rm` in the
+// foreground, kept only in the run root.
+func (c *Container) Ephemeral() bool { return c.ephemeral }
 
 // ContainerState is a container's run state, kept beside its record in
 // the graph root so that it survives a reboot (or a wiped run root); the
@@ -129,11 +138,18 @@ type NewContainer struct {
 	Image  *Image
 	Name   string // "" for none (the caller picks one)
 	Config ContainerConfig
+	// Ephemeral asks for a container that lives only in the run root, for
+	// `run --rm` in the foreground (see ephemeral.go). Stores that cannot
+	// (EphemeralSupported) make an ordinary one.
+	Ephemeral bool
 }
 
 // CreateContainer records a container and its writable layer on the image.
 // A name in use is refused with Docker's message naming the holder.
 func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
+	if nc.Ephemeral && s.EphemeralSupported() {
+		return s.createEphemeral(nc)
+	}
 	unlock, err := s.lockWrite()
 	if err != nil {
 		return nil, err
@@ -146,6 +162,17 @@ func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
 	var names []string
 	if nc.Name != "" {
 		names = []string{nc.Name}
+		// containers/storage checks its own names; ephemeral containers'
+		// are checked here.
+		eph, err := s.ephemeralContainers()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range eph {
+			if c.Name == nc.Name {
+				return nil, s.nameInUse(nc.Name)
+			}
+		}
 	}
 	// Volatile: the container's record and layer are kept in the graph
 	// root (they survive a reboot) but written without fsync, which
@@ -200,6 +227,11 @@ func (s *Store) Containers() ([]Container, error) {
 		}
 		out = append(out, *c)
 	}
+	eph, err := s.ephemeralContainers()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, eph...)
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
 	return out, nil
 }
@@ -240,6 +272,17 @@ func (s *Store) lookupContainer(ref string, nameOnly bool) (*Container, error) {
 // MountContainer mounts the container's root filesystem and returns its
 // path. The mount lives in the caller's mount namespace.
 func (s *Store) MountContainer(c *Container) (string, error) {
+	if c.ephemeral {
+		d, err := s.graphDriver()
+		if err != nil {
+			return "", err
+		}
+		p, err := d.Get(c.ID, graphdriver.MountOpts{Volatile: true})
+		if err != nil {
+			return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
+		}
+		return p, nil
+	}
 	p, err := s.cs.Mount(c.ID, "")
 	if err != nil {
 		return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
@@ -249,6 +292,16 @@ func (s *Store) MountContainer(c *Container) (string, error) {
 
 // UnmountContainer undoes MountContainer.
 func (s *Store) UnmountContainer(c *Container) error {
+	if c.ephemeral {
+		d, err := s.graphDriver()
+		if err == nil {
+			err = d.Put(c.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
+		}
+		return nil
+	}
 	if _, err := s.cs.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
 		return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
 	}
@@ -258,12 +311,18 @@ func (s *Store) UnmountContainer(c *Container) error {
 // ContainerDir is a directory of the container's own, kept in the graph
 // root with its layer (hosts, resolv.conf, hostname, logs).
 func (s *Store) ContainerDir(c *Container) (string, error) {
+	if c.ephemeral {
+		return s.ephemeralPath(c.ID), nil
+	}
 	return s.cs.ContainerDirectory(c.ID)
 }
 
 // ContainerRunDir is the container's directory in the run root (state,
 // runtime files).
 func (s *Store) ContainerRunDir(c *Container) (string, error) {
+	if c.ephemeral {
+		return s.ephemeralPath(c.ID), nil
+	}
 	return s.cs.ContainerRunDirectory(c.ID)
 }
 
@@ -323,6 +382,10 @@ func (s *Store) SetState(c *Container, st ContainerState) error {
 // DeleteContainer removes a container: its layer, its directories and its
 // record. The caller makes sure it is not running.
 func (s *Store) DeleteContainer(c *Container) error {
+	if c.ephemeral {
+		// No record of containers/storage changes: no write lock.
+		return s.deleteEphemeral(c)
+	}
 	unlock, err := s.lockWrite()
 	if err != nil {
 		return err
@@ -348,7 +411,13 @@ type Change struct {
 
 // Changes lists what the container changed on top of its image.
 func (s *Store) Changes(c *Container) ([]Change, error) {
-	chs, err := s.cs.Changes("", c.LayerID)
+	var chs []archive.Change
+	var err error
+	if c.ephemeral {
+		chs, err = s.ephemeralChanges(c)
+	} else {
+		chs, err = s.cs.Changes("", c.LayerID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("comparing container %s with its image: %w", short(c.ID), err)
 	}
@@ -395,7 +464,7 @@ func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.Confi
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	diff, err := s.cs.Diff("", c.LayerID, nil)
+	diff, err := s.containerDiff(c)
 	if err != nil {
 		return nil, fmt.Errorf("reading the changes of container %s: %w", short(c.ID), err)
 	}
@@ -457,6 +526,14 @@ func (s *Store) RenameContainer(c *Container, name string) error {
 	if _, err := s.lookupContainer(name, true); err == nil {
 		return s.nameInUse(name)
 	}
+	if c.ephemeral {
+		rec, err := readEphemeral(s.ephemeralPath(c.ID))
+		if err != nil {
+			return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
+		}
+		rec.Name = name
+		return writeEphemeral(s.ephemeralPath(c.ID), rec)
+	}
 	if err := s.cs.SetNames(c.ID, []string{name}); err != nil {
 		return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
 	}
@@ -479,7 +556,13 @@ func (s *Store) ContainerSize(c *Container) (rw, virtual int64, err error) {
 // ContainerRWSize is the bytes of what a container changed (its writable
 // layer), without the image's size (which ContainerSize adds).
 func (s *Store) ContainerRWSize(c *Container) (int64, error) {
-	rw, err := s.cs.DiffSize("", c.LayerID)
+	var rw int64
+	var err error
+	if c.ephemeral {
+		rw, err = s.ephemeralDiffSize(c)
+	} else {
+		rw, err = s.cs.DiffSize("", c.LayerID)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("measuring container %s: %w", short(c.ID), err)
 	}

@@ -218,13 +218,23 @@ func (s *Store) ContainersUsing(id string) ([]string, error) {
 			out = append(out, c.ID)
 		}
 	}
-	return out, nil
+	eph, err := s.ephemeralContainers()
+	for _, c := range eph {
+		if c.ImageID == id {
+			out = append(out, c.ID)
+		}
+	}
+	return out, err
 }
 
 // ContainerCount is the number of containers in the store.
 func (s *Store) ContainerCount() (int, error) {
 	cs, err := s.cs.Containers()
-	return len(cs), err
+	if err != nil {
+		return 0, err
+	}
+	eph, err := s.ephemeralContainers()
+	return len(cs) + len(eph), err
 }
 
 func short(id string) string {

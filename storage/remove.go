@@ -279,7 +279,46 @@ func (s *Store) removeOrphanLayers() (int64, error) {
 		freed += l.UncompressedSize
 	}
 	s.pruneStaging()
+	s.removeOrphanEphemeral()
 	return freed, nil
+}
+
+// removeOrphanEphemeral removes the layers of ephemeral containers whose
+// record is gone: the run root was wiped (a reboot) while one ran. They
+// are the driver's layers that neither containers/storage nor an
+// ephemeral record knows. The caller holds the write lock and no build
+// runs, so no layer is half-made.
+func (s *Store) removeOrphanEphemeral() {
+	if !s.EphemeralSupported() {
+		return
+	}
+	d, err := s.graphDriver()
+	if err != nil {
+		return
+	}
+	ids, err := d.ListLayers()
+	if err != nil {
+		return
+	}
+	known, err := s.ephemeralLayers()
+	if err != nil {
+		return
+	}
+	layers, err := s.cs.Layers()
+	if err != nil {
+		return
+	}
+	for _, l := range layers {
+		known[l.ID] = true
+	}
+	for _, id := range ids {
+		if len(id) != 64 || !isHex(id) || known[id] {
+			continue
+		}
+		if err := d.Remove(id); err != nil {
+			s.opts.Log.Warn("removing the layer of a container whose record is gone", "layer", id, "err", err)
+		}
+	}
 }
 
 // pruneStaging removes the staging directories that a killed writer left.
@@ -301,7 +340,7 @@ func (s *Store) pruneStaging() {
 // file in them whatever its owner. It does not open the store, so that it
 // works on one too damaged to open. Call it inside the user namespace.
 func Reset(root, runRoot string) error {
-	stopRunning(root)
+	stopRunning(root, runRoot)
 	for _, dir := range []string{runRoot, root} {
 		if dir == "" || dir == "/" {
 			return fmt.Errorf("internal error: refusing to remove %q", dir)
@@ -319,8 +358,10 @@ func Reset(root, runRoot string) error {
 // stopRunning kills the monitors and processes of the store's running
 // containers, read from their state files (the store is not opened: it
 // may be too damaged to open), so that a reset leaves nothing running.
-func stopRunning(root string) {
+func stopRunning(root, runRoot string) {
 	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", "state.json"))
+	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", "state.json"))
+	files = append(files, eph...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -133,5 +133,9 @@ func (s *Store) imageUsers() (map[string]int, error) {
 	for _, c := range cs {
 		out[c.ImageID]++
 	}
-	return out, nil
+	eph, err := s.ephemeralContainers()
+	for _, c := range eph {
+		out[c.ImageID]++
+	}
+	return out, err
 }
