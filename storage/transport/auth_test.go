@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // regBasicAuth guards a handler with Basic credentials, as docker-registry
@@ -79,9 +82,26 @@ func TestCredentialsFromDockerConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(cfg), 0o600)
 	opts := RegistryOptions{AuthFile: filepath.Join(home, "none.json")}
 	for host, want := range map[string]string{"docker.io": "bob", "reg.example:5000": "carol", "other.example": ""} {
-		u, _, err := opts.credentials(context.Background(), host)
+		u, err := regTestUser(opts, host)
 		if err != nil || u != want {
 			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
 		}
 	}
+}
+
+// regTestUser is the user name the keychain has for a registry host.
+func regTestUser(opts RegistryOptions, host string) (string, error) {
+	reg, err := name.NewRegistry(host)
+	if err != nil {
+		return "", err
+	}
+	a, err := authn.Resolve(context.Background(), opts.keychain(), reg)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := authn.Authorization(context.Background(), a)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Username, nil
 }

@@ -116,13 +116,3 @@ func TestPickPlatform(t *testing.T) {
 		t.Errorf("error:\n %s\nwant\n %s", err, want)
 	}
 }
-
-func TestParseChallenge(t *testing.T) {
-	ch := regParseChallenge(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull"`)
-	if ch.kind != "bearer" || ch.realm != "https://auth.example/token" || ch.service != "registry.example" {
-		t.Errorf("got %+v", ch)
-	}
-	if ch := regParseChallenge(`Basic realm="Registry Realm"`); ch.kind != "basic" || ch.realm != "Registry Realm" {
-		t.Errorf("got %+v", ch)
-	}
-}
