@@ -113,49 +113,15 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	if lp.pusher, err = remote.NewPusher(regRemote(pctx, rt)...); err != nil {
 		return nil, err
 	}
-	descs := make([]v1.Descriptor, len(layers))
-	errs := make([]error, len(layers))
-	jobs := opts.Jobs
-	if jobs <= 0 {
-		jobs = 2
-	}
-	for _, l := range layers {
-		progress(Progress{ID: regShort(l.DiffID), Status: "Preparing"})
-	}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i := range layers {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-pctx.Done():
-				errs[i] = pctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			descs[i], errs[i] = lp.push(pctx, layers[i], rec[layers[i].DiffID.String()])
-			if errs[i] != nil {
-				cancel()
-			}
-		}(i)
-	}
-	wg.Wait()
-	// The first failure other than the cancellation it caused elsewhere.
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, c.wrapErr(err, storage.ShortName(full))
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	descs, err := lp.pushAll(pctx, layers, rec, opts.Jobs)
+	if err != nil {
+		return nil, c.wrapErr(err, storage.ShortName(full))
 	}
 	manifest, err := regManifest(raw, descs, zst)
 	if err != nil {
 		return nil, err
 	}
-	if err := lp.pusher.Upload(ctx, repo, static.NewLayer(raw, manifest.Config.MediaType)); err != nil {
+	if err := lp.pusher.Upload(ctx, repo, static.NewLayer(raw, manifest.config.MediaType)); err != nil {
 		return nil, c.wrapErr(err, storage.ShortName(full))
 	}
 	if err := lp.pusher.Put(ctx, ep.Ref, manifest); err != nil {
@@ -183,7 +149,7 @@ type regPushManifest struct {
 	raw    []byte
 	mt     types.MediaType
 	digest v1.Hash
-	Config v1.Descriptor
+	config v1.Descriptor
 }
 
 func (m *regPushManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
@@ -205,7 +171,7 @@ func regManifest(raw []byte, layers []v1.Descriptor, zst bool) (*regPushManifest
 	if err != nil {
 		return nil, fmt.Errorf("encoding the manifest: %w", err)
 	}
-	return &regPushManifest{raw: data, mt: m.MediaType, digest: regSHA256(data), Config: m.Config}, nil
+	return &regPushManifest{raw: data, mt: m.MediaType, digest: regSHA256(data), config: m.Config}, nil
 }
 
 func regSHA256(b []byte) v1.Hash {
@@ -222,6 +188,54 @@ type regLayerPusher struct {
 	watch    *regHeadWatch
 	zst      bool
 	progress func(Progress)
+}
+
+// pushAll pushes layers, jobs at a time (default 2), and describes the
+// blobs the repository has for them. The first failure stops the others.
+func (p *regLayerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer, rec regBlobRecord, jobs int) ([]v1.Descriptor, error) {
+	if jobs <= 0 {
+		jobs = 2
+	}
+	for _, l := range layers {
+		p.progress(Progress{ID: regShort(l.DiffID), Status: "Preparing"})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	descs := make([]v1.Descriptor, len(layers))
+	errs := make([]error, len(layers))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i := range layers {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			descs[i], errs[i] = p.push(ctx, layers[i], rec[layers[i].DiffID.String()])
+			if errs[i] != nil {
+				cancel()
+			}
+		}(i)
+	}
+	wg.Wait()
+	// The first failure other than the cancellation it caused elsewhere.
+	var canceled error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		} else if err != nil {
+			canceled = err
+		}
+	}
+	if canceled != nil {
+		return nil, canceled
+	}
+	return descs, nil
 }
 
 // push makes sure the repository has a layer, and describes the blob it
@@ -300,8 +314,8 @@ func (p *regLayerPusher) mountSource(b *regBlob) *name.Repository {
 // regLayer is a stored layer as go-containerregistry's pusher sees it.
 // With a blob recorded for it (known), it has that blob's digest and size,
 // so that the pusher asks the registry for the blob (HEAD) or mounts it.
-// If it must be sent after all, or has no record, it is compressed once,
-// while it uploads: its digest and size are then those of what was sent,
+// If it must be sent after all, or has no record, it is compressed while
+// it uploads (once, unless the upload is retried): its digest and size are then those of what was sent,
 // known when the stream ends (stream.ErrNotComputed before, which makes
 // the pusher upload it without asking first, as for go-containerregistry's
 // stream.Layer; that one compresses with compress/gzip only).
@@ -315,7 +329,8 @@ type regLayer struct {
 	mu     sync.Mutex
 	known  *regBlob
 	sent   bool // Compressed was called
-	done   bool // and the stream ended: digest and size are set
+	gen    int  // how many times
+	done   bool // and the last stream ended: digest and size are set
 	digest v1.Hash
 	size   int64
 }
@@ -352,14 +367,14 @@ func (l *regLayer) Uncompressed() (io.ReadCloser, error) {
 	return l.st.OpenLayer(l.stored.ID)
 }
 
-// Compressed compresses the layer as it is read, once.
+// Compressed compresses the layer as it is read. Only a retry of a failed
+// upload calls it again.
 func (l *regLayer) Compressed() (io.ReadCloser, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.sent {
-		return nil, stream.ErrConsumed
-	}
-	l.sent = true
+	l.sent, l.done = true, false
+	l.gen++
+	gen := l.gen
 	l.progress(Progress{ID: regShort(l.stored.DiffID), Status: "Pushing", Total: l.stored.Size})
 	pr, pw := io.Pipe()
 	go func() {
@@ -368,8 +383,10 @@ func (l *regLayer) Compressed() (io.ReadCloser, error) {
 		err := regCompress(l.st, l.stored.ID, cw, l.zst)
 		if err == nil {
 			l.mu.Lock()
-			l.done, l.size = true, cw.n
-			l.digest = v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+			if l.gen == gen {
+				l.done, l.size = true, cw.n
+				l.digest = v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+			}
 			l.mu.Unlock()
 		}
 		pw.CloseWithError(err)
