@@ -87,7 +87,9 @@ func (k regFileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) 
 	if err == nil && host == "docker.io" && regNoAuth(ac) {
 		ac, err = cf.GetCredentialsStore(host).Get(host)
 	}
-	if err != nil {
+	if err != nil && (cf.CredentialsStore != "" || len(cf.CredentialHelpers) > 0) {
+		return nil, fmt.Errorf("reading the credentials for %s in %s: %w (hint: the credential helper it names, docker-credential-NAME, must be installed and work; or remove credsStore/credHelpers from it)", host, k, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("reading the credentials for %s in %s: %w", host, k, err)
 	}
 	if regNoAuth(ac) {

@@ -38,7 +38,7 @@ func (o *RegistryOptions) newRegClient(ctx context.Context, host string, insecur
 		return nil, err
 	}
 	if c.auth, err = authn.Resolve(ctx, o.keychain(), c.reg); err != nil {
-		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
+		return nil, err
 	}
 	return c, nil
 }

@@ -289,3 +289,27 @@ func TestPullManifestDigestMismatch(t *testing.T) {
 		t.Errorf("a failed pull left %d images", len(imgs))
 	}
 }
+
+func TestPushRetriesFailedUpload(t *testing.T) {
+	ctx := context.Background()
+	reg, host := regTestRegistry(t)
+	inner := reg.handler()
+	var failed atomic.Bool
+	reg.setHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && !failed.Swap(true) {
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	src := regTestStore(t)
+	img := regTestImage(t, src, "localhost/app:v1")
+	if _, err := Push(ctx, src, img, host+"/test/app:v1", PushOptions{Jobs: 1}); err != nil {
+		t.Fatalf("a push whose first upload failed once: %v", err)
+	}
+	pr, err := Pull(ctx, regTestStore(t), host+"/test/app:v1", PullOptions{})
+	if err != nil || pr.Image.ID != img.ID {
+		t.Fatalf("pulling back: %v", err)
+	}
+}
