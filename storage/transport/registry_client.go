@@ -60,7 +60,7 @@ func (o *RegistryOptions) newRegClientWith(host string, insecure bool, auth auth
 	if auth == nil {
 		auth = authn.Anonymous
 	}
-	base := o.baseTransport(insecure)
+	base := transport.NewUserAgent(o.baseTransport(insecure), "burrow")
 	if !insecure {
 		base = &regHTTPSOnly{inner: base, host: reg.RegistryStr()}
 	}
