@@ -315,10 +315,12 @@ func (p *regLayerPusher) mountSource(b *regBlob) *name.Repository {
 // With a blob recorded for it (known), it has that blob's digest and size,
 // so that the pusher asks the registry for the blob (HEAD) or mounts it.
 // If it must be sent after all, or has no record, it is compressed while
-// it uploads (once, unless the upload is retried): its digest and size are then those of what was sent,
-// known when the stream ends (stream.ErrNotComputed before, which makes
-// the pusher upload it without asking first, as for go-containerregistry's
-// stream.Layer; that one compresses with compress/gzip only).
+// it uploads, once (again only if the upload is retried): its digest and
+// size are those of what was sent, known when the stream ends, and
+// stream.ErrNotComputed before, which makes the pusher upload it without
+// asking first. ggcr's own stream.Layer works so, but compresses with
+// compress/gzip on one core and has no zstd: a cold push of the 121 MB
+// Debian layer took 1.76 s with it, 0.65 s with this (bench/registry.sh).
 type regLayer struct {
 	st        *storage.Store
 	stored    storage.StoredLayer

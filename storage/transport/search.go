@@ -41,12 +41,12 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 		server, term = first, rest
 	}
 	host, insecure := ResolveRegistry(opts.Registries, server)
+	if host == "docker.io" {
+		return regSearchHub(ctx, &opts.RegistryOptions, term, opts.Limit)
+	}
 	c, err := opts.newRegClient(ctx, host, insecure)
 	if err != nil {
 		return nil, err
-	}
-	if host == "docker.io" {
-		return regSearchHub(ctx, c, term, opts.Limit)
 	}
 	rt, err := c.transport(ctx, c.reg.Scope(transport.PullScope))
 	if err != nil {
@@ -67,7 +67,11 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 
 // regSearchHub asks Docker Hub's search API, which is not the registry
 // protocol: a plain GET, without credentials.
-func regSearchHub(ctx context.Context, c *regClient, term string, limit int) ([]SearchResult, error) {
+func regSearchHub(ctx context.Context, opts *RegistryOptions, term string, limit int) ([]SearchResult, error) {
+	c, err := opts.newRegClientWith("docker.io", false, nil)
+	if err != nil {
+		return nil, err
+	}
 	u := "https://index.docker.io/v1/search?" + url.Values{"q": {term}, "n": {strconv.Itoa(limit)}}.Encode()
 	var res struct {
 		Results []struct {
@@ -77,8 +81,7 @@ func regSearchHub(ctx context.Context, c *regClient, term string, limit int) ([]
 			IsOfficial  bool   `json:"is_official"`
 		} `json:"results"`
 	}
-	err := regGetJSON(ctx, &http.Client{Transport: transport.NewUserAgent(c.base, "burrow")}, u, &res)
-	if err != nil {
+	if err := regGetJSON(ctx, &http.Client{Transport: c.base}, u, &res); err != nil {
 		return nil, &RegistryError{Registry: c.host, Err: err,
 			Msg: fmt.Sprintf("searching Docker Hub at https://index.docker.io/v1/search: %s (hint: without internet, relocate docker.io in config.toml's [[registries.registry]] and search there)", regRootCause(err))}
 	}
