@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,14 +8,17 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/types"
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 // Credentials live where Podman keeps them, so that a user logged in with
 // Podman is logged in here and the other way round; Docker's
-// config.json (with its credential helpers) is read too.
+// config.json (with its credential helpers) is read too. Login writes
+// Podman's format itself: docker/cli's configfile would write Docker's.
 
 // DefaultAuthFile is Podman's credentials file:
 // $XDG_RUNTIME_DIR/containers/auth.json, or
@@ -36,126 +38,69 @@ func (o *RegistryOptions) authFile() string {
 	return DefaultAuthFile()
 }
 
-// regAuthConfig is an entry of an auth file.
-type regAuthConfig struct {
-	Auth          string `json:"auth,omitempty"`
-	Username      string `json:"username,omitempty"`
-	Password      string `json:"password,omitempty"`
-	IdentityToken string `json:"identitytoken,omitempty"`
-}
-
-// regAuthFile is the part of auth.json and config.json read here.
-type regAuthFile struct {
-	Auths       map[string]regAuthConfig `json:"auths"`
-	CredsStore  string                   `json:"credsStore"`
-	CredHelpers map[string]string        `json:"credHelpers"`
-}
-
-func regReadAuthFile(path string) (*regAuthFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return &regAuthFile{}, nil
-		}
-		return nil, err
-	}
-	var f regAuthFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("reading %s: %w (hint: fix or remove the file)", path, err)
-	}
-	return &f, nil
-}
-
-// lookup finds the entry for host; keys may be URLs ("https://index.docker.io/v1/").
-func (f *regAuthFile) lookup(host string) (user, pass string, ok bool) {
-	for k, a := range f.Auths {
-		if regNormalizeHost(k) != host {
-			continue
-		}
-		if a.Auth != "" {
-			raw, err := base64.StdEncoding.DecodeString(a.Auth)
-			if err != nil {
-				continue
-			}
-			u, p, _ := strings.Cut(string(raw), ":")
-			return u, p, true
-		}
-		if a.Username != "" {
-			return a.Username, a.Password, true
-		}
-	}
-	return "", "", false
-}
-
-// credentials finds the user's credentials for a registry host: burrow's
-// (Podman's) auth file, Podman's persistent one, then Docker's config with
-// its credential helpers. None is not an error.
-func (o *RegistryOptions) credentials(ctx context.Context, host string) (string, string, error) {
+// keychain finds the user's credentials for a registry: in the auth file
+// (REGISTRY_AUTH_FILE or DefaultAuthFile), Podman's persistent one, then
+// Docker's config.json, each with the credential helpers it names. (The
+// files are read by docker/cli's configfile, as go-containerregistry's
+// DefaultKeychain does; that one reads only the first file it finds.)
+func (o *RegistryOptions) keychain() authn.Keychain {
 	home, _ := os.UserHomeDir()
 	files := []string{o.authFile()}
 	if home != "" {
-		files = append(files, filepath.Join(home, ".config", "containers", "auth.json"))
-	}
-	for _, p := range files {
-		f, err := regReadAuthFile(p)
-		if err != nil {
-			return "", "", err
-		}
-		if u, pw, ok := f.lookup(host); ok {
-			return u, pw, nil
+		if p := filepath.Join(home, ".config", "containers", "auth.json"); p != files[0] {
+			files = append(files, p)
 		}
 	}
 	dockerDir := os.Getenv("DOCKER_CONFIG")
 	if dockerDir == "" && home != "" {
 		dockerDir = filepath.Join(home, ".docker")
 	}
-	if dockerDir == "" {
-		return "", "", nil
+	if dockerDir != "" {
+		files = append(files, filepath.Join(dockerDir, "config.json"))
 	}
-	f, err := regReadAuthFile(filepath.Join(dockerDir, "config.json"))
-	if err != nil {
-		return "", "", err
+	kcs := make([]authn.Keychain, len(files))
+	for i, f := range files {
+		kcs[i] = regFileKeychain(f)
 	}
-	helper := f.CredsStore
-	for k, h := range f.CredHelpers {
-		if regNormalizeHost(k) == host {
-			helper = h
-		}
-	}
-	if helper != "" {
-		return regHelperGet(ctx, helper, host)
-	}
-	u, pw, _ := f.lookup(host)
-	return u, pw, nil
+	return authn.NewMultiKeychain(kcs...)
 }
 
-// regHelperGet asks a Docker credential helper (docker-credential-NAME).
-func regHelperGet(ctx context.Context, helper, host string) (string, string, error) {
-	server := host
-	if host == "docker.io" {
-		server = "https://index.docker.io/v1/"
+// regFileKeychain reads one credentials file: Podman's auth.json and
+// Docker's config.json share the format. A missing file has none.
+type regFileKeychain string
+
+func (k regFileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	f, err := os.Open(string(k))
+	if errors.Is(err, os.ErrNotExist) {
+		return authn.Anonymous, nil
+	} else if err != nil {
+		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "docker-credential-"+helper, "get")
-	cmd.Stdin = strings.NewReader(server)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		if strings.Contains(out.String()+errb.String(), "credentials not found") {
-			return "", "", nil
-		}
-		if errors.Is(err, exec.ErrNotFound) {
-			return "", "", fmt.Errorf("Docker's config names the credential helper docker-credential-%s, which is not installed (hint: install it, or remove credsStore/credHelpers from ~/.docker/config.json)", helper)
-		}
-		return "", "", fmt.Errorf("docker-credential-%s: %v: %s", helper, err, strings.TrimSpace(errb.String()))
+	defer f.Close()
+	cf, err := config.LoadFromReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w (hint: fix or remove the file)", k, err)
 	}
-	var c struct{ Username, Secret string }
-	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
-		return "", "", fmt.Errorf("docker-credential-%s: %w", helper, err)
+	host := regNormalizeHost(r.RegistryStr())
+	// Docker's key for Docker Hub is a URL; Podman's is "docker.io".
+	ac, err := cf.GetAuthConfig(host)
+	if err == nil && host == "docker.io" && regNoAuth(ac) {
+		ac, err = cf.GetCredentialsStore(host).Get(host)
 	}
-	if c.Username == "<token>" {
-		return "", "", nil
+	if err != nil && (cf.CredentialsStore != "" || len(cf.CredentialHelpers) > 0) {
+		return nil, fmt.Errorf("reading the credentials for %s in %s: %w (hint: the credential helper it names, docker-credential-NAME, must be installed and work; or remove credsStore/credHelpers from it)", host, k, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the credentials for %s in %s: %w", host, k, err)
 	}
-	return c.Username, c.Secret, nil
+	if regNoAuth(ac) {
+		return authn.Anonymous, nil
+	}
+	return authn.FromConfig(authn.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}), nil
+}
+
+func regNoAuth(ac types.AuthConfig) bool {
+	return ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == ""
 }
 
 // LoginHost is the registry host login, logout and search talk to for
@@ -168,8 +113,8 @@ func LoginHost(opts RegistryOptions, server string) (host string, insecure bool)
 // file. Refused credentials are not stored (ErrUnauthorized).
 func Login(ctx context.Context, opts RegistryOptions, server, user, pass string) (host string, err error) {
 	host, insecure := LoginHost(opts, server)
-	c := opts.newRegClientWith(host, insecure || (opts.TLSVerify != nil && !*opts.TLSVerify), user, pass)
-	if err := c.ping(ctx); err != nil {
+	c, err := opts.newRegClientWith(host, insecure, authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}))
+	if err != nil {
 		return host, err
 	}
 	if err := c.verifyLogin(ctx); err != nil {
@@ -181,42 +126,34 @@ func Login(ctx context.Context, opts RegistryOptions, server, user, pass string)
 				delete(f, k)
 			}
 		}
-		entry, _ := json.Marshal(regAuthConfig{Auth: base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))})
+		entry, _ := json.Marshal(map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))})
 		f[host] = entry
 	})
 }
 
-// verifyLogin makes an authenticated request: a token for no scope, or
-// /v2/ with Basic credentials.
+// verifyLogin has the registry check the credentials: the handshake gets
+// a token with them (Bearer), and /v2/ is asked with that token or with
+// the Basic credentials.
 func (c *regClient) verifyLogin(ctx context.Context) error {
 	refused := &RegistryError{Registry: c.host, Err: ErrUnauthorized,
 		Msg: fmt.Sprintf("login to %s refused: unauthorized: incorrect username or password (hint: check them; nothing was stored)", c.host)}
-	switch c.chal.kind {
-	case "bearer":
-		if _, err := c.token(ctx, nil); err != nil {
-			var he *regHTTPError
-			if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
-				return refused
-			}
-			return c.wrapErr(err, "")
-		}
-	case "basic":
-		rt, err := c.transport(ctx)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/v2/"), nil)
-		if err != nil {
-			return err
-		}
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			return c.wrapErr(err, "")
-		}
-		regDrain(resp.Body)
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return refused
-		}
+	rt, err := c.transport(ctx)
+	if errors.Is(err, ErrUnauthorized) {
+		return refused
+	} else if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.v2URL(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return c.wrapErr(err, "")
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return refused
 	}
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // regBasicAuth guards a handler with Basic credentials, as docker-registry
@@ -79,7 +82,51 @@ func TestCredentialsFromDockerConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(cfg), 0o600)
 	opts := RegistryOptions{AuthFile: filepath.Join(home, "none.json")}
 	for host, want := range map[string]string{"docker.io": "bob", "reg.example:5000": "carol", "other.example": ""} {
-		u, _, err := opts.credentials(context.Background(), host)
+		u, err := regTestUser(opts, host)
+		if err != nil || u != want {
+			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
+		}
+	}
+}
+
+// regTestUser is the user name the keychain has for a registry host.
+func regTestUser(opts RegistryOptions, host string) (string, error) {
+	reg, err := name.NewRegistry(host)
+	if err != nil {
+		return "", err
+	}
+	a, err := authn.Resolve(context.Background(), opts.keychain(), reg)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := authn.Authorization(context.Background(), a)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Username, nil
+}
+
+func TestCredentialsOrderAndHelpers(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", "")
+	t.Setenv("DOCKER_AUTH_CONFIG", "")
+	auth := func(u string) string { return base64.StdEncoding.EncodeToString([]byte(u + ":pw")) }
+	// Podman's file: its key for Docker Hub is "docker.io".
+	authFile := filepath.Join(home, "auth.json")
+	os.WriteFile(authFile, []byte(`{"auths":{"docker.io":{"auth":"`+auth("podhub")+`"},"both.example":{"auth":"`+auth("pod")+`"}}}`), 0o600)
+	// Docker's config: a credential helper for one registry.
+	os.MkdirAll(filepath.Join(home, ".docker"), 0o700)
+	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(`{"auths":{"both.example":{"auth":"`+auth("docker")+`"}},"credHelpers":{"helped.example":"burrowtest"}}`), 0o600)
+	bin := t.TempDir()
+	helper := "#!/bin/sh\nread server\necho '{\"ServerURL\":\"'$server'\",\"Username\":\"helped\",\"Secret\":\"s\"}'\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker-credential-burrowtest"), []byte(helper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	opts := RegistryOptions{AuthFile: authFile}
+	for host, want := range map[string]string{"docker.io": "podhub", "both.example": "pod", "helped.example": "helped", "none.example": ""} {
+		u, err := regTestUser(opts, host)
 		if err != nil || u != want {
 			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
 		}

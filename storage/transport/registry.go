@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Registry relocates image names, with the vocabulary of containers'
@@ -241,23 +242,23 @@ func (c *regClient) wrapErr(err error, what string) error {
 	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	var te *regHTTPError
+	var te *transport.Error
 	if errors.As(err, &te) {
 		switch {
-		case te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden || te.hasCode("UNAUTHORIZED", "DENIED"):
+		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden || regHasCode(te, transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
 			return &RegistryError{Registry: c.host, Err: ErrUnauthorized,
 				Msg: fmt.Sprintf("unauthorized: the registry %s refused access%s (hint: run `burrow login %s`, and check that the repository exists and you may use it)", c.host, regForWhat(what), c.host)}
-		case te.hasCode("MANIFEST_UNKNOWN", "NAME_UNKNOWN") || te.Status == http.StatusNotFound:
+		case regHasCode(te, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode) || te.StatusCode == http.StatusNotFound:
 			return &RegistryError{Registry: c.host, Err: ErrManifestUnknown,
 				Msg: fmt.Sprintf("manifest for %s not found: manifest unknown: the registry %s has no such tag or digest (hint: check the name and tag, e.g. with `burrow search`)", what, c.host)}
 		}
-		return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(te.Error()))}
+		return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(regErrText(te)))}
 	}
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dnsErr) || errors.As(err, &opErr) || strings.Contains(err.Error(), "connection refused") {
 		return &RegistryError{Registry: c.host, Err: ErrRegistryDown,
-			Msg: fmt.Sprintf("cannot reach the registry %s at %s: %s (hint: check that it is running and the address in the name or in config.toml's [registries])", c.host, c.base()+"/v2/", regRootCause(err))}
+			Msg: fmt.Sprintf("cannot reach the registry %s at %s: %s (hint: check that it is running and the address in the name or in config.toml's [registries])", c.host, c.v2URL(), regRootCause(err))}
 	}
 	if strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
 		return &RegistryError{Registry: c.host, Err: err,
@@ -289,8 +290,24 @@ func regOneLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// drain empties and closes a response body so the connection is reused.
-func regDrain(rc io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
-	rc.Close()
+// regHasCode says whether a registry's error answer has one of codes.
+func regHasCode(te *transport.Error, codes ...transport.ErrorCode) bool {
+	for _, d := range te.Errors {
+		if slices.Contains(codes, d.Code) {
+			return true
+		}
+	}
+	return false
+}
+
+// regErrText is a registry's error answer without the request.
+func regErrText(te *transport.Error) string {
+	var parts []string
+	for _, d := range te.Errors {
+		parts = append(parts, strings.ToLower(string(d.Code))+": "+d.Message)
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("%d %s", te.StatusCode, http.StatusText(te.StatusCode))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -3,66 +3,68 @@ package transport
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// The registry protocol's handshake (the distribution spec's token
-// authentication): ping /v2/ to learn the scheme (https, or http for an
-// insecure registry) and the challenge; for Bearer, get a token for the
-// scopes an operation needs from the realm, with the user's credentials
-// if any; for Basic, send the credentials with each request.
+// The registry protocol is go-containerregistry's: its transport pings
+// /v2/ (over https, and plain http as well for an insecure registry),
+// follows the challenge, fetches bearer tokens for the scopes an operation
+// needs or sends Basic credentials; its remote package reads and writes
+// manifests and blobs. burrow adds which registry a name goes to, whose
+// credentials to use, the resumable parallel layer download, and the
+// errors users read.
 
-// regClient talks to one registry host.
+// regClient is one registry host with the user's credentials for it.
 type regClient struct {
-	host     string // as names spell it: "docker.io", "127.0.0.1:5000"
-	api      string // where to connect: "registry-1.docker.io" for docker.io
-	insecure bool
-	hc       *http.Client
-	user     string
-	pass     string
-	log      *slog.Logger
-
-	pingOnce sync.Once
-	pingErr  error
-	scheme   string
-	chal     regChallenge
-}
-
-// regChallenge is what /v2/ answered without credentials.
-type regChallenge struct {
-	kind    string // "", "bearer" or "basic"
-	realm   string
-	service string
+	host string // as burrow records it: "docker.io", "127.0.0.1:5000"
+	reg  name.Registry
+	base http.RoundTripper
+	auth authn.Authenticator
 }
 
 // newRegClient prepares to talk to a registry host with the credentials
 // the auth files have for it; nothing is sent yet.
 func (o *RegistryOptions) newRegClient(ctx context.Context, host string, insecure bool) (*regClient, error) {
+	c, err := o.newRegClientWith(host, insecure, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.auth, err = authn.Resolve(ctx, o.keychain(), c.reg); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newRegClientWith is newRegClient with the given credentials (nil for
+// none).
+func (o *RegistryOptions) newRegClientWith(host string, insecure bool, auth authn.Authenticator) (*regClient, error) {
 	if o.TLSVerify != nil && !*o.TLSVerify {
 		insecure = true
 	}
-	user, pass, err := o.credentials(ctx, host)
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	reg, err := name.NewRegistry(host, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
+		return nil, fmt.Errorf("invalid registry %q: %w", host, err)
 	}
-	return o.newRegClientWith(host, insecure, user, pass), nil
-}
-
-func (o *RegistryOptions) newRegClientWith(host string, insecure bool, user, pass string) *regClient {
-	api := host
-	if host == "docker.io" || host == "index.docker.io" {
-		api = "registry-1.docker.io"
+	if auth == nil {
+		auth = authn.Anonymous
 	}
-	return &regClient{host: host, api: api, insecure: insecure, user: user, pass: pass, log: o.log(),
-		hc: &http.Client{Transport: o.baseTransport(insecure)}}
+	base := transport.NewUserAgent(o.baseTransport(insecure), "burrow")
+	if !insecure {
+		base = &regHTTPSOnly{inner: base, host: reg.RegistryStr()}
+	}
+	return &regClient{host: regNormalizeHost(host), reg: reg, base: base, auth: auth}, nil
 }
 
 // baseTransport is an HTTP transport with more idle connections per host
@@ -81,241 +83,46 @@ func (o *RegistryOptions) baseTransport(insecure bool) http.RoundTripper {
 	return t
 }
 
-// base is the registry's URL prefix ("https://host").
-func (c *regClient) base() string {
-	s := c.scheme
-	if s == "" {
-		s = "https"
-	}
-	return s + "://" + c.api
+// regHTTPSOnly refuses plain HTTP to a registry that is not insecure:
+// go-containerregistry falls back to it for private addresses (RFC 1918,
+// *.local) by itself, which Docker and Podman do not do.
+type regHTTPSOnly struct {
+	inner http.RoundTripper
+	host  string
 }
 
-// url is the address of a registry API path.
-func (c *regClient) url(path string) string { return c.base() + path }
-
-// ping learns the registry's scheme and challenge, once. An insecure
-// registry is asked over https and plain http at once: a port speaks one
-// of them, so the first answer settles it (no wait for a TLS handshake to
-// fail against a plain HTTP server).
-func (c *regClient) ping(ctx context.Context) error {
-	c.pingOnce.Do(func() {
-		if !c.insecure {
-			c.scheme = "https"
-			ch, err := c.pingScheme(ctx, "https")
-			c.chal, c.pingErr = ch, c.wrapErr(err, "")
-			return
+func (t *regHTTPSOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && req.URL.Host == t.host {
+		if req.Body != nil {
+			req.Body.Close()
 		}
-		type result struct {
-			scheme string
-			ch     regChallenge
-			err    error
-		}
-		pctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		results := make(chan result, 2)
-		for _, s := range []string{"https", "http"} {
-			go func(s string) {
-				ch, err := c.pingScheme(pctx, s)
-				results <- result{s, ch, err}
-			}(s)
-		}
-		errs := map[string]error{}
-		for range 2 {
-			r := <-results
-			if r.err == nil {
-				c.scheme, c.chal = r.scheme, r.ch
-				return
-			}
-			errs[r.scheme] = r.err
-		}
-		// The telling error: a TLS server refuses plain HTTP with a 400,
-		// and a plain server fails the TLS handshake.
-		c.scheme = "http"
-		err := errs["http"]
-		if he, ok := err.(*regHTTPError); ok && he.Status == http.StatusBadRequest {
-			c.scheme, err = "https", errs["https"]
-		}
-		c.pingErr = c.wrapErr(err, "")
-	})
-	return c.pingErr
+		return nil, fmt.Errorf("not trying plain HTTP: the registry %s is not marked insecure (hint: if it has no TLS, set insecure = true for it in config.toml's [[registries.registry]], or pass --tls-verify=false)", t.host)
+	}
+	return t.inner.RoundTrip(req)
 }
 
-func (c *regClient) pingScheme(ctx context.Context, scheme string) (regChallenge, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+c.api+"/v2/", nil)
-	if err != nil {
-		return regChallenge{}, err
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return regChallenge{}, err
-	}
-	defer regDrain(resp.Body)
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return regChallenge{}, nil
-	case http.StatusUnauthorized:
-		return regParseChallenge(resp.Header.Get("WWW-Authenticate")), nil
-	}
-	return regChallenge{}, regCheck(resp, http.StatusOK)
-}
-
-// regParseChallenge reads `Bearer realm="...",service="..."`.
-func regParseChallenge(h string) regChallenge {
-	kind, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
-	ch := regChallenge{kind: strings.ToLower(kind)}
-	for rest != "" {
-		var kv string
-		rest = strings.TrimLeft(rest, " ,")
-		if k, v, ok := strings.Cut(rest, "="); ok {
-			if strings.HasPrefix(v, `"`) {
-				end := strings.Index(v[1:], `"`)
-				if end < 0 {
-					end = len(v) - 1
-				}
-				kv, rest = v[1:end+1], v[min(end+2, len(v)):]
-			} else {
-				kv, rest, _ = strings.Cut(v, ",")
-			}
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "realm":
-				ch.realm = kv
-			case "service":
-				ch.service = kv
-			}
-		} else {
-			break
-		}
-	}
-	return ch
-}
-
-// token gets a bearer token for scopes ("repository:NAME:pull,push").
-func (c *regClient) token(ctx context.Context, scopes []string) (string, error) {
-	u, err := url.Parse(c.chal.realm)
-	if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && (c.insecure || c.scheme == "http"))) {
-		return "", fmt.Errorf("the registry %s names a bad token realm %q", c.host, c.chal.realm)
-	}
-	q := u.Query()
-	if c.chal.service != "" {
-		q.Set("service", c.chal.service)
-	}
-	for _, s := range scopes {
-		q.Add("scope", s)
-	}
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return "", err
-	}
-	if c.user != "" {
-		req.SetBasicAuth(c.user, c.pass)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer regDrain(resp.Body)
-	if err := regCheck(resp, http.StatusOK); err != nil {
-		return "", err
-	}
-	var tr struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
-		return "", fmt.Errorf("reading a token from %s: %w", c.chal.realm, err)
-	}
-	if tr.Token == "" {
-		tr.Token = tr.AccessToken
-	}
-	return tr.Token, nil
-}
+// v2URL is the registry's API root, as users would type it.
+func (c *regClient) v2URL() string { return c.reg.Scheme() + "://" + c.reg.RegistryStr() + "/v2/" }
 
 // transport pings the registry and returns a RoundTripper that
-// authenticates requests to it for scopes.
+// authenticates requests to it for scopes (go-containerregistry's; see
+// transport.NewWithContext).
 func (c *regClient) transport(ctx context.Context, scopes ...string) (http.RoundTripper, error) {
-	if err := c.ping(ctx); err != nil {
-		return nil, err
-	}
-	rt := &regAuthRT{c: c}
-	switch c.chal.kind {
-	case "bearer":
-		tok, err := c.token(ctx, scopes)
-		if err != nil {
-			return nil, c.wrapErr(err, "")
-		}
-		if tok != "" {
-			rt.header = "Bearer " + tok
-		}
-	case "basic":
-		if c.user != "" {
-			req, _ := http.NewRequest(http.MethodGet, "/", nil)
-			req.SetBasicAuth(c.user, c.pass)
-			rt.header = req.Header.Get("Authorization")
-		}
+	rt, err := transport.NewWithContext(ctx, c.reg, c.auth, c.base, scopes)
+	if err != nil {
+		return nil, c.wrapErr(err, "")
 	}
 	return rt, nil
 }
 
-// regAuthRT adds the registry's scheme and credentials to requests for it
-// (not to redirects elsewhere, such as blob storage).
-type regAuthRT struct {
-	c      *regClient
-	header string
+// regRemote is the options of go-containerregistry's remote calls over rt.
+func regRemote(ctx context.Context, rt http.RoundTripper) []remote.Option {
+	return []remote.Option{remote.WithTransport(rt), remote.WithContext(ctx)}
 }
 
-func (t *regAuthRT) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("User-Agent", "burrow")
-	if req.URL.Host == t.c.api {
-		req.URL.Scheme = t.c.scheme
-		if t.header != "" {
-			req.Header.Set("Authorization", t.header)
-		}
-	}
-	return t.c.hc.Transport.RoundTrip(req)
-}
-
-// regHTTPError is a registry's error answer.
-type regHTTPError struct {
-	Status int
-	Errors []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
-
-func (e *regHTTPError) Error() string {
-	var parts []string
-	for _, d := range e.Errors {
-		parts = append(parts, strings.ToLower(d.Code)+": "+d.Message)
-	}
-	if len(parts) == 0 {
-		return fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func (e *regHTTPError) hasCode(codes ...string) bool {
-	for _, d := range e.Errors {
-		for _, c := range codes {
-			if d.Code == c {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// regCheck turns an unexpected status into a *regHTTPError.
-func regCheck(resp *http.Response, ok ...int) error {
-	for _, c := range ok {
-		if resp.StatusCode == c {
-			return nil
-		}
-	}
-	e := &regHTTPError{Status: resp.StatusCode}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = json.Unmarshal(body, e)
-	return e
+// regBlobURL is where a repository's blob is (the scheme is settled by the
+// ping: the transport changes it).
+func regBlobURL(repo name.Repository, dgst string) string {
+	u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/" + dgst}
+	return u.String()
 }

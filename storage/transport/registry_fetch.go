@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // A layer download spools the blob to a file while the store reads the
@@ -60,10 +62,11 @@ func (d *regDownload) progress(n int64) {
 	d.mu.Unlock()
 }
 
-// regBlobGetter fetches blobs of one repository.
+// regBlobGetter fetches blobs of one repository, through the registry's
+// authenticated transport.
 type regBlobGetter struct {
 	client *http.Client
-	url    func(dgst string) string
+	repo   name.Repository
 	host   string
 	// onBytes is told about progress (may be nil).
 	onBytes func(d *regDownload, n int64)
@@ -121,7 +124,7 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 	from := d.written
 	d.mu.Unlock()
 	get := func(withRange bool) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.url(d.desc.Digest.String()), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, regBlobURL(g.repo, d.desc.Digest.String()), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +147,7 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 	}
 	if from > 0 && (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusRequestedRangeNotSatisfiable) {
 		// No usable range support: download it all and skip what is spooled.
-		regDrain(resp.Body)
+		resp.Body.Close()
 		if resp, err = get(false); err != nil {
 			return err
 		}
@@ -160,7 +163,7 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 			}
 		}
 	default:
-		return regCheck(resp, http.StatusOK)
+		return transport.CheckError(resp, http.StatusOK)
 	}
 	buf := make([]byte, 256<<10)
 	for {
@@ -193,9 +196,9 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 // regRetryable says whether a failed attempt is worth another: a broken
 // connection or a server error, not a refusal.
 func regRetryable(err error) bool {
-	var te *regHTTPError
+	var te *transport.Error
 	if errors.As(err, &te) {
-		return te.Status >= 500 || te.Status == http.StatusTooManyRequests
+		return te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, os.ErrPermission)
 }

@@ -1,13 +1,9 @@
 package transport
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"sort"
@@ -15,118 +11,102 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// regAccept lists the manifest types a pull takes.
-var regAccept = strings.Join([]string{
-	string(types.OCIImageIndex), string(types.DockerManifestList),
-	string(types.OCIManifestSchema1), string(types.DockerManifestSchema2),
-}, ", ")
-
-// regGetManifest fetches a manifest by tag or digest, checking a digest.
-func regGetManifest(ctx context.Context, c *regClient, hc *http.Client, repo, ref, what string) ([]byte, types.MediaType, v1.Hash, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/v2/"+repo+"/manifests/"+ref), nil)
-	if err != nil {
-		return nil, "", v1.Hash{}, err
-	}
-	req.Header.Set("Accept", regAccept)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, "", v1.Hash{}, c.wrapErr(err, what)
-	}
-	defer regDrain(resp.Body)
-	if err := regCheck(resp, http.StatusOK); err != nil {
-		return nil, "", v1.Hash{}, c.wrapErr(err, what)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, "", v1.Hash{}, c.wrapErr(fmt.Errorf("reading the manifest: %w", err), what)
-	}
-	sum := sha256.Sum256(data)
-	have := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
-	if strings.HasPrefix(ref, "sha256:") && have.String() != ref {
-		return nil, "", v1.Hash{}, &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
-			Msg: fmt.Sprintf("manifest for %s from %s has digest %s, not the %s asked for (hint: the registry's copy is damaged or was replaced)", what, c.host, have, ref)}
-	}
-	mt := types.MediaType(strings.TrimSpace(strings.Split(resp.Header.Get("Content-Type"), ";")[0]))
-	var probe struct {
-		MediaType types.MediaType   `json:"mediaType"`
-		Manifests []json.RawMessage `json:"manifests"`
-	}
-	_ = json.Unmarshal(data, &probe)
-	if probe.MediaType != "" {
-		mt = probe.MediaType
-	} else if !mt.IsIndex() && !mt.IsImage() {
-		mt = types.OCIManifestSchema1
-		if probe.Manifests != nil {
-			mt = types.OCIImageIndex
-		}
-	}
-	return data, mt, have, nil
-}
-
-// regImageManifest resolves a name to an image manifest: for an index,
-// the entry for the platform asked for. The digest returned is the one
-// the name points to (the index's, for an index), as Docker records it.
-func regImageManifest(ctx context.Context, c *regClient, hc *http.Client, ep Endpoint, full, platform string) (*v1.Manifest, v1.Hash, error) {
+// regImage resolves a name to an image: for an index, the entry for the
+// platform asked for. It returns the image's manifest and config, and the
+// digest the name points to (the index's, for an index), as Docker
+// records it. go-containerregistry checks the digest of what it fetches
+// by digest.
+func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoint, full, platform string) (*v1.Manifest, []byte, v1.Hash, error) {
 	what := storage.ShortName(full)
-	data, mt, dgst, err := regGetManifest(ctx, c, hc, ep.Repository(), ep.Ref.Identifier(), what)
-	if err != nil {
-		return nil, v1.Hash{}, err
+	fail := func(err error) (*v1.Manifest, []byte, v1.Hash, error) {
+		return nil, nil, v1.Hash{}, c.wrapManifestErr(err, what)
 	}
-	if mt.IsIndex() {
-		im, err := v1.ParseIndexManifest(bytes.NewReader(data))
+	desc, err := remote.Get(ep.Ref, regRemote(ctx, rt)...)
+	if err != nil {
+		return fail(err)
+	}
+	mt := desc.MediaType
+	if !mt.IsIndex() && !mt.IsImage() {
+		// A registry that does not say: the manifest may.
+		var probe struct {
+			MediaType types.MediaType   `json:"mediaType"`
+			Manifests []json.RawMessage `json:"manifests"`
+		}
+		_ = json.Unmarshal(desc.Manifest, &probe)
+		switch {
+		case probe.MediaType != "":
+			mt = probe.MediaType
+		case probe.Manifests != nil:
+			mt = types.OCIImageIndex
+		case !mt.IsSchema1():
+			mt = types.OCIManifestSchema1
+		}
+		desc.MediaType = mt
+	}
+	var img v1.Image
+	switch {
+	case mt.IsIndex():
+		idx, err := desc.ImageIndex()
 		if err != nil {
-			return nil, v1.Hash{}, fmt.Errorf("decoding the index of %s: %w", what, err)
+			return fail(err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, nil, v1.Hash{}, fmt.Errorf("decoding the index of %s: %w", what, err)
 		}
 		want, err := regParsePlatform(platform)
 		if err != nil {
-			return nil, v1.Hash{}, err
+			return nil, nil, v1.Hash{}, err
 		}
 		chosen, err := regPickPlatform(im, want)
 		if err != nil {
-			return nil, v1.Hash{}, err
+			return nil, nil, v1.Hash{}, err
 		}
-		data, mt, _, err = regGetManifest(ctx, c, hc, ep.Repository(), chosen.Digest.String(), what)
-		if err != nil {
-			return nil, v1.Hash{}, err
+		if img, err = idx.Image(chosen.Digest); err != nil {
+			return fail(err)
+		}
+		if cmt, _ := img.MediaType(); cmt.IsIndex() || cmt.IsSchema1() {
+			mt, img = cmt, nil
+		}
+	case mt.IsImage():
+		if img, err = desc.Image(); err != nil {
+			return fail(err)
 		}
 	}
-	if !mt.IsImage() {
-		return nil, v1.Hash{}, fmt.Errorf("%s on %s is a %s, not an image (hint: burrow pulls OCI and Docker schema 2 images)", what, c.host, mt)
+	if img == nil {
+		return nil, nil, v1.Hash{}, fmt.Errorf("%s on %s is a %s, not an image (hint: burrow pulls OCI and Docker schema 2 images)", what, c.host, mt)
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(data))
+	m, err := img.Manifest()
 	if err != nil {
-		return nil, v1.Hash{}, fmt.Errorf("decoding the manifest of %s: %w", what, err)
+		return fail(err)
 	}
-	return m, dgst, nil
+	raw, err := img.RawConfigFile()
+	if err != nil && strings.Contains(err.Error(), "error verifying") {
+		return nil, nil, v1.Hash{}, &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
+			Msg: fmt.Sprintf("the config blob %s from %s has a different digest or size (hint: the registry's copy is damaged)", m.Config.Digest, c.host)}
+	} else if err != nil {
+		return nil, nil, v1.Hash{}, c.wrapErr(fmt.Errorf("reading the config blob %s: %w", m.Config.Digest, err), what)
+	}
+	return m, raw, desc.Digest, nil
 }
 
-// regGetBlob reads a small blob (a config) and checks its digest.
-func regGetBlob(ctx context.Context, c *regClient, hc *http.Client, repo string, d v1.Descriptor) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/v2/"+repo+"/blobs/"+d.Digest.String()), nil)
-	if err != nil {
-		return nil, err
+// wrapManifestErr words a failure to fetch a manifest, such as one whose
+// digest is not the one asked for (go-containerregistry says so in words
+// only).
+func (c *regClient) wrapManifestErr(err error, what string) error {
+	var have, want string
+	msg := err.Error()
+	if i := strings.Index(msg, "manifest digest: "); i >= 0 && strings.Contains(msg, "does not match requested digest") {
+		if _, serr := fmt.Sscanf(msg[i:], "manifest digest: %q does not match requested digest: %q", &have, &want); serr == nil {
+			return &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
+				Msg: fmt.Sprintf("manifest for %s from %s has digest %s, not the %s asked for (hint: the registry's copy is damaged or was replaced)", what, c.host, have, want)}
+		}
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer regDrain(resp.Body)
-	if err := regCheck(resp, http.StatusOK); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != d.Digest.Hex {
-		return nil, &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
-			Msg: fmt.Sprintf("the config blob %s from %s has a different digest (hint: the registry's copy is damaged)", d.Digest, c.host)}
-	}
-	return data, nil
+	return c.wrapErr(err, what)
 }
 
 // regParsePlatform parses "os/arch[/variant]"; "" is the host's platform.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Progress is one step of a pull or a push, for display. The statuses are
@@ -112,19 +114,14 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	if err != nil {
 		return nil, err
 	}
-	repo := ep.Repository()
-	rt, err := c.transport(ctx, "repository:"+repo+":pull")
+	repo := ep.Ref.Context()
+	rt, err := c.transport(ctx, repo.Scope(transport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: rt}
-	m, mdigest, err := regImageManifest(ctx, c, hc, ep, full, opts.Platform)
+	m, raw, mdigest, err := regImage(ctx, c, rt, ep, full, opts.Platform)
 	if err != nil {
 		return nil, err
-	}
-	raw, err := regGetBlob(ctx, c, hc, repo, m.Config)
-	if err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
 	}
 	var cfg v1.ConfigFile
 	if err := json.Unmarshal(raw, &cfg); err != nil {
@@ -161,11 +158,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	defer wg.Wait()
 	defer cancel()
 
-	getter := &regBlobGetter{
-		client: hc,
-		url:    func(d string) string { return c.url("/v2/" + repo + "/blobs/" + d) },
-		host:   c.host,
-	}
+	getter := &regBlobGetter{client: &http.Client{Transport: rt}, repo: repo, host: c.host}
 	downloads := make([]*regDownload, len(m.Layers))
 	for i, l := range m.Layers {
 		downloads[i] = newRegDownload(l, filepath.Join(spool, fmt.Sprintf("layer-%d", i)))
@@ -218,7 +211,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", storage.ShortName(full), err)
 	}
-	regRecordBlobs(st, c.host, repo, m.Layers, cfg.RootFS.DiffIDs)
+	regRecordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs)
 	return &PullResult{Image: stored, Name: full, Digest: mdigest.String(), Fresh: fresh, Registry: c.host}, nil
 }
 
@@ -247,7 +240,7 @@ func regFetchAll(ctx context.Context, g *regBlobGetter, ds []*regDownload, jobs 
 			d.mu.Lock()
 			err := d.err
 			if err != nil {
-				var te *regHTTPError
+				var te *transport.Error
 				if errors.As(err, &te) {
 					d.err = c.wrapErr(err, storage.ShortName(full))
 				}
@@ -283,50 +276,13 @@ func ListTags(ctx context.Context, ref string, opts RegistryOptions) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	rt, err := c.transport(ctx, "repository:"+ep.Repository()+":pull")
+	rt, err := c.transport(ctx, ep.Ref.Context().Scope(transport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	var tags []string
-	u := c.url("/v2/" + ep.Repository() + "/tags/list")
-	for u != "" {
-		var page struct {
-			Tags []string `json:"tags"`
-		}
-		next, err := regGetJSON(ctx, &http.Client{Transport: rt}, u, &page)
-		if err != nil {
-			return nil, c.wrapErr(err, storage.RepositoryOf(full))
-		}
-		tags = append(tags, page.Tags...)
-		u = next
+	tags, err := remote.List(ep.Ref.Context(), regRemote(ctx, rt)...)
+	if err != nil {
+		return nil, c.wrapErr(err, storage.RepositoryOf(full))
 	}
 	return tags, nil
-}
-
-// regGetJSON reads a JSON answer, and the next page's URL from its Link
-// header.
-func regGetJSON(ctx context.Context, hc *http.Client, u string, v any) (next string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer regDrain(resp.Body)
-	if err := regCheck(resp, http.StatusOK); err != nil {
-		return "", err
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return "", fmt.Errorf("decoding %s: %w", req.URL.Path, err)
-	}
-	if link := resp.Header.Get("Link"); link != "" {
-		if a, b := strings.Index(link, "<"), strings.Index(link, ">"); a >= 0 && b > a {
-			if nu, err := req.URL.Parse(link[a+1 : b]); err == nil {
-				next = nu.String()
-			}
-		}
-	}
-	return next, nil
 }

@@ -1,7 +1,12 @@
 package transport
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -117,12 +122,38 @@ func TestPickPlatform(t *testing.T) {
 	}
 }
 
-func TestParseChallenge(t *testing.T) {
-	ch := regParseChallenge(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull"`)
-	if ch.kind != "bearer" || ch.realm != "https://auth.example/token" || ch.service != "registry.example" {
-		t.Errorf("got %+v", ch)
+// regSchemes records the schemes asked for and answers plain HTTP alone.
+type regSchemes struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *regSchemes) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req.URL.Scheme)
+	r.mu.Unlock()
+	if req.URL.Scheme == "https" {
+		return nil, errors.New("http: server gave HTTP response to HTTPS client")
 	}
-	if ch := regParseChallenge(`Basic realm="Registry Realm"`); ch.kind != "basic" || ch.realm != "Registry Realm" {
-		t.Errorf("got %+v", ch)
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: req, Header: http.Header{}}, nil
+}
+
+func TestSecureRegistryNoPlainHTTP(t *testing.T) {
+	// go-containerregistry would fall back to plain HTTP for a private
+	// address; burrow does so only for insecure registries.
+	for _, insecure := range []bool{false, true} {
+		rt := &regSchemes{}
+		opts := RegistryOptions{Transport: rt}
+		c, err := opts.newRegClientWith("10.1.2.3:5000", insecure, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.transport(context.Background())
+		if insecure && err != nil {
+			t.Errorf("insecure: %v", err)
+		}
+		if !insecure && (err == nil || !strings.Contains(err.Error(), "not marked insecure") || slices.Contains(rt.seen, "http")) {
+			t.Errorf("secure: %v, schemes asked %v", err, rt.seen)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func regTestImage(t *testing.T, st *storage.Store, name string) *storage.Image {
 type regCounting struct {
 	mu                sync.Mutex
 	h                 http.Handler
-	blobGets, patches atomic.Int32
+	blobGets, uploads atomic.Int32 // layer downloads, layer uploads completed
 	cutLayers         atomic.Int32 // layer GETs still to cut off
 	rangeSeen         atomic.Bool
 	config            string // the image ID, whose config blob is not a layer
@@ -116,8 +116,10 @@ func (c *regCounting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.rangeSeen.Store(true)
 		}
 	}
-	if r.Method == http.MethodPatch {
-		c.patches.Add(1)
+	// An upload ends with a PUT that names the blob (the config's is not a
+	// layer's).
+	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && !strings.HasSuffix(r.URL.Query().Get("digest"), c.config) {
+		c.uploads.Add(1)
 	}
 	if isLayerGet && c.cutLayers.Load() > 0 {
 		c.cutLayers.Add(-1)
@@ -159,22 +161,22 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reg.patches.Load() != 2 {
-		t.Errorf("cold push sent %d layers, want 2", reg.patches.Load())
+	if reg.uploads.Load() != 2 {
+		t.Errorf("cold push sent %d layers, want 2", reg.uploads.Load())
 	}
 	// A second push finds every blob in the registry.
 	if _, err := Push(ctx, src, img, dest, PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if reg.patches.Load() != 2 {
-		t.Errorf("warm push sent %d more layers, want 0", reg.patches.Load()-2)
+	if reg.uploads.Load() != 2 {
+		t.Errorf("warm push sent %d more layers, want 0", reg.uploads.Load()-2)
 	}
 	// A push to another repository mounts the blobs.
 	if _, err := Push(ctx, src, img, host+"/other/app:v1", PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if reg.patches.Load() != 2 {
-		t.Errorf("push to a second repository sent %d layers, want 0 (mounted)", reg.patches.Load()-2)
+	if reg.uploads.Load() != 2 {
+		t.Errorf("push to a second repository sent %d layers, want 0 (mounted)", reg.uploads.Load()-2)
 	}
 	got, _ := src.Lookup(img.ID)
 	if len(got.Digests) == 0 || !strings.HasSuffix(got.Digests[0], "@"+res.Digest) {
@@ -285,5 +287,29 @@ func TestPullManifestDigestMismatch(t *testing.T) {
 	}
 	if imgs, _ := dst.Images(); len(imgs) != 0 {
 		t.Errorf("a failed pull left %d images", len(imgs))
+	}
+}
+
+func TestPushRetriesFailedUpload(t *testing.T) {
+	ctx := context.Background()
+	reg, host := regTestRegistry(t)
+	inner := reg.handler()
+	var failed atomic.Bool
+	reg.setHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && !failed.Swap(true) {
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	src := regTestStore(t)
+	img := regTestImage(t, src, "localhost/app:v1")
+	if _, err := Push(ctx, src, img, host+"/test/app:v1", PushOptions{Jobs: 1}); err != nil {
+		t.Fatalf("a push whose first upload failed once: %v", err)
+	}
+	pr, err := Pull(ctx, regTestStore(t), host+"/test/app:v1", PullOptions{})
+	if err != nil || pr.Image.ID != img.ID {
+		t.Fatalf("pulling back: %v", err)
 	}
 }

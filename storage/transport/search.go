@@ -2,11 +2,15 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // SearchResult is one repository found by Search.
@@ -37,39 +41,37 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 		server, term = first, rest
 	}
 	host, insecure := ResolveRegistry(opts.Registries, server)
+	if host == "docker.io" {
+		return regSearchHub(ctx, &opts.RegistryOptions, term, opts.Limit)
+	}
 	c, err := opts.newRegClient(ctx, host, insecure)
 	if err != nil {
 		return nil, err
 	}
-	if host == "docker.io" {
-		return regSearchHub(ctx, c, term, opts.Limit)
-	}
-	rt, err := c.transport(ctx, "registry:catalog:*")
+	rt, err := c.transport(ctx, c.reg.Scope(transport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: rt}
+	repos, err := remote.Catalog(ctx, c.reg, regRemote(ctx, rt)...)
+	if err != nil {
+		return nil, c.wrapErr(err, "")
+	}
 	var out []SearchResult
-	u := c.url("/v2/_catalog?n=1000")
-	for u != "" && len(out) < opts.Limit {
-		var page struct {
-			Repositories []string `json:"repositories"`
+	for _, r := range repos {
+		if strings.Contains(r, term) && len(out) < opts.Limit {
+			out = append(out, SearchResult{Name: host + "/" + r})
 		}
-		next, err := regGetJSON(ctx, hc, u, &page)
-		if err != nil {
-			return nil, c.wrapErr(err, "")
-		}
-		for _, r := range page.Repositories {
-			if strings.Contains(r, term) && len(out) < opts.Limit {
-				out = append(out, SearchResult{Name: host + "/" + r})
-			}
-		}
-		u = next
 	}
 	return out, nil
 }
 
-func regSearchHub(ctx context.Context, c *regClient, term string, limit int) ([]SearchResult, error) {
+// regSearchHub asks Docker Hub's search API, which is not the registry
+// protocol: a plain GET, without credentials.
+func regSearchHub(ctx context.Context, opts *RegistryOptions, term string, limit int) ([]SearchResult, error) {
+	c, err := opts.newRegClientWith("docker.io", false, nil)
+	if err != nil {
+		return nil, err
+	}
 	u := "https://index.docker.io/v1/search?" + url.Values{"q": {term}, "n": {strconv.Itoa(limit)}}.Encode()
 	var res struct {
 		Results []struct {
@@ -79,7 +81,7 @@ func regSearchHub(ctx context.Context, c *regClient, term string, limit int) ([]
 			IsOfficial  bool   `json:"is_official"`
 		} `json:"results"`
 	}
-	if _, err := regGetJSON(ctx, c.hc, u, &res); err != nil {
+	if err := regGetJSON(ctx, &http.Client{Transport: c.base}, u, &res); err != nil {
 		return nil, &RegistryError{Registry: c.host, Err: err,
 			Msg: fmt.Sprintf("searching Docker Hub at https://index.docker.io/v1/search: %s (hint: without internet, relocate docker.io in config.toml's [[registries.registry]] and search there)", regRootCause(err))}
 	}
@@ -91,4 +93,24 @@ func regSearchHub(ctx context.Context, c *regClient, term string, limit int) ([]
 		out = append(out, SearchResult{Name: r.Name, Description: r.Description, Stars: r.StarCount, Official: r.IsOfficial})
 	}
 	return out, nil
+}
+
+// regGetJSON reads a JSON answer.
+func regGetJSON(ctx context.Context, hc *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+		return err
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("decoding %s: %w", req.URL.Path, err)
+	}
+	return nil
 }
