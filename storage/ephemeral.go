@@ -206,13 +206,20 @@ func (s *Store) ephemeralLayers() (map[string]bool, error) {
 	return out, nil
 }
 
-// ephemeralChanges lists what an ephemeral container changed.
-func (s *Store) ephemeralChanges(c *Container) ([]archive.Change, error) {
+// ephemeralLayer is the driver that holds an ephemeral container's layer
+// and the layer it sits on, for the driver's diff methods.
+func (s *Store) ephemeralLayer(c *Container) (graphdriver.Driver, string, error) {
 	parent, err := s.ephemeralParent(c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	d, err := s.graphDriver()
+	return d, parent, err
+}
+
+// ephemeralChanges lists what an ephemeral container changed.
+func (s *Store) ephemeralChanges(c *Container) ([]archive.Change, error) {
+	d, parent, err := s.ephemeralLayer(c)
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +228,7 @@ func (s *Store) ephemeralChanges(c *Container) ([]archive.Change, error) {
 
 // ephemeralDiffSize is the size of what an ephemeral container changed.
 func (s *Store) ephemeralDiffSize(c *Container) (int64, error) {
-	parent, err := s.ephemeralParent(c)
-	if err != nil {
-		return 0, err
-	}
-	d, err := s.graphDriver()
+	d, parent, err := s.ephemeralLayer(c)
 	if err != nil {
 		return 0, err
 	}
@@ -238,11 +241,7 @@ func (s *Store) containerDiff(c *Container) (io.ReadCloser, error) {
 	if !c.ephemeral {
 		return s.cs.Diff("", c.LayerID, nil)
 	}
-	parent, err := s.ephemeralParent(c)
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.graphDriver()
+	d, parent, err := s.ephemeralLayer(c)
 	if err != nil {
 		return nil, err
 	}
