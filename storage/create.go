@@ -53,7 +53,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 	if ni.Parent != nil {
 		parentLayer = ni.Parent.TopLayer
 	}
-	layer, err := s.putLayer(ctx, parentLayer, ni.Diff)
+	layer, err := s.putLayer(ctx, parentLayer, ni.Diff, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +67,13 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 
 // putLayer writes a layer from a tar stream, and reuses an identical layer
 // already in the store (same parent, same content) instead of keeping two.
-func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader) (*cstorage.Layer, error) {
+// opts may name the stream's digest (see IncomingLayer.Digest).
+func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, opts *cstorage.LayerOptions) (*cstorage.Layer, error) {
 	id, err := randomID()
 	if err != nil {
 		return nil, err
 	}
-	layer, _, err := s.cs.PutLayer(id, parent, nil, "", false, nil, contextReader{ctx, diff})
+	layer, _, err := s.cs.PutLayer(id, parent, nil, "", false, opts, contextReader{ctx, diff})
 	if err != nil {
 		// PutLayer removes what it wrote; make sure, in case it did not.
 		_ = s.cs.DeleteLayer(id)

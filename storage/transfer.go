@@ -83,6 +83,10 @@ type IncomingLayer struct {
 	// Open returns the layer's tar, plain or compressed (gzip, zstd, xz,
 	// bzip2). It may block, for instance until a download completes.
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Digest, if set, is the digest of the bytes Open returns, which the
+	// source checks before the stream ends (a registry blob): the store
+	// then does not hash them again.
+	Digest v1.Hash
 }
 
 // IncomingImage is an image to store.
@@ -194,7 +198,11 @@ func (s *Store) putIncomingLayer(ctx context.Context, parent string, i int, l In
 		return nil, err
 	}
 	defer unlock()
-	layer, err := s.putLayer(ctx, parent, rc)
+	var lo *cstorage.LayerOptions
+	if l.Digest.Algorithm == "sha256" {
+		lo = &cstorage.LayerOptions{OriginalDigest: digest.Digest(l.Digest.String())}
+	}
+	layer, err := s.putLayer(ctx, parent, rc, lo)
 	if err != nil {
 		return nil, fmt.Errorf("layer %d: %w", i+1, err)
 	}

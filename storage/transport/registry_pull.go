@@ -190,6 +190,9 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 		i := i
 		in.Layers[i] = storage.IncomingLayer{
 			DiffID: cfg.RootFS.DiffIDs[i],
+			// The download checks the blob's digest before the store
+			// reads the end of it.
+			Digest: m.Layers[i].Digest,
 			Open: func(ctx context.Context) (io.ReadCloser, error) {
 				start(i)
 				return downloads[i].open(ctx)
