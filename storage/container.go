@@ -365,8 +365,12 @@ func (s *Store) SetState(c *Container, st ContainerState) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	// An ephemeral container's directory is its record: one removed
+	// meanwhile must not be made again.
+	if !c.ephemeral {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
