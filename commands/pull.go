@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -165,7 +166,7 @@ func pullTempDir(st *storage.Store) string {
 	if d := os.Getenv("TMPDIR"); d != "" {
 		return d
 	}
-	dir := st.Root() + "/burrow-downloads"
+	dir := filepath.Join(st.Root(), storage.DownloadsDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ""
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -191,11 +190,12 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	_, lookErr := st.Lookup("sha256:" + id)
 	fresh := lookErr != nil
 
-	spool, err := os.MkdirTemp(opts.TempDir, "burrow-pull-")
+	sp, err := storage.OpenSpool(opts.TempDir)
 	if err != nil {
-		return nil, fmt.Errorf("making a directory for downloads: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(spool)
+	defer sp.Close()
+	spool := sp.Dir
 	dctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
