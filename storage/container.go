@@ -63,7 +63,9 @@ type HealthCheck struct {
 	Interval    time.Duration
 	Timeout     time.Duration
 	StartPeriod time.Duration
-	Retries     int
+	// StartInterval, if set, is the interval during the start period.
+	StartInterval time.Duration `json:",omitempty"`
+	Retries       int
 }
 
 // Health is a container's health as the monitor last saw it.
