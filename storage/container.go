@@ -453,7 +453,7 @@ var mountPoints = map[string]bool{
 // one new layer holding what the container changed (deletions as
 // whiteouts), with the given config (whose RootFS lists the image's
 // layers; the new one is appended).
-func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.ConfigFile, names []string) (*Image, error) {
+func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.ConfigFile, extra ConfigExtra, names []string) (*Image, error) {
 	parent, err := s.Lookup(c.ImageID)
 	if err != nil {
 		return nil, err
@@ -480,7 +480,7 @@ func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.Confi
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return s.CreateImage(ctx, NewImage{Parent: parent, Diff: spool, Config: cfg, Names: names})
+	return s.CreateImage(ctx, NewImage{Parent: parent, Diff: spool, Config: cfg, Extra: extra, Names: names})
 }
 
 // copyWithout copies a tar stream, leaving out the directories and empty

@@ -50,4 +50,11 @@ func TestHealthStartInterval(t *testing.T) {
 		return strings.Contains(e2.ok("ps", "--filter", "name=hc", "--format", "{{.Status}}").stdout, "(healthy)")
 	})
 	e2.ok("rm", "-f", "hc")
+
+	// commit keeps the image's start interval.
+	e2.ok("create", "--name", "c2", "localhost/child", "true")
+	e2.ok("commit", "c2", "localhost/committed")
+	if got := e2.ok("inspect", "-f", "{{json .Config.Healthcheck}}", "localhost/committed").stdout; !strings.Contains(got, want) {
+		t.Errorf("a committed image's healthcheck %s lacks %s", got, want)
+	}
 }
