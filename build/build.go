@@ -140,7 +140,7 @@ func Build(ctx context.Context, st *storage.Store, opts Options) (*storage.Image
 	if opts.Epoch != nil {
 		cfg.Created = v1.Time{Time: *opts.Epoch}
 	}
-	img, err := st.CommitImage(res.top, &cfg, opts.Tags)
+	img, err := st.CommitImage(res.top, &cfg, res.extra, opts.Tags)
 	if err != nil {
 		return nil, err
 	}

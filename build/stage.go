@@ -31,6 +31,8 @@ type state struct {
 	key string // the last step's cache key
 	top string // top layer ("" = none)
 	cfg v1.ConfigFile
+	// extra is what cfg cannot hold (HEALTHCHECK --start-interval).
+	extra storage.ConfigExtra
 	// created is when the content last changed: the time history entries
 	// of metadata steps take, so that a fully cached build makes the same
 	// image (same ID) again.
@@ -168,7 +170,11 @@ func (b *builder) base(ctx context.Context, i int) (*state, []string, error) {
 		c.Architecture = runtime.GOARCH
 	}
 	created := cfg.Created.Time
-	return &state{key: cachekey.Base(img.ID, "linux/"+runtime.GOARCH), top: img.TopLayer, cfg: c, created: created}, onbuild, nil
+	var extra storage.ConfigExtra
+	if raw, err := b.st.RawConfig(img.ID); err == nil {
+		extra = storage.ReadConfigExtra(raw)
+	}
+	return &state{key: cachekey.Base(img.ID, "linux/"+runtime.GOARCH), top: img.TopLayer, cfg: c, extra: extra, created: created}, onbuild, nil
 }
 
 func cloneConfig(c *v1.ConfigFile) v1.ConfigFile {
@@ -243,6 +249,9 @@ func (s *stage) step(ctx context.Context, cmd instructions.Command, text string)
 	s.progress("%s", text)
 	if err := dockerfile.Apply(&s.st.cfg.Config, cmd, &s.cmdSet); err != nil {
 		return err
+	}
+	if h, ok := cmd.(*instructions.HealthCheckCommand); ok {
+		s.st.extra.HealthStartInterval = h.Health.StartInterval
 	}
 	if _, ok := cmd.(*instructions.WorkdirCommand); ok {
 		return s.workdir(ctx)

@@ -48,10 +48,17 @@ func runCommit(c *cli.Context) error {
 			return err
 		}
 		cfg := commitConfig(img, ctr, c.String("author"), c.String("message"))
+		hc := cfg.Config.Healthcheck
 		if err := dockerfile.ApplyChanges(&cfg.Config, c.StringSlice("change")); err != nil {
 			return err
 		}
-		out, err := st.CommitContainer(c.Context, ctr, cfg, names)
+		// The image's start interval stays unless a change replaced its
+		// healthcheck (--change does not carry --start-interval).
+		extra := imageExtra(st, ctr.ImageID)
+		if cfg.Config.Healthcheck != hc {
+			extra = storage.ConfigExtra{}
+		}
+		out, err := st.CommitContainer(c.Context, ctr, cfg, extra, names)
 		if err != nil {
 			return fmt.Errorf("committing container %s: %w", ctr.Name, err)
 		}

@@ -81,7 +81,9 @@ type healthcheck struct {
 	Interval    time.Duration `json:"Interval,omitempty"`
 	Timeout     time.Duration `json:"Timeout,omitempty"`
 	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
-	Retries     int           `json:"Retries,omitempty"`
+	// StartInterval is Docker 25's; v1.HealthConfig lacks it.
+	StartInterval time.Duration `json:"StartInterval,omitempty"`
+	Retries       int           `json:"Retries,omitempty"`
 }
 
 type graphDriver struct {
@@ -171,7 +173,7 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 		Variant:      cfg.Variant,
 		Os:           cfg.OS,
 		Size:         img.Size,
-		Config:       dockerConfig(&cfg.Config),
+		Config:       dockerConfig(&cfg.Config, imageExtra(st, img.ID)),
 		RootFS:       rootFS{Type: "layers", Layers: []string{}},
 		GraphDriver:  graphDriver{Name: st.Driver(), Data: layerPaths(st, img)},
 	}
@@ -191,7 +193,16 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 	return d, nil
 }
 
-func dockerConfig(c *v1.Config) containerConfig {
+// imageExtra reads what the image config holds beyond v1.ConfigFile.
+func imageExtra(st *storage.Store, id string) storage.ConfigExtra {
+	raw, err := st.RawConfig(id)
+	if err != nil {
+		return storage.ConfigExtra{}
+	}
+	return storage.ReadConfigExtra(raw)
+}
+
+func dockerConfig(c *v1.Config, extra storage.ConfigExtra) containerConfig {
 	out := containerConfig{
 		Hostname: c.Hostname, Domainname: c.Domainname, User: c.User,
 		AttachStdin: c.AttachStdin, AttachStdout: c.AttachStdout, AttachStderr: c.AttachStderr,
@@ -201,7 +212,7 @@ func dockerConfig(c *v1.Config) containerConfig {
 		StopSignal: c.StopSignal, Shell: c.Shell,
 	}
 	if h := c.Healthcheck; h != nil {
-		out.Healthcheck = &healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+		out.Healthcheck = &healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: extra.HealthStartInterval, Retries: h.Retries}
 	}
 	return out
 }

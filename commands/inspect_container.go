@@ -141,6 +141,6 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 	}
 	cfg.Image = cc.Image
 	cfg.OpenStdin = cc.OpenStdin
-	d.Config = dockerConfig(&cfg)
+	d.Config = dockerConfig(&cfg, imageExtra(st, ctr.ImageID))
 	return d, nil
 }

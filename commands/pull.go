@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,8 @@ func newPullCommand() *cli.Command {
 		Name:      "pull",
 		Usage:     "Download an image from a registry",
 		ArgsUsage: "NAME[:TAG|@DIGEST]",
-		Description: "Short names are Docker Hub's (busybox is docker.io/library/busybox:latest);\n" +
+		Description: "Short names are Docker Hub's (busybox is docker.io/library/busybox:latest), unless\n" +
+			"config.toml's [registries] unqualified-search-registries lists registries to try in order;\n" +
 			"config.toml's [[registries.registry]] relocates names and adds mirrors.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "download all tagged images in the repository"},
@@ -83,6 +85,7 @@ func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptio
 	for _, r := range cfg.Registries.Registry {
 		o.Registries = append(o.Registries, transport.Registry{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
 	}
+	o.SearchRegistries = cfg.Registries.UnqualifiedSearch
 	if c != nil && c.IsSet("tls-verify") {
 		v := c.Bool("tls-verify")
 		o.TLSVerify = &v
@@ -99,30 +102,35 @@ func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptio
 // "Using default tag", as Docker's do not.
 func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transport.RegistryOptions, out pullOutput) (*transport.PullResult, error) {
 	platform, quiet, implicit, w := out.platform, out.quiet, out.implicit, out.w
-	full, err := storage.NormalizeName(ref)
+	cands, err := transport.Candidates(ropts.SearchRegistries, ref)
 	if err != nil {
 		return nil, toolError(err)
 	}
-	repo, tag, dgst := storage.SplitName(full)
 	var p *progressPrinter
+	opts := transport.PullOptions{RegistryOptions: ropts, Platform: platform, TempDir: pullTempDir(st)}
 	if !quiet {
 		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			fmt.Fprintln(w, "Using default tag: latest")
 		}
-		id := tag
-		if dgst != "" {
-			id = dgst
-		}
-		path := strings.TrimPrefix(storage.RepositoryOf(full), "docker.io/")
-		if i := strings.Index(path, "/"); i >= 0 && strings.ContainsAny(path[:i], ".:") {
-			path = path[i+1:]
-		}
-		fmt.Fprintf(w, "%s: Pulling from %s\n", id, path)
 		p = newProgressPrinter(w)
-	}
-	opts := transport.PullOptions{RegistryOptions: ropts, Platform: platform, TempDir: pullTempDir(st)}
-	if p != nil {
-		opts.Progress = p.update
+		opts.Progress = func(ev transport.Progress) { p.update(ev) }
+		opts.Trying = func(full string) {
+			if len(cands) > 1 {
+				p.done()
+				p = newProgressPrinter(w)
+				fmt.Fprintf(w, "Trying to pull %s...\n", full)
+			}
+			_, tag, dgst := storage.SplitName(full)
+			id := tag
+			if dgst != "" {
+				id = dgst
+			}
+			path := strings.TrimPrefix(storage.RepositoryOf(full), "docker.io/")
+			if i := strings.Index(path, "/"); i >= 0 && strings.ContainsAny(path[:i], ".:") {
+				path = path[i+1:]
+			}
+			fmt.Fprintf(w, "%s: Pulling from %s\n", id, path)
+		}
 	}
 	res, err := transport.Pull(ctx, st, ref, opts)
 	if p != nil {
@@ -131,6 +139,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 	if err != nil {
 		return nil, err
 	}
+	repo, tag, dgst := storage.SplitName(res.Name)
 	if quiet {
 		fmt.Fprintln(w, res.Name)
 		return res, nil
@@ -157,7 +166,7 @@ func pullTempDir(st *storage.Store) string {
 	if d := os.Getenv("TMPDIR"); d != "" {
 		return d
 	}
-	dir := st.Root() + "/burrow-downloads"
+	dir := filepath.Join(st.Root(), storage.DownloadsDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ""
 	}
@@ -235,7 +244,11 @@ func (p *progressPrinter) done() {
 // first, never only looks. Pull output goes to stderr, as Docker's does.
 func imageForRun(c *cli.Context, st *storage.Store, ref string) (*storage.Image, error) {
 	policy := c.String("pull")
-	img, err := st.Lookup(ref)
+	s, serr := newSession(c)
+	if serr != nil {
+		return nil, serr
+	}
+	img, err := lookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
 	if err == nil && policy != "always" {
 		return img, nil
 	}
@@ -251,10 +264,6 @@ func imageForRun(c *cli.Context, st *storage.Store, ref string) (*storage.Image,
 		}
 		return img, nil
 	}
-	s, serr := newSession(c)
-	if serr != nil {
-		return nil, serr
-	}
 	if err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", storage.ShortName(mustFull(ref)))
 	}
@@ -266,6 +275,26 @@ func imageForRun(c *cli.Context, st *storage.Store, ref string) (*storage.Image,
 		return nil, toolError(perr)
 	}
 	return res.Image, nil
+}
+
+// lookupSearched finds a short name in the store under each of the
+// unqualified-search-registries in turn, as Podman does, so that a name
+// pulled from the second registry is found without pulling again.
+func lookupSearched(st *storage.Store, search []string, ref string) (*storage.Image, error) {
+	img, err := st.Lookup(ref)
+	if err == nil || !errors.Is(err, storage.ErrImageUnknown) {
+		return img, err
+	}
+	cands, cerr := transport.Candidates(search, ref)
+	if cerr != nil || len(cands) < 2 {
+		return img, err
+	}
+	for _, full := range cands {
+		if found, ferr := st.Lookup(full); ferr == nil {
+			return found, nil
+		}
+	}
+	return nil, err
 }
 
 // isPullable says whether ref is a name (not an image ID).

@@ -246,7 +246,7 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 	if err != nil {
 		return nil, toolError(err)
 	}
-	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config); err != nil {
+	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, imageExtra(st, img.ID)); err != nil {
 		return nil, toolError(err)
 	}
 	// The image's VOLUMEs become anonymous volumes unless mounted over.

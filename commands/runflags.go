@@ -29,6 +29,7 @@ func lifecycleFlags() []cli.Flag {
 		&cli.IntFlag{Name: "health-retries", Usage: "consecutive failures needed to report unhealthy"},
 		&cli.DurationFlag{Name: "health-timeout", Usage: "maximum time to allow one check to run (ms|s|m|h)"},
 		&cli.DurationFlag{Name: "health-start-period", Usage: "start period for the container to initialize before starting health-retries countdown"},
+		&cli.DurationFlag{Name: "health-start-interval", Usage: "time between running the check during the start period"},
 		&cli.BoolFlag{Name: "no-healthcheck", Usage: "disable any container-specified HEALTHCHECK"},
 		&cli.StringFlag{Name: "log-driver", Value: "json-file", Usage: "logging driver for the container (json-file)"},
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "log driver options (max-size, max-file)"},
@@ -39,7 +40,7 @@ func lifecycleFlags() []cli.Flag {
 
 // applyLifecycleFlags fills the stop, restart, health, limit and log
 // settings of cfg from the flags and the image.
-func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config) error {
+func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config, extra storage.ConfigExtra) error {
 	if s := c.String("stop-signal"); s != "" {
 		if _, err := parseSignal(s); err != nil {
 			return err
@@ -89,7 +90,7 @@ func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.C
 	if cfg.LogMaxFile > 1 && cfg.LogMaxSize == 0 {
 		return errors.New("max-file cannot be set without max-size")
 	}
-	return healthFromFlags(c, cfg, img)
+	return healthFromFlags(c, cfg, img, extra)
 }
 
 func parseRestart(s string) (string, int, error) {
@@ -117,7 +118,7 @@ func parseRestart(s string) (string, int, error) {
 
 // healthFromFlags sets the health check: the image's HEALTHCHECK with the
 // --health-* flags over it, or none with --no-healthcheck.
-func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config) error {
+func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config, extra storage.ConfigExtra) error {
 	if c.Bool("no-healthcheck") {
 		if c.IsSet("health-cmd") {
 			return errors.New("--no-healthcheck conflicts with --health-* options")
@@ -136,6 +137,7 @@ func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Confi
 		if ic.StartPeriod > 0 {
 			h.StartPeriod = ic.StartPeriod
 		}
+		h.StartInterval = extra.HealthStartInterval
 		if ic.Retries > 0 {
 			h.Retries = ic.Retries
 		}
@@ -151,6 +153,9 @@ func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Confi
 	}
 	if d := c.Duration("health-start-period"); d > 0 {
 		h.StartPeriod = d
+	}
+	if d := c.Duration("health-start-interval"); d > 0 {
+		h.StartInterval = d
 	}
 	if n := c.Int("health-retries"); n > 0 {
 		h.Retries = n

@@ -44,8 +44,10 @@ type Storage struct {
 // Registries says where images are pulled from and pushed to, with the
 // vocabulary of containers' registries.conf.
 type Registries struct {
-	// UnqualifiedSearch lists the registries a short name ("busybox") may
-	// come from; burrow, like Docker, uses the first (default docker.io).
+	// UnqualifiedSearch lists the registries a short name ("busybox") is
+	// pulled from, tried in order as Podman does; unset or docker.io alone
+	// keeps Docker's rule (docker.io). Push, login and search always use
+	// docker.io for short names, as Docker does.
 	UnqualifiedSearch []string `toml:"unqualified-search-registries"`
 	// Registry relocates names: see Registry.
 	Registry []Registry `toml:"registry"`

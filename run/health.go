@@ -23,7 +23,15 @@ func healthLoop(ctx context.Context, ctr *libcontainer.Container, spec *specs.Sp
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
-	t := time.NewTicker(interval)
+	// During the start period, while still starting, checks run every
+	// StartInterval when one is set (Docker 25's --start-interval).
+	next := func() time.Duration {
+		if hc.StartInterval > 0 && h.Status == "starting" && time.Since(started) < hc.StartPeriod {
+			return hc.StartInterval
+		}
+		return interval
+	}
+	t := time.NewTimer(next())
 	defer t.Stop()
 	for {
 		select {
@@ -45,6 +53,7 @@ func healthLoop(ctx context.Context, ctr *libcontainer.Container, spec *specs.Sp
 			}
 		}
 		report(h)
+		t.Reset(next())
 	}
 }
 

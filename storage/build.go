@@ -251,7 +251,9 @@ func (s *Store) LayerExists(id string) bool {
 // with no layer) and whose config is cfg, as is (its RootFS lists every
 // layer). An image with the same config already stored is reused. names
 // move to it, as with CreateImage.
-func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Image, error) {
+//
+// extra adds what v1.ConfigFile cannot hold (HEALTHCHECK --start-interval).
+func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, extra ConfigExtra, names []string) (*Image, error) {
 	full, err := normalizeNames(names)
 	if err != nil {
 		return nil, err
@@ -261,9 +263,9 @@ func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, names []string) (*Im
 	if c.RootFS.DiffIDs == nil {
 		c.RootFS.DiffIDs = []v1.Hash{}
 	}
-	configJSON, err := json.Marshal(&c)
+	configJSON, err := encodeConfig(&c, extra)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the image config: %w", err)
+		return nil, err
 	}
 	unlock, err := s.lockWrite()
 	if err != nil {

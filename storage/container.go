@@ -63,7 +63,9 @@ type HealthCheck struct {
 	Interval    time.Duration
 	Timeout     time.Duration
 	StartPeriod time.Duration
-	Retries     int
+	// StartInterval, if set, is the interval during the start period.
+	StartInterval time.Duration `json:",omitempty"`
+	Retries       int
 }
 
 // Health is a container's health as the monitor last saw it.
@@ -455,7 +457,7 @@ var mountPoints = map[string]bool{
 // one new layer holding what the container changed (deletions as
 // whiteouts), with the given config (whose RootFS lists the image's
 // layers; the new one is appended).
-func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.ConfigFile, names []string) (*Image, error) {
+func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.ConfigFile, extra ConfigExtra, names []string) (*Image, error) {
 	parent, err := s.Lookup(c.ImageID)
 	if err != nil {
 		return nil, err
@@ -482,7 +484,7 @@ func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.Confi
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return s.CreateImage(ctx, NewImage{Parent: parent, Diff: spool, Config: cfg, Names: names})
+	return s.CreateImage(ctx, NewImage{Parent: parent, Diff: spool, Config: cfg, Extra: extra, Names: names})
 }
 
 // copyWithout copies a tar stream, leaving out the directories and empty

@@ -31,6 +31,8 @@ type NewImage struct {
 	// Config is the new image's config. Its RootFS.DiffIDs must list the
 	// parent's layers; the new layer's diff ID is appended.
 	Config *v1.ConfigFile
+	// Extra adds what Config cannot hold (HEALTHCHECK --start-interval).
+	Extra ConfigExtra
 	// Names are names to give the image, in any form NormalizeName takes.
 	// A name that another image holds moves to the new one, as in Docker.
 	Names []string
@@ -57,7 +59,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.createImageOnLayer(layer, ni.Config, names)
+	img, err := s.createImageOnLayer(layer, ni.Config, ni.Extra, names)
 	if err != nil {
 		s.dropLayer(layer.ID)
 		return nil, err
@@ -106,13 +108,13 @@ func (s *Store) dropLayer(id string) {
 
 // createImageOnLayer records the config and manifest of an image whose top
 // layer is layer, and gives it names.
-func (s *Store) createImageOnLayer(layer *cstorage.Layer, cfg *v1.ConfigFile, names []string) (*Image, error) {
+func (s *Store) createImageOnLayer(layer *cstorage.Layer, cfg *v1.ConfigFile, extra ConfigExtra, names []string) (*Image, error) {
 	c := *cfg
 	c.RootFS.Type = "layers"
 	c.RootFS.DiffIDs = append(append([]v1.Hash(nil), cfg.RootFS.DiffIDs...), mustHash(layer.UncompressedDigest))
-	configJSON, err := json.Marshal(&c)
+	configJSON, err := encodeConfig(&c, extra)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the image config: %w", err)
+		return nil, err
 	}
 	return s.recordImage(layer, configJSON, &c, names)
 }

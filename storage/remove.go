@@ -157,7 +157,8 @@ type PruneOptions struct {
 }
 
 // PruneImages removes dangling images (all unused images with All) and then
-// layers that no image or container refers to, left by interrupted writes.
+// layers that no image or container refers to, left by interrupted writes,
+// and the download spools of pulls that were killed (SweepSpools).
 func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 	unlock, err := s.lockWrite()
 	if err != nil {
@@ -201,6 +202,8 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 			return r, err
 		}
 	}
+	// Spools are locked by their pulls, so this is safe beside a build.
+	SweepSpools(filepath.Join(s.opts.Root, DownloadsDir), s.opts.Log)
 	freed, err := s.removeOrphanLayers()
 	r.Reclaimed += freed
 	return r, err

@@ -198,3 +198,39 @@ func TestPruneKilled(t *testing.T) {
 	e.importBusybox("busybox")
 	e.ok("run", "--rm", "busybox", "true")
 }
+
+// TestPruneSweepsSpools: prune removes the download spool a killed pull
+// left, and keeps one whose pull still holds its lock.
+func TestPruneSweepsSpools(t *testing.T) {
+	e := newEnv(t)
+	e.ok("images")
+	downloads := filepath.Join(e.root(), "burrow-downloads")
+	stale := filepath.Join(downloads, "burrow-pull-killed")
+	live := filepath.Join(downloads, "burrow-pull-live")
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "layer-0"), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock, err := os.OpenFile(filepath.Join(live, "spool.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"image", "prune", "-f"}, {"system", "prune", "-f"}} {
+		e.ok(args...)
+		if _, err := os.Stat(stale); !os.IsNotExist(err) {
+			t.Errorf("%v left the killed pull's spool (%v)", args, err)
+		}
+		if _, err := os.Stat(filepath.Join(live, "layer-0")); err != nil {
+			t.Errorf("%v removed a live pull's spool: %v", args, err)
+		}
+		os.MkdirAll(stale, 0o700)
+	}
+}

@@ -62,7 +62,8 @@ type SaveOptions struct {
 	Output io.Writer
 	// Dir is the directory an OCIDir layout is written to (created when
 	// missing; an existing layout gets the images added, replacing those
-	// with the same tag).
+	// with the same tag). It is written beside Dir and put in place once
+	// complete: a failed or interrupted save leaves Dir as it was.
 	Dir string
 }
 
@@ -95,7 +96,7 @@ func Save(ctx context.Context, st *storage.Store, refs []string, opts SaveOption
 	case OCIArchive:
 		return saveOCIArchive(list, images, opts.Output)
 	case OCIDir:
-		return saveOCIDir(list, images, opts.Dir)
+		return writeOCIDir(ctx, list, images, opts.Dir)
 	}
 	return fmt.Errorf("%w %q", ErrUnknownFormat, opts.Format)
 }
@@ -214,11 +215,12 @@ func ociAnnotations(full string) map[string]string {
 // org.opencontainers.image.ref.name, as Docker writes it, and the full name
 // in io.containerd.image.name), or one unnamed entry for an image saved by
 // ID. Layers are uncompressed blobs.
-func saveOCIDir(list []saved, images []*storedImage, dir string) error {
+// It writes into dir; shown is the directory named in errors.
+func saveOCIDir(list []saved, images []*storedImage, dir, shown string) error {
 	p, err := layout.FromPath(dir)
 	if err != nil {
 		if p, err = layout.Write(dir, empty.Index); err != nil {
-			return fmt.Errorf("creating the OCI layout %s: %w", dir, err)
+			return fmt.Errorf("creating the OCI layout %s: %w", shown, err)
 		}
 	}
 	for i, s := range list {
@@ -238,7 +240,7 @@ func saveOCIDir(list []saved, images []*storedImage, dir string) error {
 				err = p.ReplaceImage(img, match.Annotation(annotationImageName, n), layout.WithAnnotations(ann))
 			}
 			if err != nil {
-				return fmt.Errorf("writing image %s to %s: %w", archShortID(s.img.ID), dir, err)
+				return fmt.Errorf("writing image %s to %s: %w", archShortID(s.img.ID), shown, err)
 			}
 		}
 	}

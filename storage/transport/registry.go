@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/burrow-oci/burrow/storage"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -38,6 +39,11 @@ type Registry struct {
 type RegistryOptions struct {
 	// Registries relocates names (the longest matching prefix wins).
 	Registries []Registry
+	// SearchRegistries are the registries a short name ("busybox",
+	// "user/app") is pulled from, tried in order (registries.conf's
+	// unqualified-search-registries). Empty, or docker.io alone, means
+	// Docker's rule: docker.io. Push, login and search ignore it.
+	SearchRegistries []string
 	// AuthFile is where login stores credentials ("" = DefaultAuthFile()).
 	AuthFile string
 	// TLSVerify, when set to false, allows plain HTTP and unverified TLS
@@ -120,6 +126,46 @@ func Resolve(regs []Registry, full string, pull bool) ([]Endpoint, error) {
 	}
 	if err := add(loc, best.Insecure, false); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// IsShortName says whether a name as a user typed it names no registry:
+// its first path component has no '.' or ':' and is not "localhost", as
+// Docker and containers/image decide.
+func IsShortName(ref string) bool {
+	i := strings.IndexByte(ref, '/')
+	if i < 0 {
+		return true
+	}
+	d := ref[:i]
+	return !strings.ContainsAny(d, ".:") && d != "localhost"
+}
+
+// Candidates is the full names a pull of ref tries, in order: ref's own
+// full name, unless it is a short name and search lists registries other
+// than docker.io alone; then ref under each registry of search (docker.io
+// adding library/ to one-part names, as Docker does; other registries
+// take the name as it is, as Podman does).
+func Candidates(search []string, ref string) ([]string, error) {
+	full, err := storage.NormalizeName(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !IsShortName(ref) || len(search) == 0 || len(search) == 1 && regNormalizeHost(search[0]) == "docker.io" {
+		return []string{full}, nil
+	}
+	out := make([]string, 0, len(search))
+	for _, r := range search {
+		r = strings.TrimSuffix(r, "/")
+		if regNormalizeHost(r) == "docker.io" {
+			r = "docker.io"
+		}
+		c, err := storage.NormalizeName(r + "/" + ref)
+		if err != nil {
+			return nil, fmt.Errorf("unqualified-search-registries entry %q: %w", r, err)
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

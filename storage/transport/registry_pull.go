@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -44,6 +43,9 @@ type PullOptions struct {
 	Jobs int
 	// TempDir holds blobs while they download ("" = os.TempDir()).
 	TempDir string
+	// Trying, if set, is told each full name before it is tried: one for
+	// a qualified name, one per search registry for a short name.
+	Trying func(full string)
 }
 
 // PullResult is what Pull stored.
@@ -65,19 +67,59 @@ type PullResult struct {
 // store has are not downloaded; the others download in parallel and are
 // applied in order as they arrive. On failure no image is recorded, and
 // only complete layers stay, so that pulling again resumes after them.
+//
+// A short name with SearchRegistries set is tried under each of them in
+// order; the first that has it wins and names the stored image. When none
+// has it the error names every registry tried.
 func Pull(ctx context.Context, st *storage.Store, ref string, opts PullOptions) (*PullResult, error) {
-	full, err := storage.NormalizeName(ref)
-	if err != nil {
-		return nil, err
-	}
-	eps, err := Resolve(opts.Registries, full, true)
+	cands, err := Candidates(opts.SearchRegistries, ref)
 	if err != nil {
 		return nil, err
 	}
 	opts.Progress = regSerialize(opts.Progress)
+	var errs []error
+	for _, full := range cands {
+		if opts.Trying != nil {
+			opts.Trying(full)
+		}
+		res, err := pullName(ctx, st, full, &opts)
+		if err == nil || len(cands) == 1 || ctx.Err() != nil {
+			return res, err
+		}
+		opts.log().Info("search registry failed, trying the next", "name", full, "err", err)
+		errs = append(errs, err)
+	}
+	return nil, regSearchError(ref, cands, errs)
+}
+
+// regSearchError words the failure of a short name under every search
+// registry as one line; it is ErrManifestUnknown when no registry had it.
+func regSearchError(ref string, cands []string, errs []error) error {
+	parts := make([]string, len(cands))
+	var cause error = ErrManifestUnknown
+	for i, full := range cands {
+		reason := "not found"
+		if !errors.Is(errs[i], ErrManifestUnknown) {
+			reason, _, _ = strings.Cut(errs[i].Error(), " (hint:")
+			if cause == ErrManifestUnknown {
+				cause = errs[i]
+			}
+		}
+		parts[i] = full + ": " + reason
+	}
+	return &RegistryError{Err: cause, Msg: fmt.Sprintf("short name %q was not found in any of the unqualified-search-registries (%s) (hint: give a full name such as %s, or change unqualified-search-registries in config.toml)", ref, strings.Join(parts, "; "), cands[0])}
+}
+
+// pullName pulls one full name from its registry: mirrors first, then the
+// location.
+func pullName(ctx context.Context, st *storage.Store, full string, opts *PullOptions) (*PullResult, error) {
+	eps, err := Resolve(opts.Registries, full, true)
+	if err != nil {
+		return nil, err
+	}
 	var firstErr error
 	for _, ep := range eps {
-		res, err := pullFrom(ctx, st, full, ep, &opts)
+		res, err := pullFrom(ctx, st, full, ep, opts)
 		if err == nil {
 			return res, nil
 		}
@@ -148,11 +190,12 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	_, lookErr := st.Lookup("sha256:" + id)
 	fresh := lookErr != nil
 
-	spool, err := os.MkdirTemp(opts.TempDir, "burrow-pull-")
+	sp, err := storage.OpenSpool(opts.TempDir)
 	if err != nil {
-		return nil, fmt.Errorf("making a directory for downloads: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(spool)
+	defer sp.Close()
+	spool := sp.Dir
 	dctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -157,3 +157,26 @@ func TestSecureRegistryNoPlainHTTP(t *testing.T) {
 		}
 	}
 }
+
+func TestCandidates(t *testing.T) {
+	two := []string{"registry.example:5000", "docker.io"}
+	tests := []struct {
+		search []string
+		ref    string
+		want   []string
+	}{
+		{nil, "busybox", []string{"docker.io/library/busybox:latest"}},
+		{[]string{"docker.io"}, "user/app:1", []string{"docker.io/user/app:1"}},
+		{two, "busybox", []string{"registry.example:5000/busybox:latest", "docker.io/library/busybox:latest"}},
+		{two, "user/app@sha256:" + strings.Repeat("a", 64), []string{"registry.example:5000/user/app@sha256:" + strings.Repeat("a", 64), "docker.io/user/app@sha256:" + strings.Repeat("a", 64)}},
+		{two, "quay.io/x/y", []string{"quay.io/x/y:latest"}},
+		{two, "localhost/y", []string{"localhost/y:latest"}},
+		{two, "host:5000/y:2", []string{"host:5000/y:2"}},
+	}
+	for _, tt := range tests {
+		got, err := Candidates(tt.search, tt.ref)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Candidates(%q, %q) = %q, %v; want %q", tt.search, tt.ref, got, err, tt.want)
+		}
+	}
+}
