@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -144,6 +145,7 @@ func runInspect(c *cli.Context) error {
 			if err := json.Unmarshal(raw, &generic); err != nil {
 				return err
 			}
+			generic = wholeNumbers(generic)
 			var b bytes.Buffer
 			if err := t.Execute(&b, generic); err != nil {
 				return fmt.Errorf("template: %v", err)
@@ -269,4 +271,25 @@ func newTypedInspectCommand(kind string) *cli.Command {
 		return runInspect(ctx)
 	}
 	return c
+}
+
+// wholeNumbers turns the whole numbers of a generic JSON document back
+// into integers, so that {{.Size}} prints 1996800 as Docker's typed
+// documents do, not JSON's float64 1.9968e+06.
+func wholeNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = wholeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = wholeNumbers(e)
+		}
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x)
+		}
+	}
+	return v
 }

@@ -37,6 +37,10 @@ func TestInspect(t *testing.T) {
 	if strings.TrimSpace(f.stdout) != "sha256:"+id+` busybox:latest [/bin/sh] "layers"` {
 		t.Errorf("--format: %q", f.stdout)
 	}
+	// Numbers print as Docker prints them, whole (not 1.9968e+06), and compare.
+	if out := e.ok("inspect", "-f", "{{.Size}} {{if gt .Size 1000}}big{{end}}", "busybox").stdout; !regexp.MustCompile(`^[1-9][0-9]+ big\n$`).MatchString(out) {
+		t.Errorf("inspect -f {{.Size}}: %q", out)
+	}
 	if a, b := e.ok("image", "inspect", "-f", "{{.Id}}", id[:12]).stdout, f.stdout[:71]; strings.TrimSpace(a) != b {
 		t.Errorf("image inspect -f: %q", a)
 	}
