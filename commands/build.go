@@ -70,7 +70,7 @@ func runBuild(c *cli.Context) error {
 		if !quiet {
 			pullOut = c.App.Writer
 		}
-		opts.Pull, opts.PullAlways = pullForBuild(s, st, pullOut), c.Bool("pull")
+		opts.Pull, opts.PullAlways = pullForBuild(s, st, pullOut, c.Bool("pull")), c.Bool("pull")
 		img, err := build.Build(c.Context, st, opts)
 		if err != nil {
 			return &exitCode{code: 1, err: err}

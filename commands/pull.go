@@ -242,12 +242,8 @@ func (p *progressPrinter) done() {
 // imageForRun finds run's and create's image, pulling it as --pull says:
 // missing (the default) pulls an image the store lacks, always pulls
 // first, never only looks. Pull output goes to stderr, as Docker's does.
-func imageForRun(c *cli.Context, st *storage.Store, ref string) (*storage.Image, error) {
+func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*storage.Image, error) {
 	policy := c.String("pull")
-	s, serr := newSession(c)
-	if serr != nil {
-		return nil, serr
-	}
 	img, err := lookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
 	if err == nil && policy != "always" {
 		return img, nil
@@ -315,11 +311,16 @@ func mustFull(ref string) string {
 }
 
 // pullForBuild is build's hook for FROM: it pulls an image the store
-// lacks (or every base, with --pull) and prints as docker pull does.
-func pullForBuild(s *session, st *storage.Store, w io.Writer) func(ctx context.Context, ref string) (*storage.Image, error) {
+// lacks (or every base, with always: build --pull) and prints as docker
+// pull does. A short name stored under one of the search registries is
+// not missing.
+func pullForBuild(s *session, st *storage.Store, w io.Writer, always bool) func(ctx context.Context, ref string) (*storage.Image, error) {
 	ropts := registryOptions(s.cfg, nil)
 	return func(ctx context.Context, ref string) (*storage.Image, error) {
-		_, missing := st.Lookup(ref)
+		img, missing := lookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
+		if missing == nil && !always {
+			return img, nil
+		}
 		res, err := pullImage(ctx, st, ref, ropts, pullOutput{implicit: true, w: w})
 		if err != nil {
 			if missing != nil {

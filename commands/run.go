@@ -89,7 +89,7 @@ func newCreateCommand() *cli.Command {
 		HideHelp:  true,
 		Action: withHelp(func(c *cli.Context) error {
 			return withStore(c, func(s *session, st *storage.Store) error {
-				ctr, err := createContainer(c, st)
+				ctr, err := createContainer(c, s, st)
 				if err != nil {
 					return err
 				}
@@ -233,12 +233,12 @@ func envFromFlags(c *cli.Context) ([]string, error) {
 }
 
 // createContainer records a container from the command line.
-func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, error) {
+func createContainer(c *cli.Context, s *session, st *storage.Store) (*storage.Container, error) {
 	cfg, name, err := configFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
-	img, err := imageForRun(c, st, cfg.Image)
+	img, err := imageForRun(c, s, st, cfg.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func createContainer(c *cli.Context, st *storage.Store) (*storage.Container, err
 
 func runRun(c *cli.Context) error {
 	return withStore(c, func(s *session, st *storage.Store) error {
-		ctr, err := createContainer(c, st)
+		ctr, err := createContainer(c, s, st)
 		if err != nil {
 			return err
 		}

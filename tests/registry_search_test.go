@@ -45,6 +45,12 @@ func TestRegistrySearchList(t *testing.T) {
 	if strings.TrimSpace(r.stdout) != "searched" || strings.Contains(r.stderr, "Unable to find image") {
 		t.Errorf("run busybox: %v", r)
 	}
+	// So does build's FROM: no registry is asked.
+	ctx := e.writeContext("ctx", map[string]string{"Dockerfile": "FROM busybox\nRUN echo built > /built\n"})
+	r = e.ok("build", "-t", "localhost/searched", ctx)
+	if strings.Contains(r.stdout+r.stderr, "Trying to pull") || strings.Contains(r.stdout+r.stderr, "Pulling from") {
+		t.Errorf("build FROM busybox pulled again: %v", r)
+	}
 
 	// An image no registry has: one line naming every registry tried; the
 	// store unchanged.
