@@ -107,7 +107,11 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = p.Stdin, p.Stdout, p.Stderr
 	}
-	if err := ctr.Run(proc); err != nil {
+	// Start leaves the container's init waiting before the command: the
+	// container is recorded as running (Started) before any of its code
+	// runs, so that a burrow killed at any moment leaves a record that
+	// names the process to stop.
+	if err := ctr.Start(proc); err != nil {
 		return 0, classify(err, p.Spec.Process.Args[0])
 	}
 	var ttyDone chan struct{}
@@ -141,6 +145,11 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	pid, _ := proc.Pid()
 	if p.Started != nil {
 		p.Started(pid)
+	}
+	if err := ctr.Exec(); err != nil {
+		_ = proc.Signal(syscall.SIGKILL)
+		_, _ = proc.Wait()
+		return 0, classify(err, p.Spec.Process.Args[0])
 	}
 	if p.Health != nil && p.OnHealth != nil {
 		hctx, cancel := context.WithCancel(ctx)
