@@ -35,8 +35,18 @@ func runLoad(c *cli.Context) error {
 	}
 	return withStoreWrite(c, func(_ *session, st *storage.Store) error {
 		opts := transport.LoadOptions{Path: in, Input: c.App.Reader}
+		// As docker load: a bar per layer on a terminal, none elsewhere.
+		var bars *progressPrinter
+		if !c.Bool("quiet") && isTerminal(c.App.Writer) {
+			bars = newProgressPrinter(c.App.Writer)
+			opts.Progress = bars.update
+			defer bars.finish()
+		}
 		if !c.Bool("quiet") {
 			opts.Loaded = func(img transport.LoadedImage) {
+				if bars != nil {
+					bars.finish()
+				}
 				if len(img.Names) == 0 {
 					fmt.Fprintln(c.App.Writer, "Loaded image ID: sha256:"+img.ID)
 				}

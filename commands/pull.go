@@ -193,7 +193,7 @@ func newProgressPrinter(w io.Writer) *progressPrinter {
 func (p *progressPrinter) update(ev transport.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	busy := ev.Status == "Downloading" || ev.Status == "Pushing"
+	busy := ev.Status == "Downloading" || ev.Status == "Pushing" || ev.Status == "Loading layer"
 	if !p.tty {
 		if !busy || ev.Current == 0 {
 			fmt.Fprintf(p.w, "%s: %s\n", ev.ID, ev.Status)
@@ -237,6 +237,15 @@ func (p *progressPrinter) done() {
 	if p.tty && len(p.order) > 0 {
 		p.redraw()
 	}
+}
+
+// finish draws the lines a last time and forgets them: what is printed
+// next goes below them, and later lines start a block of their own.
+func (p *progressPrinter) finish() {
+	p.done()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.order, p.lines, p.drawn = nil, map[string]string{}, 0
 }
 
 // imageForRun finds run's and create's image, pulling it as --pull says:

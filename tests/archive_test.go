@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -540,5 +541,28 @@ func TestSaveRefusesTerminal(t *testing.T) {
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != 1 || strings.TrimSpace(errb.String()) != "Error: cowardly refusing to save to a terminal. Use the -o flag or redirect" {
 		t.Errorf("save to a terminal: %v, stderr %q", err, errb.String())
+	}
+}
+
+// TestLoadProgressOnTerminal: on a terminal, load draws a bar per layer,
+// as docker load does; elsewhere it prints only what it loaded.
+func TestLoadProgressOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	arch := filepath.Join(e.dir, "busybox.tar")
+	e.ok("save", "-o", arch, "busybox")
+	e.ok("rmi", "busybox")
+	cmd := exec.Command("script", "-qec", *burrowBin+" load -i "+arch, "/dev/null")
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil || !regexp.MustCompile(`[0-9a-f]{12}: Loading layer +\[=+>?\s*\] `).Match(out) || !strings.Contains(string(out), "Loaded image: busybox:latest") {
+		t.Errorf("load on a terminal: %v\n%q", err, out)
+	}
+	e.ok("rmi", "busybox")
+	if r := e.ok("load", "-i", arch); r.stdout != "Loaded image: busybox:latest\n" {
+		t.Errorf("load to a pipe printed %q", r.stdout)
 	}
 }

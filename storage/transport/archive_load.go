@@ -31,6 +31,9 @@ type LoadOptions struct {
 	TempDir string
 	// Loaded, if set, is told about each image as soon as it is stored.
 	Loaded func(LoadedImage)
+	// Progress, if set, is told how much of each layer the store has
+	// read ("Loading layer").
+	Progress func(Progress)
 }
 
 // LoadedImage is an image Load stored.
@@ -92,13 +95,16 @@ func Load(ctx context.Context, st *storage.Store, opts LoadOptions) ([]LoadedIma
 		layers := make([]storage.IncomingLayer, len(in.layers))
 		for i, b := range in.layers {
 			layers[i] = storage.IncomingLayer{DiffID: b.diffID, Open: func(context.Context) (io.ReadCloser, error) {
-				rc, _, err := src.open(b.path)
+				rc, size, err := src.open(b.path)
 				if err != nil {
 					return nil, fmt.Errorf("opening layer %d (%s): %w", i+1, b.path, err)
 				}
 				// Reads in large blocks: the store reads a tar header (512
 				// bytes) at a time, and each read of the archive is a pread.
 				rc = readCloser{Reader: bufio.NewReaderSize(rc, 1<<20), Closer: rc}
+				if opts.Progress != nil {
+					rc = &loadProgress{ReadCloser: rc, id: b.diffID.Hex[:12], total: size, report: opts.Progress}
+				}
 				if b.digest != nil {
 					v := &verifyReader{rc: rc, h: sha256.New(), want: *b.digest}
 					verifiers = append(verifiers, v)
@@ -460,4 +466,22 @@ func (v *verifyReader) Close() error { return v.rc.Close() }
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// loadProgress reports how much of a layer has been read.
+type loadProgress struct {
+	io.ReadCloser
+	id     string
+	n      int64
+	total  int64
+	report func(Progress)
+}
+
+func (p *loadProgress) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
+	if n > 0 || p.n == 0 {
+		p.n += int64(n)
+		p.report(Progress{ID: p.id, Status: "Loading layer", Current: p.n, Total: max(p.total, p.n)})
+	}
+	return n, err
 }
