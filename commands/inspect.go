@@ -275,12 +275,21 @@ func newTypedInspectCommand(kind string) *cli.Command {
 
 // wholeNumbers turns the whole numbers of a generic JSON document back
 // into integers, so that {{.Size}} prints 1996800 as Docker's typed
-// documents do, not JSON's float64 1.9968e+06.
+// documents do, not JSON's float64 1.9968e+06; a health check's times
+// become durations again ({{.Config.Healthcheck.Interval}} prints 30s,
+// and {{json}} still gives nanoseconds).
 func wholeNumbers(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
 			x[k] = wholeNumbers(e)
+		}
+		if hc, ok := x["Healthcheck"].(map[string]any); ok {
+			for _, k := range []string{"Interval", "Timeout", "StartPeriod", "StartInterval"} {
+				if n, ok := hc[k].(int64); ok {
+					hc[k] = time.Duration(n)
+				}
+			}
 		}
 	case []any:
 		for i, e := range x {

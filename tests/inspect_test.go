@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,6 +41,11 @@ func TestInspect(t *testing.T) {
 	// Numbers print as Docker prints them, whole (not 1.9968e+06), and compare.
 	if out := e.ok("inspect", "-f", "{{.Size}} {{if gt .Size 1000}}big{{end}}", "busybox").stdout; !regexp.MustCompile(`^[1-9][0-9]+ big\n$`).MatchString(out) {
 		t.Errorf("inspect -f {{.Size}}: %q", out)
+	}
+	// A health check's times print as durations, and as nanoseconds in JSON.
+	e.ok("import", "-c", "HEALTHCHECK --interval=300ms --timeout=2s CMD true", filepath.Join(fixtures, "busybox.tar"), "localhost/hc")
+	if out := e.ok("inspect", "-f", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{json .Config.Healthcheck.Interval}}", "localhost/hc").stdout; out != "300ms 2s 300000000\n" {
+		t.Errorf("inspect -f of health check times: %q", out)
 	}
 	if a, b := e.ok("image", "inspect", "-f", "{{.Id}}", id[:12]).stdout, f.stdout[:71]; strings.TrimSpace(a) != b {
 		t.Errorf("image inspect -f: %q", a)
