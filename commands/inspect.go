@@ -53,38 +53,28 @@ type imageInspect struct {
 
 // containerConfig is Docker's container config as image inspect shows it.
 type containerConfig struct {
-	Hostname     string              `json:"Hostname"`
-	Domainname   string              `json:"Domainname"`
-	User         string              `json:"User"`
-	AttachStdin  bool                `json:"AttachStdin"`
-	AttachStdout bool                `json:"AttachStdout"`
-	AttachStderr bool                `json:"AttachStderr"`
-	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
-	Tty          bool                `json:"Tty"`
-	OpenStdin    bool                `json:"OpenStdin"`
-	StdinOnce    bool                `json:"StdinOnce"`
-	Env          []string            `json:"Env"`
-	Cmd          []string            `json:"Cmd"`
-	Healthcheck  *healthcheck        `json:"Healthcheck,omitempty"`
-	ArgsEscaped  bool                `json:"ArgsEscaped,omitempty"`
-	Image        string              `json:"Image"`
-	Volumes      map[string]struct{} `json:"Volumes"`
-	WorkingDir   string              `json:"WorkingDir"`
-	Entrypoint   []string            `json:"Entrypoint"`
-	OnBuild      []string            `json:"OnBuild"`
-	Labels       map[string]string   `json:"Labels"`
-	StopSignal   string              `json:"StopSignal,omitempty"`
-	Shell        []string            `json:"Shell,omitempty"`
-}
-
-type healthcheck struct {
-	Test        []string      `json:"Test,omitempty"`
-	Interval    time.Duration `json:"Interval,omitempty"`
-	Timeout     time.Duration `json:"Timeout,omitempty"`
-	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
-	// StartInterval is Docker 25's; v1.HealthConfig lacks it.
-	StartInterval time.Duration `json:"StartInterval,omitempty"`
-	Retries       int           `json:"Retries,omitempty"`
+	Hostname     string                `json:"Hostname"`
+	Domainname   string                `json:"Domainname"`
+	User         string                `json:"User"`
+	AttachStdin  bool                  `json:"AttachStdin"`
+	AttachStdout bool                  `json:"AttachStdout"`
+	AttachStderr bool                  `json:"AttachStderr"`
+	ExposedPorts map[string]struct{}   `json:"ExposedPorts,omitempty"`
+	Tty          bool                  `json:"Tty"`
+	OpenStdin    bool                  `json:"OpenStdin"`
+	StdinOnce    bool                  `json:"StdinOnce"`
+	Env          []string              `json:"Env"`
+	Cmd          []string              `json:"Cmd"`
+	Healthcheck  *storage.HealthConfig `json:"Healthcheck,omitempty"`
+	ArgsEscaped  bool                  `json:"ArgsEscaped,omitempty"`
+	Image        string                `json:"Image"`
+	Volumes      map[string]struct{}   `json:"Volumes"`
+	WorkingDir   string                `json:"WorkingDir"`
+	Entrypoint   []string              `json:"Entrypoint"`
+	OnBuild      []string              `json:"OnBuild"`
+	Labels       map[string]string     `json:"Labels"`
+	StopSignal   string                `json:"StopSignal,omitempty"`
+	Shell        []string              `json:"Shell,omitempty"`
 }
 
 type graphDriver struct {
@@ -214,7 +204,8 @@ func dockerConfig(c *v1.Config, extra storage.ConfigExtra) containerConfig {
 		StopSignal: c.StopSignal, Shell: c.Shell,
 	}
 	if h := c.Healthcheck; h != nil {
-		out.Healthcheck = &healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: extra.HealthStartInterval, Retries: h.Retries}
+		hc := storage.DockerHealth(h, extra)
+		out.Healthcheck = &hc
 	}
 	return out
 }

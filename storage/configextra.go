@@ -36,8 +36,9 @@ func ReadConfigExtra(raw []byte) ConfigExtra {
 	return ConfigExtra{HealthStartInterval: c.Config.Healthcheck.StartInterval}
 }
 
-// dockerHealth is Docker's HealthConfig, with its fields in Docker's order.
-type dockerHealth struct {
+// HealthConfig is Docker's health check of an image config, with its
+// fields in Docker's order (go-containerregistry's lacks StartInterval).
+type HealthConfig struct {
 	Test          []string      `json:"Test,omitempty"`
 	Interval      time.Duration `json:"Interval,omitempty"`
 	Timeout       time.Duration `json:"Timeout,omitempty"`
@@ -63,7 +64,7 @@ func encodeConfig(cfg *v1.ConfigFile, extra ConfigExtra) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the image config: %w", err)
 	}
-	full, err := json.Marshal(dockerHealth{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: extra.HealthStartInterval, Retries: h.Retries})
+	full, err := json.Marshal(DockerHealth(h, extra))
 	if err != nil {
 		return nil, fmt.Errorf("encoding the image config: %w", err)
 	}
@@ -72,4 +73,10 @@ func encodeConfig(cfg *v1.ConfigFile, extra ConfigExtra) ([]byte, error) {
 		return nil, fmt.Errorf("internal error: encoding the image config: no single healthcheck in %s", data)
 	}
 	return bytes.Replace(data, append(key, plain...), append(key, full...), 1), nil
+}
+
+// DockerHealth is an image's health check as Docker records it: h with
+// the start interval of extra.
+func DockerHealth(h *v1.HealthConfig, extra ConfigExtra) HealthConfig {
+	return HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: extra.HealthStartInterval, Retries: h.Retries}
 }
