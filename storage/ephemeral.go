@@ -193,19 +193,6 @@ func (s *Store) deleteEphemeral(c *Container) error {
 	return nil
 }
 
-// ephemeralLayers lists the driver layers that ephemeral containers own.
-func (s *Store) ephemeralLayers() (map[string]bool, error) {
-	cs, err := s.ephemeralContainers()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(cs))
-	for _, c := range cs {
-		out[c.ID] = true
-	}
-	return out, nil
-}
-
 // ephemeralLayer is the driver that holds an ephemeral container's layer
 // and the layer it sits on, for the driver's diff methods.
 func (s *Store) ephemeralLayer(c *Container) (graphdriver.Driver, string, error) {

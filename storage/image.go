@@ -206,35 +206,47 @@ func (s *Store) LayerSizes(img *Image) ([]int64, error) {
 	return sizes, nil
 }
 
-// ContainersUsing lists the IDs of containers created from the image.
-func (s *Store) ContainersUsing(id string) ([]string, error) {
+// containerImages maps the ID of every container, of both kinds, to its
+// image's ID, without decoding the containers' configs.
+func (s *Store) containerImages() (map[string]string, error) {
 	cs, err := s.cs.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
-	var out []string
-	for _, c := range cs {
-		if c.ImageID == id {
-			out = append(out, c.ID)
-		}
-	}
 	eph, err := s.ephemeralContainers()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cs)+len(eph))
+	for _, c := range cs {
+		out[c.ID] = c.ImageID
+	}
 	for _, c := range eph {
-		if c.ImageID == id {
-			out = append(out, c.ID)
+		out[c.ID] = c.ImageID
+	}
+	return out, nil
+}
+
+// ContainersUsing lists the IDs of containers created from the image.
+func (s *Store) ContainersUsing(id string) ([]string, error) {
+	all, err := s.containerImages()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for c, img := range all {
+		if img == id {
+			out = append(out, c)
 		}
 	}
-	return out, err
+	sort.Strings(out)
+	return out, nil
 }
 
 // ContainerCount is the number of containers in the store.
 func (s *Store) ContainerCount() (int, error) {
-	cs, err := s.cs.Containers()
-	if err != nil {
-		return 0, err
-	}
-	eph, err := s.ephemeralContainers()
-	return len(cs) + len(eph), err
+	all, err := s.containerImages()
+	return len(all), err
 }
 
 func short(id string) string {

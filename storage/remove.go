@@ -303,13 +303,17 @@ func (s *Store) removeOrphanEphemeral() {
 	if err != nil {
 		return
 	}
-	known, err := s.ephemeralLayers()
+	eph, err := s.ephemeralContainers()
 	if err != nil {
 		return
 	}
 	layers, err := s.cs.Layers()
 	if err != nil {
 		return
+	}
+	known := make(map[string]bool, len(eph)+len(layers))
+	for _, c := range eph {
+		known[c.ID] = true // an ephemeral container's layer has its ID
 	}
 	for _, l := range layers {
 		known[l.ID] = true

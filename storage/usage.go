@@ -125,17 +125,13 @@ func (s *Store) DiskUsage() (*Usage, error) {
 
 // imageUsers counts the containers of each image.
 func (s *Store) imageUsers() (map[string]int, error) {
-	cs, err := s.cs.Containers()
+	all, err := s.containerImages()
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]int{}
-	for _, c := range cs {
-		out[c.ImageID]++
+	for _, img := range all {
+		out[img]++
 	}
-	eph, err := s.ephemeralContainers()
-	for _, c := range eph {
-		out[c.ImageID]++
-	}
-	return out, err
+	return out, nil
 }
