@@ -234,7 +234,7 @@ func (s *Store) NewLayer(ctx context.Context, parent string, diff io.Reader) (La
 		return LayerInfo{}, err
 	}
 	defer unlock()
-	l, err := s.putLayer(ctx, parent, diff, nil)
+	l, err := s.putLayer(ctx, parent, diff, "")
 	if err != nil {
 		return LayerInfo{}, err
 	}

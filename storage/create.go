@@ -55,7 +55,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 	if ni.Parent != nil {
 		parentLayer = ni.Parent.TopLayer
 	}
-	layer, err := s.putLayer(ctx, parentLayer, ni.Diff, nil)
+	layer, err := s.putLayer(ctx, parentLayer, ni.Diff, "")
 	if err != nil {
 		return nil, err
 	}
@@ -69,15 +69,23 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 
 // putLayer writes a layer from a tar stream, and reuses an identical layer
 // already in the store (same parent, same content) instead of keeping two.
-// opts may name the stream's digest (see IncomingLayer.Digest).
-func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, opts *cstorage.LayerOptions) (*cstorage.Layer, error) {
+// known, if set, is the digest of the stream, already checked by its
+// source (see IncomingLayer.Digest).
+func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, known digest.Digest) (*cstorage.Layer, error) {
 	id, err := randomID()
 	if err != nil {
 		return nil, err
 	}
-	layer, _, err := s.cs.PutLayer(id, parent, nil, "", false, opts, contextReader{ctx, diff})
+	layer, err := s.stageLayer(ctx, id, parent, diff, known)
+	if errors.Is(err, errNoStaging) {
+		var opts *cstorage.LayerOptions
+		if known != "" {
+			opts = &cstorage.LayerOptions{OriginalDigest: known}
+		}
+		layer, _, err = s.cs.PutLayer(id, parent, nil, "", false, opts, contextReader{ctx, diff})
+	}
 	if err != nil {
-		// PutLayer removes what it wrote; make sure, in case it did not.
+		// Both ways remove what they wrote; make sure, in case they did not.
 		_ = s.cs.DeleteLayer(id)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("writing layer: %w", ctx.Err())

@@ -198,11 +198,11 @@ func (s *Store) putIncomingLayer(ctx context.Context, parent string, i int, l In
 		return nil, err
 	}
 	defer unlock()
-	var lo *cstorage.LayerOptions
+	var known digest.Digest
 	if l.Digest.Algorithm == "sha256" {
-		lo = &cstorage.LayerOptions{OriginalDigest: digest.Digest(l.Digest.String())}
+		known = digest.Digest(l.Digest.String())
 	}
-	layer, err := s.putLayer(ctx, parent, rc, lo)
+	layer, err := s.putLayer(ctx, parent, rc, known)
 	if err != nil {
 		return nil, fmt.Errorf("layer %d: %w", i+1, err)
 	}
