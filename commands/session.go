@@ -111,6 +111,7 @@ func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.St
 	}
 	o.Root, o.RunRoot, o.Driver = s.cfg.Storage.Root, s.cfg.Storage.RunRoot, s.cfg.Storage.Driver
 	o.IgnoreOwners, o.Log = s.plan.Mode == userns.ModeSingle, s.log
+	o.FeatureCache = config.FeatureCacheDir(config.ProcessEnv())
 	st, err := storage.Open(ctx, o)
 	if err != nil {
 		return nil, toolError(err)

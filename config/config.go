@@ -231,6 +231,16 @@ func DefaultRunRoot(env Env) string {
 	return fmt.Sprintf("/tmp/burrow-run-%d", env.UID)
 }
 
+// FeatureCacheDir is where what the kernel and file systems can do is kept
+// for new run roots (storage.Options.FeatureCache): per boot, under the
+// default run root.
+func FeatureCacheDir(env Env) string {
+	if env.UID == 0 {
+		return "/run/burrow/overlay-checks"
+	}
+	return filepath.Join(DefaultRunRoot(env), "overlay-checks")
+}
+
 func userConfigDir(env Env) string {
 	if d := env.Getenv("XDG_CONFIG_HOME"); d != "" {
 		return d

@@ -44,6 +44,10 @@ type Options struct {
 	// methods that read (Volume, Volumes) work. It spares a listing of
 	// volumes the store's start-up.
 	VolumesOnly bool
+	// FeatureCache is a directory of the user's where the overlay driver's
+	// answers about the kernel and file system are kept for new run roots
+	// (see featurecache.go); "" keeps none.
+	FeatureCache string
 }
 
 // Store is an open store. It must be closed.
@@ -54,6 +58,9 @@ type Store struct {
 	writeLock *os.File   // the write lock held for the whole process, or nil
 	writeMu   sync.Mutex // serialises lockWrite among goroutines
 	Notices   []string   // one-time notices (such as a fallback to vfs) for the user
+	// featureKeep is where the driver's answers found in a new run root
+	// are kept at Close, or "".
+	featureKeep string
 }
 
 // Sentinel errors callers branch on.
@@ -139,6 +146,10 @@ func (s *Store) chooseDriver() (string, error) {
 	if err := os.MkdirAll(runhome, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s: %w", runhome, err)
 	}
+	keyDir := featureKeyDir(s.opts.FeatureCache, s.opts.Root)
+	if seedFeatures(keyDir, runhome) {
+		s.featureKeep = keyDir
+	}
 	ok, err := overlay.SupportsNativeOverlay(home, runhome)
 	if ok {
 		return "overlay", nil
@@ -167,6 +178,10 @@ func (s *Store) RunRoot() string { return s.opts.RunRoot }
 // leftover staging directories are pruned under the clean-up lock
 // (see pruneStaging).
 func (s *Store) Close() error {
+	if s.featureKeep != "" {
+		keepFeatures(s.opts.FeatureCache, s.featureKeep, filepath.Join(s.opts.RunRoot, "overlay"))
+		s.featureKeep = ""
+	}
 	s.cs = nil
 	if s.writeLock != nil {
 		err := s.writeLock.Close()

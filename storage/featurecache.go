@@ -1,0 +1,141 @@
+package storage
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The overlay driver learns what the kernel and the file system can do
+// (overlay itself, metacopy, native diff, id-mapped lowers, ...) by test
+// mounts, and keeps each answer as a file in the run root ("overlay-true",
+// "metacopy(...)-false", ...). A new run root asks again, and unmounting a
+// test overlay syncs the whole file system under it: with a previous
+// pull's data still being written back, that wait was 150-400 ms of every
+// first command in a new store. The answers are properties of the kernel
+// and of the file system, so they are kept for the user, per boot, per file
+// system and per id mapping, and a new run root starts with them.
+
+// featureKeyDir is the directory, under cacheDir, of the answers that hold
+// for a store whose graph root is root, in this boot and this process's
+// user namespace; "" if that cannot be told.
+func featureKeyDir(cacheDir, root string) string {
+	if cacheDir == "" {
+		return ""
+	}
+	var st unix.Stat_t
+	var fs unix.Statfs_t
+	if unix.Stat(root, &st) != nil || unix.Statfs(root, &fs) != nil {
+		return ""
+	}
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	uidMap, _ := os.ReadFile("/proc/self/uid_map")
+	gidMap, _ := os.ReadFile("/proc/self/gid_map")
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%x\n%x\n%s\n%s", strings.TrimSpace(string(boot)), st.Dev, fs.Type, uidMap, gidMap)
+	return filepath.Join(cacheDir, hex.EncodeToString(h.Sum(nil))[:24])
+}
+
+// isFeatureFile says whether name is one of the overlay driver's answers.
+func isFeatureFile(name string) bool {
+	return !strings.HasPrefix(name, ".") && (strings.HasSuffix(name, "-true") || strings.HasSuffix(name, "-false"))
+}
+
+// seedFeatures gives a run root's driver directory that has no answers yet
+// the ones kept in keyDir. It returns whether runhome was new, in which case
+// the answers found by this process are worth keeping (see keepFeatures).
+func seedFeatures(keyDir, runhome string) bool {
+	if keyDir == "" {
+		return false
+	}
+	have, err := os.ReadDir(runhome)
+	if err != nil {
+		return false
+	}
+	for _, e := range have {
+		if isFeatureFile(e.Name()) {
+			return false
+		}
+	}
+	if !ownedDir(filepath.Dir(keyDir)) || !ownedDir(keyDir) {
+		return true
+	}
+	kept, err := os.ReadDir(keyDir)
+	if err != nil {
+		return true
+	}
+	for _, e := range kept {
+		if !e.Type().IsRegular() || !isFeatureFile(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(keyDir, e.Name()))
+		if err != nil {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(runhome, e.Name()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			continue
+		}
+		_, werr := f.Write(data)
+		if cerr := f.Close(); werr != nil || cerr != nil {
+			os.Remove(f.Name())
+		}
+	}
+	return true
+}
+
+// keepFeatures copies the answers in runhome that keyDir lacks into it.
+// The cache directory must belong to the user alone: answers read from it
+// decide how layers are mounted.
+func keepFeatures(cacheDir, keyDir, runhome string) {
+	entries, err := os.ReadDir(runhome)
+	if err != nil {
+		return
+	}
+	if err := prepareDir(cacheDir, "feature cache"); err != nil {
+		return
+	}
+	if err := os.Mkdir(keyDir, 0o700); err != nil && !os.IsExist(err) {
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isFeatureFile(e.Name()) {
+			continue
+		}
+		dst := filepath.Join(keyDir, e.Name())
+		if _, err := os.Lstat(dst); err == nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(runhome, e.Name()))
+		if err != nil {
+			continue
+		}
+		tmp, err := os.CreateTemp(keyDir, ".new-")
+		if err != nil {
+			return
+		}
+		_, werr := tmp.Write(data)
+		cerr := tmp.Close()
+		if werr != nil || cerr != nil || os.Rename(tmp.Name(), dst) != nil {
+			os.Remove(tmp.Name())
+		}
+	}
+}
+
+// ownedDir says whether dir is a directory of this user's that no one
+// else can write to.
+func ownedDir(dir string) bool {
+	var st unix.Stat_t
+	if unix.Lstat(dir, &st) != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFDIR && int(st.Uid) == os.Getuid() && st.Mode&0o022 == 0
+}
