@@ -135,7 +135,7 @@ func runInspect(c *cli.Context) error {
 			if err := json.Unmarshal(raw, &generic); err != nil {
 				return err
 			}
-			generic = wholeNumbers(generic)
+			generic = asDockerTypes(generic)
 			var b bytes.Buffer
 			if err := t.Execute(&b, generic); err != nil {
 				return fmt.Errorf("template: %v", err)
@@ -264,16 +264,22 @@ func newTypedInspectCommand(kind string) *cli.Command {
 	return c
 }
 
-// wholeNumbers turns the whole numbers of a generic JSON document back
+// asDockerTypes turns the whole numbers of a generic JSON document back
 // into integers, so that {{.Size}} prints 1996800 as Docker's typed
 // documents do, not JSON's float64 1.9968e+06; a health check's times
 // become durations again ({{.Config.Healthcheck.Interval}} prints 30s,
-// and {{json}} still gives nanoseconds).
-func wholeNumbers(v any) any {
+// and {{json}} still gives nanoseconds). A null prints as it would from
+// Docker's typed field: [] for a list, map[] for a map, <nil> for the
+// rest (pointers), instead of <no value>; {{json}} still gives null.
+func asDockerTypes(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = wholeNumbers(e)
+			if e == nil {
+				x[k] = dockerNull(k)
+				continue
+			}
+			x[k] = asDockerTypes(e)
 		}
 		if hc, ok := x["Healthcheck"].(map[string]any); ok {
 			for _, k := range []string{"Interval", "Timeout", "StartPeriod", "StartInterval"} {
@@ -284,7 +290,7 @@ func wholeNumbers(v any) any {
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = wholeNumbers(e)
+			x[i] = asDockerTypes(e)
 		}
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
@@ -292,4 +298,25 @@ func wholeNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// Fields that Docker's inspect documents type as lists and as maps.
+var (
+	dockerListFields = map[string]bool{"Cmd": true, "Entrypoint": true, "Env": true, "OnBuild": true, "Shell": true,
+		"RepoTags": true, "RepoDigests": true, "Layers": true, "Mounts": true, "Args": true, "Binds": true,
+		"Dns": true, "DnsOptions": true, "DnsSearch": true, "ExtraHosts": true, "CapAdd": true, "CapDrop": true,
+		"SecurityOpt": true, "Devices": true, "Links": true, "VolumesFrom": true, "GroupAdd": true, "Test": true}
+	dockerMapFields = map[string]bool{"Labels": true, "Volumes": true, "ExposedPorts": true, "Ports": true,
+		"PortBindings": true, "Tmpfs": true, "Sysctls": true, "StorageOpt": true, "Networks": true}
+)
+
+// dockerNull is what Docker's typed document holds for a null field.
+func dockerNull(key string) any {
+	switch {
+	case dockerListFields[key]:
+		return []string(nil)
+	case dockerMapFields[key]:
+		return map[string]any(nil)
+	}
+	return (*struct{})(nil)
 }

@@ -42,6 +42,12 @@ func TestInspect(t *testing.T) {
 	if out := e.ok("inspect", "-f", "{{.Size}} {{if gt .Size 1000}}big{{end}}", "busybox").stdout; !regexp.MustCompile(`^[1-9][0-9]+ big\n$`).MatchString(out) {
 		t.Errorf("inspect -f {{.Size}}: %q", out)
 	}
+	// Nulls print as Docker's typed fields: [] for a list, map[] for a
+	// map; {{json}} gives null.
+	e.importBusybox("localhost/nocmd")
+	if out := e.ok("inspect", "-f", "{{.Config.Cmd}}|{{.Config.Entrypoint}}|{{.Config.Labels}}|{{json .Config.Cmd}}|{{if .Config.Cmd}}x{{end}}", "localhost/nocmd").stdout; out != "[]|[]|map[]|null|\n" {
+		t.Errorf("inspect -f of null fields: %q", out)
+	}
 	// A health check's times print as durations, and as nanoseconds in JSON.
 	e.ok("import", "-c", "HEALTHCHECK --interval=300ms --timeout=2s CMD true", filepath.Join(fixtures, "busybox.tar"), "localhost/hc")
 	if out := e.ok("inspect", "-f", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{json .Config.Healthcheck.Interval}}", "localhost/hc").stdout; out != "300ms 2s 300000000\n" {
