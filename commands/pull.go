@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/burrow-oci/burrow/config"
@@ -41,8 +42,7 @@ func runPull(c *cli.Context) error {
 		return err
 	}
 	ref := c.Args().First()
-	full, err := storage.NormalizeName(ref)
-	if err != nil {
+	if _, err := storage.NormalizeName(ref); err != nil {
 		return toolError(err)
 	}
 	if c.Bool("all-tags") && strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
@@ -52,13 +52,13 @@ func runPull(c *cli.Context) error {
 		ropts := registryOptions(s.cfg, c)
 		refs := []string{ref}
 		if c.Bool("all-tags") {
-			tags, err := transport.ListTags(c.Context, ref, ropts)
+			repo, tags, err := transport.ListTags(c.Context, ref, ropts)
 			if err != nil {
 				return err
 			}
 			refs = refs[:0]
 			for _, t := range tags {
-				refs = append(refs, storage.RepositoryOf(full)+":"+t)
+				refs = append(refs, repo+":"+t)
 			}
 		}
 		for _, r := range refs {
@@ -161,16 +161,40 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 	return res, nil
 }
 
-// pullTempDir keeps downloads on the store's disk, not in a tmpfs /tmp.
+// pullTempDir is where pulls spool their downloads: on the store's disk
+// (not a tmpfs /tmp), or, when the user sets TMPDIR, in a directory of
+// the user's own under it (a shared TMPDIR holds other users' spools and
+// locks).
 func pullTempDir(st *storage.Store) string {
-	if d := os.Getenv("TMPDIR"); d != "" {
-		return d
+	if d := tmpSpoolDir(); d != "" {
+		if err := os.Mkdir(d, 0o700); err == nil || os.IsExist(err) && ownDir(d) {
+			return d
+		}
 	}
 	dir := filepath.Join(st.Root(), storage.DownloadsDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ""
 	}
 	return dir
+}
+
+// tmpSpoolDir is the user's directory for spools under TMPDIR, or "".
+func tmpSpoolDir() string {
+	d := os.Getenv("TMPDIR")
+	if d == "" {
+		return ""
+	}
+	return filepath.Join(d, fmt.Sprintf("burrow-downloads-%d", config.ProcessEnv().UID))
+}
+
+// ownDir says whether dir is a directory (not a link) of this user's.
+func ownDir(dir string) bool {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
 }
 
 // progressPrinter shows layer progress as Docker does: on a terminal, a

@@ -76,6 +76,8 @@ func must[T any](v T, err error) T {
 type env struct {
 	t   *testing.T
 	dir string
+	// extraEnv is added to every command's environment.
+	extraEnv []string
 }
 
 func newEnv(t *testing.T) *env {
@@ -117,7 +119,7 @@ func (r result) String() string {
 }
 
 func (e *env) environ() []string {
-	return []string{
+	return append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + filepath.Join(e.dir, "home"),
 		"USER=" + os.Getenv("USER"),
@@ -125,7 +127,7 @@ func (e *env) environ() []string {
 		"XDG_DATA_HOME=" + filepath.Join(e.dir, "data"),
 		"BURROW_ROOT=" + filepath.Join(e.dir, "root"),
 		"BURROW_RUNROOT=" + filepath.Join(e.dir, "run"),
-	}
+	}, e.extraEnv...)
 }
 
 // exec runs burrow with stdin (may be nil) and returns what it did.

@@ -233,4 +233,23 @@ func TestPruneSweepsSpools(t *testing.T) {
 		}
 		os.MkdirAll(stale, 0o700)
 	}
+	// A user who sets TMPDIR has the pulls spool there: prune sweeps it
+	// too, and leaves what is not a spool of burrow's.
+	tmp := filepath.Join(e.dir, "tmp")
+	mine := filepath.Join(tmp, fmt.Sprintf("burrow-downloads-%d", os.Getuid()))
+	other := filepath.Join(mine, "not-a-spool")
+	staleTmp := filepath.Join(mine, "burrow-pull-killed")
+	for _, d := range []string{other, staleTmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.extraEnv = []string{"TMPDIR=" + tmp}
+	e.ok("image", "prune", "-f")
+	if _, err := os.Stat(staleTmp); !os.IsNotExist(err) {
+		t.Errorf("image prune left the killed pull's spool in TMPDIR (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("image prune removed a directory in TMPDIR that is no spool: %v", err)
+	}
 }

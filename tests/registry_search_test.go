@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,15 @@ func TestRegistrySearchList(t *testing.T) {
 	// A two-part short name goes the same way.
 	if r := e.ok("pull", "-q", "myuser/app:1"); strings.TrimSpace(r.stdout) != second.host+"/myuser/app:1" {
 		t.Errorf("pull -q myuser/app:1 printed %q", r.stdout)
+	}
+	// pull --all-tags lists the tags where the short name is found.
+	src.ok("tag", second.host+"/busybox:latest", second.host+"/busybox:1.36")
+	src.ok("push", second.host+"/busybox:1.36")
+	r = e.ok("pull", "-a", "-q", "busybox")
+	got := lines(r.stdout)
+	slices.Sort(got) // in the registry's order
+	if !slices.Equal(got, []string{second.host + "/busybox:1.36", second.host + "/busybox:latest"}) {
+		t.Errorf("pull -a busybox printed %q, want both tags of %s/busybox", got, second.host)
 	}
 	// run finds the short name in the store under the search registries,
 	// without pulling again.

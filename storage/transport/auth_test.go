@@ -58,13 +58,13 @@ func TestLoginLogout(t *testing.T) {
 		t.Errorf("auth file mode %v", fi.Mode().Perm())
 	}
 	// The stored credentials are used.
-	if _, err := ListTags(ctx, host+"/x/y", opts); err == nil || errors.Is(err, ErrUnauthorized) {
+	if _, _, err := ListTags(ctx, host+"/x/y", opts); err == nil || errors.Is(err, ErrUnauthorized) {
 		t.Errorf("listing with stored credentials: %v (want the registry's not-found, not a refusal)", err)
 	}
 	if _, found, err := Logout(opts, host); err != nil || !found {
 		t.Fatalf("logout: %v %v", found, err)
 	}
-	_, err = ListTags(ctx, host+"/x/y", opts)
+	_, _, err = ListTags(ctx, host+"/x/y", opts)
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "burrow login "+host) {
 		t.Errorf("after logout: %v", err)
 	}

@@ -307,12 +307,29 @@ func regShort(h v1.Hash) string {
 }
 
 // ListTags lists the tags of a name's repository (after relocation), for
-// pull --all-tags.
-func ListTags(ctx context.Context, ref string, opts RegistryOptions) ([]string, error) {
-	full, err := storage.NormalizeName(ref)
+// pull --all-tags, and returns the repository's full name. A short name is
+// looked for under each unqualified-search registry in turn, as a pull of
+// one tag is: the first registry that has the repository serves its tags.
+func ListTags(ctx context.Context, ref string, opts RegistryOptions) (string, []string, error) {
+	cands, err := Candidates(opts.SearchRegistries, ref)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	errs := make([]error, len(cands))
+	for i, full := range cands {
+		tags, err := listTags(ctx, full, opts)
+		if err == nil {
+			return storage.RepositoryOf(full), tags, nil
+		}
+		if len(cands) == 1 {
+			return "", nil, err
+		}
+		errs[i] = err
+	}
+	return "", nil, regSearchError(ref, cands, errs)
+}
+
+func listTags(ctx context.Context, full string, opts RegistryOptions) ([]string, error) {
 	eps, err := Resolve(opts.Registries, full, false)
 	if err != nil {
 		return nil, err
