@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,10 +33,18 @@ func writeOCIDir(ctx context.Context, list []saved, images []*storedImage, dir s
 	case !exists && !errors.Is(serr, fs.ErrNotExist):
 		return fmt.Errorf("saving to %s: %w", dir, serr)
 	}
+	sweepSiblings(dir)
 	tmp, err := mkdirSibling(dir)
 	if err != nil {
 		return err
 	}
+	// The lock tells a later save that this directory's writer is alive.
+	lock, err := lockDir(tmp, unix.LOCK_EX)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("saving to %s: %w", dir, err)
+	}
+	defer lock.Close()
 	defer func() {
 		if tmp != "" {
 			os.RemoveAll(tmp)
@@ -66,6 +75,48 @@ func writeOCIDir(ctx context.Context, list []saved, images []*storedImage, dir s
 	}
 	// tmp now holds the old layout; the deferred removal drops it.
 	return nil
+}
+
+// staleAfter is how old an unlocked temporary directory must be before a
+// save removes it: a live save locks its own as soon as it has made it.
+const staleAfter = 10 * time.Second
+
+// sweepSiblings removes the temporary directories that saves to dir which
+// were killed left beside it: those whose lock no process holds.
+func sweepSiblings(dir string) {
+	parent, base := filepath.Split(dir)
+	names, _ := filepath.Glob(filepath.Join(parent, "."+base+".tmp-*"))
+	for _, name := range names {
+		fi, err := os.Lstat(name)
+		if err != nil || !fi.IsDir() || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		lock, err := lockDir(name, unix.LOCK_EX|unix.LOCK_NB)
+		if err != nil {
+			continue // a save in progress, or not ours to remove
+		}
+		os.RemoveAll(name)
+		lock.Close()
+	}
+}
+
+// lockDir takes a flock on a directory.
+func lockDir(dir string, how int) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	return f, nil
 }
 
 // mkdirSibling makes a new hidden directory beside dir, with the mode a

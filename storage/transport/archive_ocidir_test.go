@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -56,10 +57,25 @@ func TestSaveOCIDirAtomic(t *testing.T) {
 	if got := entries(t, parent); !slices.Equal(got, []string{"layout"}) {
 		t.Errorf("beside the layout: %v", got)
 	}
+	// What a killed save left (unlocked, not new) is removed by the next
+	// save; the directory of a save in progress (locked) is left alone.
+	old := time.Now().Add(-time.Minute)
+	killed, live := filepath.Join(parent, ".layout.tmp-0killed0"), filepath.Join(parent, ".layout.tmp-00live00")
+	for _, d := range []string{killed, live} {
+		if err := os.MkdirAll(filepath.Join(d, "blobs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(d, old, old)
+	}
+	lock, err := lockDir(live, unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := Save(context.Background(), st, []string{"localhost/b:1"}, opts); err != nil {
 		t.Fatal(err)
 	}
-	if got := entries(t, parent); !slices.Equal(got, []string{"layout"}) {
+	lock.Close()
+	if got := entries(t, parent); !slices.Equal(got, []string{".layout.tmp-00live00", "layout"}) {
 		t.Errorf("beside the layout: %v", got)
 	}
 	idx, err := os.ReadFile(filepath.Join(dir, "index.json"))
