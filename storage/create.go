@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -90,7 +91,7 @@ func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, kno
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("writing layer: %w", ctx.Err())
 		}
-		return nil, &LayerError{Err: err}
+		return nil, &LayerError{Err: err, Root: s.opts.Root}
 	}
 	if layer.UncompressedDigest == "" {
 		s.dropLayer(id)
@@ -228,14 +229,26 @@ func (c contextReader) Read(p []byte) (int, error) {
 
 // LayerError is a layer that could not be written, with the cause reduced
 // to one line: containers/storage reports the unpacking child's failure
-// over several lines.
-type LayerError struct{ Err error }
+// over several lines. A full disk or quota says so, with the store's
+// place, not the path of a file in a staging directory.
+type LayerError struct {
+	Err  error
+	Root string // the store's graph root
+}
 
 var unpackFailure = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
 })
 
 func (e *LayerError) Error() string {
+	for _, full := range []struct {
+		errno syscall.Errno
+		what  string
+	}{{syscall.ENOSPC, "no space left on device"}, {syscall.EDQUOT, "disk quota exceeded"}} {
+		if errors.Is(e.Err, full.errno) {
+			return fmt.Sprintf("writing layer: %s for the store at %s (hint: free space there, for instance with `burrow system prune -a`, or keep the store elsewhere with --root)", full.what, e.Root)
+		}
+	}
 	msg := e.Err.Error()
 	if m := unpackFailure().FindStringSubmatch(msg); m != nil {
 		msg = m[1]

@@ -33,9 +33,17 @@ fi
 # The checkout may sit where the test users cannot read (e.g. under /root):
 # run copies from a directory they can.
 work=$(mktemp -d /tmp/burrow-tests.XXXXXX)
-trap 'rm -rf "$work" "$log"' EXIT
+trap 'umount "$work/small" 2>/dev/null; rm -rf "$work" "$log"' EXIT
 cp bin/burrow bin/integration.test "$work/"
 chmod 755 "$work" "$work/burrow" "$work/integration.test"
+# A small file system for the tests that fill a disk (TestPullDiskFull).
+smallfs=
+mkdir "$work/small"
+if mount -t tmpfs -o size=24m,mode=1777 burrow-test-small "$work/small"; then
+  smallfs=$work/small
+else
+  echo "run.sh: cannot mount a small tmpfs; the disk-full tests will be skipped" >&2
+fi
 
 ensure_user() {  # NAME WANT_SUBIDS(yes|no)
   local name=$1 want=$2
@@ -66,14 +74,14 @@ for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
   echo "=== integration tests as $user (userns mode $mode)"
   # shellcheck disable=SC2086
   (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
-      BURROW_TEST_MODE="$mode" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+      BURROW_TEST_MODE="$mode" BURROW_TEST_SMALLFS="$smallfs" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
     | tee -a "$log" || status=1
 done
 # burrow works as root too (no user namespace; the store's default moves
 # to /var/lib/burrow, but each test has its own).
 echo "=== integration tests as root (no user namespace)"
 (cd "$work" && env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root USER=root \
-    BURROW_TEST_MODE=host ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+    BURROW_TEST_MODE=host BURROW_TEST_SMALLFS="$smallfs" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
   | tee -a "$log" || status=1
 summary
 exit $status
