@@ -54,6 +54,22 @@ func flock(path string, how int) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening lock %s: %w", path, err)
 	}
+	return f, lockOpen(f, path, how)
+}
+
+// LockDir takes a flock (syscall.LOCK_EX, LOCK_SH, with LOCK_NB) on a
+// directory; closing the file releases it.
+func LockDir(dir string, how int) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return f, lockOpen(f, dir, how)
+}
+
+// lockOpen locks f, and closes it if it cannot.
+func lockOpen(f *os.File, path string, how int) error {
+	var err error
 	for {
 		err = syscall.Flock(int(f.Fd()), how)
 		if err != syscall.EINTR {
@@ -62,7 +78,7 @@ func flock(path string, how int) (*os.File, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
+		return fmt.Errorf("locking %s: %w", path, err)
 	}
-	return f, nil
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/burrow-oci/burrow/storage"
 	"io"
 	"io/fs"
 	"os"
@@ -39,7 +40,7 @@ func writeOCIDir(ctx context.Context, list []saved, images []*storedImage, dir s
 		return err
 	}
 	// The lock tells a later save that this directory's writer is alive.
-	lock, err := lockDir(tmp, unix.LOCK_EX)
+	lock, err := storage.LockDir(tmp, unix.LOCK_EX)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("saving to %s: %w", dir, err)
@@ -91,32 +92,13 @@ func sweepSiblings(dir string) {
 		if err != nil || !fi.IsDir() || time.Since(fi.ModTime()) < staleAfter {
 			continue
 		}
-		lock, err := lockDir(name, unix.LOCK_EX|unix.LOCK_NB)
+		lock, err := storage.LockDir(name, unix.LOCK_EX|unix.LOCK_NB)
 		if err != nil {
 			continue // a save in progress, or not ours to remove
 		}
 		os.RemoveAll(name)
 		lock.Close()
 	}
-}
-
-// lockDir takes a flock on a directory.
-func lockDir(dir string, how int) (*os.File, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", dir, err)
-	}
-	return f, nil
 }
 
 // mkdirSibling makes a new hidden directory beside dir, with the mode a

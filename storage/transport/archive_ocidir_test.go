@@ -67,7 +67,7 @@ func TestSaveOCIDirAtomic(t *testing.T) {
 		}
 		os.Chtimes(d, old, old)
 	}
-	lock, err := lockDir(live, unix.LOCK_EX)
+	lock, err := storage.LockDir(live, unix.LOCK_EX)
 	if err != nil {
 		t.Fatal(err)
 	}
