@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/burrow-oci/burrow/config"
@@ -167,7 +166,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 // locks).
 func pullTempDir(st *storage.Store) string {
 	if d := tmpSpoolDir(); d != "" {
-		if err := os.Mkdir(d, 0o700); err == nil || os.IsExist(err) && ownDir(d) {
+		if err := os.Mkdir(d, 0o700); err == nil || os.IsExist(err) && storage.OwnedDir(d) {
 			return d
 		}
 	}
@@ -185,16 +184,6 @@ func tmpSpoolDir() string {
 		return ""
 	}
 	return filepath.Join(d, fmt.Sprintf("burrow-downloads-%d", config.ProcessEnv().UID))
-}
-
-// ownDir says whether dir is a directory (not a link) of this user's.
-func ownDir(dir string) bool {
-	fi, err := os.Lstat(dir)
-	if err != nil || !fi.IsDir() {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
 }
 
 // progressPrinter shows layer progress as Docker does: on a terminal, a

@@ -25,9 +25,6 @@ import (
 // for a store whose graph root is root, in this boot and this process's
 // user namespace; "" if that cannot be told.
 func featureKeyDir(cacheDir, root string) string {
-	if cacheDir == "" {
-		return ""
-	}
 	var st unix.Stat_t
 	var fs unix.Statfs_t
 	if unix.Stat(root, &st) != nil || unix.Statfs(root, &fs) != nil {
@@ -50,27 +47,30 @@ func isFeatureFile(name string) bool {
 }
 
 // seedFeatures gives a run root's driver directory that has no answers yet
-// the ones kept in keyDir. It returns whether runhome was new, in which case
-// the answers found by this process are worth keeping (see keepFeatures).
-func seedFeatures(keyDir, runhome string) bool {
-	if keyDir == "" {
-		return false
+// the ones kept for the store at root under cacheDir. It returns the
+// directory of those answers when runhome was new, in which case the
+// answers found by this process are worth keeping (see keepFeatures), and
+// "" otherwise: an existing run root costs one directory read, no key.
+func seedFeatures(cacheDir, root, runhome string) string {
+	if cacheDir == "" {
+		return ""
 	}
 	have, err := os.ReadDir(runhome)
 	if err != nil {
-		return false
+		return ""
 	}
 	for _, e := range have {
 		if isFeatureFile(e.Name()) {
-			return false
+			return ""
 		}
 	}
-	if !ownedDir(filepath.Dir(keyDir)) || !ownedDir(keyDir) {
-		return true
+	keyDir := featureKeyDir(cacheDir, root)
+	if keyDir == "" || !OwnedDir(cacheDir) || !OwnedDir(keyDir) {
+		return keyDir
 	}
 	kept, err := os.ReadDir(keyDir)
 	if err != nil {
-		return true
+		return keyDir
 	}
 	for _, e := range kept {
 		if !e.Type().IsRegular() || !isFeatureFile(e.Name()) {
@@ -89,7 +89,7 @@ func seedFeatures(keyDir, runhome string) bool {
 			os.Remove(f.Name())
 		}
 	}
-	return true
+	return keyDir
 }
 
 // keepFeatures copies the answers in runhome that keyDir lacks into it.
@@ -130,9 +130,9 @@ func keepFeatures(cacheDir, keyDir, runhome string) {
 	}
 }
 
-// ownedDir says whether dir is a directory of this user's that no one
-// else can write to.
-func ownedDir(dir string) bool {
+// OwnedDir says whether dir is a directory (not a link) of this user's
+// that no one else can write to.
+func OwnedDir(dir string) bool {
 	var st unix.Stat_t
 	if unix.Lstat(dir, &st) != nil {
 		return false

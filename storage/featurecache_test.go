@@ -19,7 +19,7 @@ func TestFeatureCache(t *testing.T) {
 
 	// A first store finds the answers itself; they are kept at Close.
 	first := t.TempDir()
-	if !seedFeatures(key, first) {
+	if seedFeatures(cache, root, first) != key {
 		t.Fatal("a new run root was not seen as new")
 	}
 	write := func(dir, name, text string) {
@@ -36,7 +36,7 @@ func TestFeatureCache(t *testing.T) {
 
 	// A second, new run root starts with them.
 	second := t.TempDir()
-	if !seedFeatures(key, second) {
+	if seedFeatures(cache, root, second) != key {
 		t.Fatal("a new run root was not seen as new")
 	}
 	for name, want := range map[string]string{"overlay-true": "", "metacopy()-false": "", "native-diff()-false": "not using native diff: reasons"} {
@@ -52,7 +52,7 @@ func TestFeatureCache(t *testing.T) {
 	// A run root with answers of its own is left alone.
 	third := t.TempDir()
 	write(third, "overlay-false", "kernel says no")
-	if seedFeatures(key, third) {
+	if seedFeatures(cache, root, third) != "" {
 		t.Error("a run root with answers was seen as new")
 	}
 	if _, err := os.Stat(filepath.Join(third, "overlay-true")); err == nil {
@@ -64,7 +64,7 @@ func TestFeatureCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	fourth := t.TempDir()
-	seedFeatures(key, fourth)
+	seedFeatures(cache, root, fourth)
 	if _, err := os.Stat(filepath.Join(fourth, "overlay-true")); err == nil {
 		t.Error("answers were read from a directory anyone can write")
 	}

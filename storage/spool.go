@@ -80,7 +80,7 @@ func SweepSpools(parent string, log *slog.Logger) {
 			continue
 		}
 		dir := filepath.Join(parent, e.Name())
-		if fi, err := e.Info(); err != nil || fi.Sys().(*syscall.Stat_t).Uid != uint32(os.Getuid()) {
+		if !OwnedDir(dir) {
 			continue // another user's, in a shared TMPDIR
 		}
 		f, err := flock(filepath.Join(dir, spoolLock), syscall.LOCK_EX|syscall.LOCK_NB)

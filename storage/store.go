@@ -146,10 +146,7 @@ func (s *Store) chooseDriver() (string, error) {
 	if err := os.MkdirAll(runhome, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s: %w", runhome, err)
 	}
-	keyDir := featureKeyDir(s.opts.FeatureCache, s.opts.Root)
-	if seedFeatures(keyDir, runhome) {
-		s.featureKeep = keyDir
-	}
+	s.featureKeep = seedFeatures(s.opts.FeatureCache, s.opts.Root, runhome)
 	ok, err := overlay.SupportsNativeOverlay(home, runhome)
 	if ok {
 		return "overlay", nil
