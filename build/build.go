@@ -63,8 +63,6 @@ type Options struct {
 	Pull       func(ctx context.Context, ref string) (*storage.Image, error)
 	PullAlways bool
 
-	// SingleID says the store is in single-id mode.
-	SingleID bool
 	// Out receives the progress lines and RUN output; nil discards them.
 	Out io.Writer
 	// Log receives debug messages (why a step missed the cache).

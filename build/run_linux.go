@@ -2,7 +2,6 @@ package build
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -163,46 +162,13 @@ func (s *stage) run(ctx context.Context, c *instructions.RunCommand, text string
 	return s.record(key, e, hist, started)
 }
 
-// container runs argv in a container on rootfs, with the stage's config,
+// container runs argv in a sandbox on rootfs, with the stage's config,
 // and returns its exit code.
 func (s *stage) container(ctx context.Context, rootfs string, argv, env []string, network string, mounts []specs.Mount) (int, error) {
 	cfg := s.st.cfg.Config
-	u, err := run.ResolveUser(rootfs, cfg.User)
-	if err != nil {
-		return 0, err
-	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "build-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	hostname := "buildkitsandbox"
-	if network == run.NetworkHost {
-		if h, err := os.Hostname(); err == nil {
-			hostname = h
-		}
-	}
-	files, err := run.WriteFiles(dir, hostname, network, nil)
-	if err != nil {
-		return 0, err
-	}
-	opts := run.Options{
-		Cmd: argv, Entrypoint: []string{}, Env: env, Hostname: hostname, Network: network,
-		SingleID: s.b.opts.SingleID, Mounts: mounts,
-	}
-	spec, err := run.Spec(rootfs, &cfg, opts, u, files)
-	if err != nil {
-		return 0, err
-	}
-	id := randomHex()
-	code, err := run.Run(ctx, run.Process{
-		ID: id, Spec: spec, StateDir: filepath.Join(s.b.st.RunRoot(), "rt"),
-		Stdout: s.b.out, Stderr: s.b.out, SingleID: s.b.opts.SingleID,
-	}, nil)
-	if err != nil {
-		return 0, err
-	}
-	return code, nil
+	return run.Step(ctx, s.b.st, run.StepOptions{
+		Rootfs: rootfs, Image: &cfg, Args: argv, Env: env, Network: network, Mounts: mounts, Output: s.b.out,
+	})
 }
 
 // mountInputs digests what RUN --mount=type=bind reads from the context,
@@ -352,12 +318,6 @@ func bindMount(src, dst string, ro bool) specs.Mount {
 		opts = append(opts, "ro")
 	}
 	return specs.Mount{Type: "bind", Source: src, Destination: dst, Options: opts}
-}
-
-func randomHex() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // sortedKeys returns a map's keys in order.

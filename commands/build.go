@@ -64,7 +64,6 @@ func runBuild(c *cli.Context) error {
 		opts.Out = c.App.Writer
 	}
 	return withStore(c, func(s *session, st *storage.Store) error {
-		opts.SingleID = s.plan.Mode == "single"
 		opts.Log = s.log
 		pullOut := c.App.ErrWriter
 		if !quiet {

@@ -74,13 +74,13 @@ func runSystemDf(c *cli.Context) error {
 		cu := make([]ctrUsage, len(ctrs))
 		errs := make([]error, len(ctrs))
 		parallel(len(ctrs), func(i int) {
-			state, err := run.CurrentState(st, &ctrs[i])
+			state, err := run.State(st, &ctrs[i])
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			rw, _ := st.ContainerRWSize(&ctrs[i])
-			cu[i] = ctrUsage{c: &ctrs[i], size: rw, running: state.Status == "running", status: state.Status}
+			cu[i] = ctrUsage{c: &ctrs[i], size: rw, running: state.Status == storage.StatusRunning, status: string(state.Status)}
 			for _, m := range ctrs[i].Config.Mounts {
 				if m.Type == "volume" {
 					cu[i].volumes++

@@ -60,11 +60,7 @@ func runExec(c *cli.Context) error {
 		terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, in, stdout) }
 	}
 	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-		dir, err := st.ContainerRunDir(ctr)
-		if err != nil {
-			return err
-		}
-		code, err := run.Exec(dir, req, stdin, stdout, stderr, terminal)
+		code, err := run.Exec(st, ctr, req, run.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}, terminal)
 		if errors.Is(err, run.ErrNotRunning) {
 			return fmt.Errorf("container %s is not running", ctr.ID)
 		}

@@ -61,7 +61,7 @@ type hostConfig struct {
 }
 
 func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInspect, error) {
-	state, err := run.CurrentState(st, ctr)
+	state, err := run.State(st, ctr)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		HostsPath: filepath.Join(dir, "hosts"), LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{}}, "Ports": map[string]any{}},
 		State: containerStateJ{
-			Status: state.Status, Running: state.Status == "running", Pid: state.Pid,
+			Status: string(state.Status), Running: state.Status == storage.StatusRunning, Pid: state.Pid,
 			Restarting: state.Restarting, Health: state.Health,
 			ExitCode: state.ExitCode, Error: state.Error, StartedAt: stamp(state.StartedAt), FinishedAt: stamp(state.FinishedAt),
 		},
@@ -105,7 +105,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		ReadonlyRootfs: cc.ReadOnly, CapAdd: cc.CapAdd, CapDrop: cc.CapDrop, ExtraHosts: cc.AddHosts}
 	d.RestartCount = state.RestartCount
 	if d.State.Restarting {
-		d.State.Status = "restarting"
+		d.State.Status = string(storage.StatusRestarting)
 	}
 	d.HostConfig.RestartPolicy.Name = cc.Restart
 	d.HostConfig.RestartPolicy.MaximumRetryCount = cc.RestartMax

@@ -96,14 +96,14 @@ func runLogs(c *cli.Context) error {
 			return nil
 		}
 		for {
-			state, err := run.CurrentState(st, ctr)
+			state, err := run.State(st, ctr)
 			if err != nil {
 				return err
 			}
 			if offset, err = run.ReadLog(path, offset, print); err != nil {
 				return err
 			}
-			if state.Status != "running" {
+			if state.Status != storage.StatusRunning {
 				_, err = run.ReadLog(path, offset, print)
 				return err
 			}

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/containerd/console"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,11 +44,11 @@ func newTopCommand() *cli.Command {
 				return err
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				state, err := run.CurrentState(st, ctr)
+				state, err := run.State(st, ctr)
 				if err != nil {
 					return err
 				}
-				if state.Status != "running" {
+				if state.Status != storage.StatusRunning {
 					return fmt.Errorf("container %s is not running", ctr.ID)
 				}
 				pids := map[string]bool{}
@@ -148,115 +144,26 @@ func newAttachCommand() *cli.Command {
 				return toolError(err)
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				state, err := run.CurrentState(st, ctr)
-				if err != nil {
+				opts := run.AttachOptions{DetachKeys: c.String("detach-keys"), SigProxy: c.Bool("sig-proxy")}
+				var err error
+				if _, opts.Stdout, opts.Stderr, err = execStreams(c); err != nil {
 					return err
 				}
-				if state.Status != "running" {
+				if in, ok := c.App.Reader.(*os.File); ok && !c.Bool("no-stdin") {
+					opts.Stdin = in
+				}
+				code, err := run.Attach(c.Context, st, ctr, opts)
+				switch {
+				case errors.Is(err, run.ErrDetached):
+					fmt.Fprintln(c.App.ErrWriter, "\r\nread escape sequence")
+					return nil
+				case errors.Is(err, run.ErrNotRunning):
 					return errors.New("You cannot attach to a stopped container, start it first")
+				case err != nil:
+					return err
 				}
-				if c.Bool("sig-proxy") && !ctr.Config.Tty {
-					sigs := make(chan os.Signal, 4)
-					signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-					defer signal.Stop(sigs)
-					go func() {
-						for s := range sigs {
-							_ = run.Signal(st, ctr, s.(syscall.Signal), false)
-						}
-					}()
-				}
-				if ctr.Config.Tty || ctr.Config.OpenStdin {
-					return attachStreams(c, st, ctr)
-				}
-				return followOutput(c, st, ctr)
+				return &exitCode{code: code}
 			})
 		},
-	}
-}
-
-// attachStreams joins a detached container's input and output through
-// its monitor, which reads and writes this process's own streams, until
-// the container exits or the detach keys are typed.
-func attachStreams(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
-	dir, err := st.ContainerRunDir(ctr)
-	if err != nil {
-		return err
-	}
-	_, stdout, stderr, err := execStreams(c)
-	if err != nil {
-		return err
-	}
-	stdin, ok := c.App.Reader.(*os.File)
-	if !ok || c.Bool("no-stdin") {
-		if stdin, err = os.Open(os.DevNull); err != nil {
-			return err
-		}
-		defer stdin.Close()
-	}
-	req := run.ExecRequest{Attach: true, DetachKeys: c.String("detach-keys")}
-	if ctr.Config.Tty {
-		req.Width, req.Height = run.TerminalSize(stdout)
-		if cur, err := console.ConsoleFromFile(stdin); err == nil && !c.Bool("no-stdin") {
-			if err := cur.SetRaw(); err == nil {
-				defer cur.Reset()
-			}
-		}
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, syscall.SIGWINCH)
-		defer signal.Stop(winch)
-		go func() {
-			for range winch {
-				w, h := run.TerminalSize(stdout)
-				_, _ = run.Exec(dir, run.ExecRequest{Resize: true, Width: w, Height: h}, stdin, stdout, stderr, nil)
-			}
-		}()
-	}
-	code, err := run.Exec(dir, req, stdin, stdout, stderr, nil)
-	if errors.Is(err, run.ErrDetached) {
-		fmt.Fprintln(c.App.ErrWriter, "\r\nread escape sequence")
-		return nil
-	}
-	if errors.Is(err, run.ErrNotRunning) {
-		return fmt.Errorf("container %s is not running", ctr.ID)
-	}
-	if err != nil {
-		return err
-	}
-	return &exitCode{code: code}
-}
-
-// followOutput shows a container's new output until it exits, for a
-// container without input or terminal.
-func followOutput(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
-	path, err := run.LogPath(st, ctr)
-	if err != nil {
-		return err
-	}
-	// From the end of what is logged now: attach shows only new output.
-	var offset int64
-	if fi, err := os.Stat(path); err == nil {
-		offset = fi.Size()
-	}
-	print := func(e run.LogEntry) error {
-		w := c.App.Writer
-		if e.Stream == "stderr" {
-			w = c.App.ErrWriter
-		}
-		_, err := fmt.Fprint(w, e.Log)
-		return err
-	}
-	for {
-		if offset, err = run.ReadLog(path, offset, print); err != nil {
-			return err
-		}
-		s, err := run.CurrentState(st, ctr)
-		if err != nil {
-			return err
-		}
-		if s.Status != "running" && !s.Restarting {
-			_, _ = run.ReadLog(path, offset, print)
-			return &exitCode{code: s.ExitCode}
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

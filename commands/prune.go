@@ -97,11 +97,11 @@ func pruneContainers(st *storage.Store, f pruneFilter) ([]string, int64, error) 
 	var freed int64
 	for i := range ctrs {
 		c := &ctrs[i]
-		state, err := run.CurrentState(st, c)
+		state, err := run.State(st, c)
 		if err != nil {
 			return deleted, freed, err
 		}
-		if state.Status == "running" || f.keeps(c.Created, c.Config.Labels) {
+		if state.Status == storage.StatusRunning || f.keeps(c.Created, c.Config.Labels) {
 			continue
 		}
 		rw, _ := st.ContainerRWSize(c)

@@ -104,11 +104,11 @@ func runPs(c *cli.Context) error {
 				break
 			}
 			ctr := &ctrs[i]
-			state, err := run.CurrentState(st, ctr)
+			state, err := run.State(st, ctr)
 			if err != nil {
 				return err
 			}
-			if !all && state.Status != "running" {
+			if !all && state.Status != storage.StatusRunning {
 				continue
 			}
 			if ok, err := psMatch(st, ctr, state, filters); err != nil {
@@ -144,10 +144,10 @@ func psMatch(st *storage.Store, ctr *storage.Container, state storage.ContainerS
 		}
 		return false
 	}
-	if !anyOf(f["status"], func(v string) bool { return v == state.Status }) ||
+	if !anyOf(f["status"], func(v string) bool { return storage.Status(v) == state.Status }) ||
 		!anyOf(f["name"], func(v string) bool { return strings.Contains(ctr.Name, v) }) ||
 		!anyOf(f["id"], func(v string) bool { return strings.HasPrefix(ctr.ID, v) }) ||
-		!anyOf(f["exited"], func(v string) bool { return state.Status == "exited" && strconv.Itoa(state.ExitCode) == v }) {
+		!anyOf(f["exited"], func(v string) bool { return state.Status == storage.StatusExited && strconv.Itoa(state.ExitCode) == v }) {
 		return false, nil
 	}
 	if len(f["ancestor"]) > 0 {
@@ -190,7 +190,7 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
 		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
 		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
-		State: state.Status, Status: statusWords(state),
+		State: string(state.Status), Status: statusWords(state),
 	}
 	if size {
 		if rw, virtual, err := st.ContainerSize(ctr); err == nil {
@@ -208,7 +208,7 @@ func statusWords(s storage.ContainerState) string {
 	switch {
 	case s.Restarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
-	case s.Status == "running":
+	case s.Status == storage.StatusRunning:
 		up := "Up " + units.HumanDuration(time.Since(s.StartedAt))
 		if h := s.Health; h != nil {
 			if h.Status == "starting" {
@@ -217,7 +217,7 @@ func statusWords(s storage.ContainerState) string {
 			return up + " (" + h.Status + ")"
 		}
 		return up
-	case s.Status == "exited":
+	case s.Status == storage.StatusExited:
 		if s.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", s.ExitCode)
 		}

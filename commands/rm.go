@@ -2,8 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"syscall"
-	"time"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
@@ -24,35 +22,12 @@ func newRmCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
+			opts := run.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes")}
 			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				if err := removeContainer(st, ctr, c.Bool("force")); err != nil {
-					return err
-				}
-				if c.Bool("volumes") {
-					return st.RemoveAnonymousVolumes(ctr)
-				}
-				return nil
+				return run.Remove(st, ctr, opts)
 			})
 		},
 	}
-}
-
-// removeContainer removes a stopped container, or a running one when
-// forced (after killing it), with Docker's refusal otherwise.
-func removeContainer(st *storage.Store, ctr *storage.Container, force bool) error {
-	state, err := run.CurrentState(st, ctr)
-	if err != nil {
-		return err
-	}
-	if state.Status == "running" || state.Restarting && run.Alive(state.MonitorPid) {
-		if !force {
-			return fmt.Errorf("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", ctr.Name)
-		}
-		if err := stopContainer(st, ctr, syscall.SIGKILL, 10*time.Second); err != nil {
-			return err
-		}
-	}
-	return st.DeleteContainer(ctr)
 }
 
 func newContainerPruneCommand() *cli.Command {

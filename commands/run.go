@@ -2,24 +2,15 @@ package commands
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 )
 
@@ -249,51 +240,11 @@ func createContainer(c *cli.Context, s *session, st *storage.Store) (*storage.Co
 	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, imageExtra(st, img.ID)); err != nil {
 		return nil, toolError(err)
 	}
-	// The image's VOLUMEs become anonymous volumes unless mounted over.
-	{
-		taken := map[string]bool{}
-		for _, m := range cfg.Mounts {
-			taken[m.Destination] = true
-		}
-		var vols []string
-		for v := range imgCfg.Config.Volumes {
-			vols = append(vols, v)
-		}
-		sort.Strings(vols)
-		for _, v := range vols {
-			if !taken[filepath.Clean(v)] {
-				cfg.Mounts = append(cfg.Mounts, storage.Mount{Type: "volume", Destination: filepath.Clean(v)})
-			}
-		}
-	}
-	for i := range cfg.Mounts {
-		if m := &cfg.Mounts[i]; m.Type == "volume" && m.Source == "" {
-			id, err := randomHex()
-			if err != nil {
-				return nil, toolError(err)
-			}
-			m.Source, m.Anonymous = id, true
-		}
-	}
-	// Without --name, an adjective_noun name is drawn; one that happens to
-	// be taken is drawn again (the store checks names as it creates).
-	generated := name == ""
-	// `run --rm` in the foreground lives no longer than this command: its
-	// container is kept in the run root only (storage/ephemeral.go).
-	ephemeral := cfg.AutoRemove && c.Command.Name == "run" && !c.Bool("detach")
-	var ctr *storage.Container
-	for try := 0; ; try++ {
-		if generated {
-			name = randomName()
-			if try >= 10 {
-				name += fmt.Sprintf("%d", try)
-			}
-		}
-		ctr, err = st.CreateContainer(storage.NewContainer{Image: img, Name: name, Config: cfg, Ephemeral: ephemeral})
-		if !generated || !errors.Is(err, storage.ErrNameInUse) || try == 20 {
-			break
-		}
-	}
+	ctr, err := run.Create(st, run.CreateOptions{
+		Image: img, ImageConfig: &imgCfg.Config, Name: name, Config: cfg,
+		// `run --rm` in the foreground lives no longer than this command.
+		Ephemeral: cfg.AutoRemove && c.Command.Name == "run" && !c.Bool("detach"),
+	})
 	if err != nil {
 		return nil, toolError(err)
 	}
@@ -318,116 +269,33 @@ func runRun(c *cli.Context) error {
 			fmt.Fprintln(c.App.Writer, ctr.ID)
 			return nil
 		}
-		code, err := startAttached(c, s, st, ctr)
-		if ctr.Config.AutoRemove {
-			rerr := st.DeleteContainer(ctr)
-			if rerr == nil {
-				rerr = st.RemoveAnonymousVolumes(ctr)
-			} else {
-				// It stays: say how it ended.
-				_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: code, FinishedAt: time.Now().UTC()})
-			}
-			if rerr != nil && err == nil {
-				err = rerr
-			}
-		}
-		if err != nil {
-			return err
-		}
-		return &exitCode{code: code}
+		return startAttached(c, st, ctr)
 	})
 }
 
 // startAttached runs a created container in the foreground with the
-// caller's stdio and returns its exit code.
-func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.Container) (int, error) {
-	p, err := run.Prepare(st, ctr, s.plan.Mode == "single")
-	if err != nil {
-		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: 125, Error: err.Error(), FinishedAt: time.Now().UTC()})
-		return 0, toolError(err)
-	}
-	if ctr.Config.OpenStdin {
-		p.Stdin = c.App.Reader
-	}
-	p.Stdout, p.Stderr = c.App.Writer, c.App.ErrWriter
-	var logOut io.Writer
-	if !ctr.Config.AutoRemove {
-		// As Docker does, an attached container's output is logged too
-		// (not for --rm: its log goes with it).
-		if path, err := run.LogPath(st, ctr); err == nil {
-			if lf, err := run.OpenLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile); err == nil {
-				defer lf.Close()
-				logOut = lf.Stream("stdout")
-				p.Stdout = io.MultiWriter(c.App.Writer, logOut)
-				p.Stderr = io.MultiWriter(c.App.ErrWriter, lf.Stream("stderr"))
-			}
-		}
-	}
-	if ctr.Config.Tty {
-		stdin, _ := c.App.Reader.(*os.File)
-		if ctr.Config.OpenStdin && (stdin == nil || !isTerminal(stdin)) {
-			return 0, &exitCode{code: ExitError, err: errors.New("the input device is not a TTY (hint: drop -t, or run from a terminal)")}
-		}
-		if !ctr.Config.OpenStdin {
-			stdin = nil
-		}
-		if out, ok := c.App.Writer.(*os.File); ok {
-			if w, h := run.TerminalSize(out); w > 0 {
-				p.Spec.Process.ConsoleSize = &specs.Box{Width: uint(w), Height: uint(h)}
-			}
-		}
-		out := c.App.Writer
-		if logOut != nil {
-			out = io.MultiWriter(out, logOut)
-		}
-		p.Terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, stdin, out) }
-	}
-	started := time.Now().UTC()
-	p.Started = func(pid int) {
-		_ = st.SetState(ctr, storage.ContainerState{Status: "running", Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
-	}
-	sigs := make(chan os.Signal, 8)
-	if !c.IsSet("sig-proxy") || c.Bool("sig-proxy") {
-		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-		defer signal.Stop(sigs)
-	}
-	// stop and kill from other commands come through the control FIFO.
-	if err := run.ListenControl(st, ctr, sigs); err != nil {
-		_ = st.SetState(ctr, storage.ContainerState{Status: "exited", ExitCode: 125, Error: err.Error(), FinishedAt: time.Now().UTC()})
-		return 0, toolError(err)
-	}
-	code, err := run.Run(c.Context, p, sigs)
-	// A container that is removed next needs neither its final state
-	// nor an unmount of its own (removing the layer unmounts it): each is
-	// a write of the store's records. runRun records the state if the
-	// removal fails.
-	record := func(s storage.ContainerState) error {
-		if ctr.Config.AutoRemove {
-			return nil
-		}
-		_ = st.UnmountContainer(ctr)
-		return st.SetState(ctr, s)
-	}
-	final := storage.ContainerState{Status: "exited", ExitCode: code, StartedAt: started, FinishedAt: time.Now().UTC()}
-	if err != nil {
-		var se *run.StartError
-		final.Error = err.Error()
-		if errors.As(err, &se) && se.Code != 0 {
-			final.ExitCode = se.Code
-			_ = record(final)
-			return 0, &exitCode{code: se.Code, err: err}
-		}
-		final.ExitCode = 125
-		_ = record(final)
-		return 0, toolError(err)
-	}
-	return code, record(final)
+// caller's stdio; its exit code becomes burrow's.
+func startAttached(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
+	code, err := run.StartAttached(c.Context, st, ctr, run.AttachedOptions{
+		Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		NoSigProxy: c.IsSet("sig-proxy") && !c.Bool("sig-proxy"),
+	})
+	return startResult(code, err)
 }
 
-func randomHex() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+// startResult turns a start's outcome into burrow's exit: the container's
+// code, Docker's 126/127 when its command could not run, 125 when burrow
+// could not run it.
+func startResult(code int, err error) error {
+	var se *run.StartError
+	if errors.Is(err, run.ErrInputNotTerminal) {
+		return &exitCode{code: ExitError, err: err}
 	}
-	return hex.EncodeToString(b[:]), nil
+	if errors.As(err, &se) && se.Code != 0 {
+		return &exitCode{code: se.Code, err: err}
+	}
+	if err != nil {
+		return toolError(err)
+	}
+	return &exitCode{code: code}
 }

@@ -1,11 +1,8 @@
 package commands
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,79 +36,31 @@ func newStartCommand() *cli.Command {
 				if c.Bool("interactive") {
 					ctr.Config.OpenStdin = true
 				}
-				code, err := startAttached(c, s, st, ctr)
-				if err != nil {
-					return err
-				}
-				return &exitCode{code: code}
+				return startAttached(c, st, ctr)
 			})
 		},
 	}
 }
 
-// startDetached starts a container under a monitor process of its own
-// (the same binary, `__monitor`) and returns once the container runs, or
-// with the error that kept it from running.
-func startDetached(s *session, st *storage.Store, ctr *storage.Container) error {
-	if state, err := run.CurrentState(st, ctr); err == nil && state.Status == "running" {
-		return nil
+// startDetached starts a container under a monitor process of its own.
+func startDetached(_ *session, st *storage.Store, ctr *storage.Container) error {
+	err := run.StartDetached(st, ctr)
+	var se *run.StartError
+	if errors.As(err, &se) {
+		return &exitCode{code: se.Code, err: se.Err}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	args := []string{"--root", st.Root(), "--runroot", st.RunRoot(), "--storage-driver", st.Driver(), "__monitor", ctr.ID}
-	cmd := exec.Command(self, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("starting the container's monitor: %w", err)
-	}
-	w.Close()
-	line, _ := bufio.NewReader(r).ReadString('\n')
-	_ = cmd.Process.Release()
-	line = strings.TrimSpace(line)
-	switch {
-	case line == "ok":
-		return nil
-	case line == "":
-		return errors.New("the container's monitor exited before the container started (hint: run it in the foreground to see why)")
-	}
-	codeStr, msg, _ := strings.Cut(line, " ")
-	code, _ := strconv.Atoi(codeStr)
-	if code == 0 {
-		code = ExitTool
-	}
-	return &exitCode{code: code, err: errors.New(msg)}
+	return err
 }
 
 // newMonitorCommand is the hidden entry point of a detached container's
-// monitor process.
+// monitor process (run.StartDetached starts it).
 func newMonitorCommand() *cli.Command {
 	return &cli.Command{
-		Name:   "__monitor",
+		Name:   run.MonitorCommand,
 		Hidden: true,
 		Action: func(c *cli.Context) error {
-			ready := os.NewFile(3, "ready")
-			return withStore(c, func(s *session, st *storage.Store) error {
-				ctr, err := st.LookupContainer(c.Args().First())
-				if err != nil {
-					fmt.Fprintf(ready, "125 %v\n", err)
-					return err
-				}
-				return run.Monitor(c.Context, st, ctr, s.plan.Mode == "single", ready)
+			return withStore(c, func(_ *session, st *storage.Store) error {
+				return run.ServeMonitor(c.Context, st, c.Args().First())
 			})
 		},
 	}
@@ -138,47 +87,12 @@ func newStoppingCommand(name, usage string, then func(s *session, st *storage.St
 				if err != nil {
 					return err
 				}
-				if err := stopContainer(st, ctr, sig, timeout); err != nil || then == nil {
+				if err := run.Stop(st, ctr, sig, timeout); err != nil || then == nil {
 					return err
 				}
 				return then(s, st, ctr)
 			})
 		},
-	}
-}
-
-// stopContainer sends sig, waits up to timeout for the container to exit,
-// then kills it. Stopping a stopped container is not an error.
-func stopContainer(st *storage.Store, ctr *storage.Container, sig syscall.Signal, timeout time.Duration) error {
-	if err := run.Signal(st, ctr, sig, true); err != nil {
-		if errors.Is(err, run.ErrNotRunning) {
-			return nil
-		}
-		return err
-	}
-	if waitExited(st, ctr, timeout) {
-		return nil
-	}
-	if err := run.Signal(st, ctr, syscall.SIGKILL, true); err != nil && !errors.Is(err, run.ErrNotRunning) {
-		return err
-	}
-	waitExited(st, ctr, 10*time.Second)
-	return nil
-}
-
-// waitExited polls the container's state until it has exited or the
-// timeout passes (a negative timeout waits for ever).
-func waitExited(st *storage.Store, ctr *storage.Container, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		s, err := run.CurrentState(st, ctr)
-		if err != nil || s.Status != "running" && !(s.Restarting && run.Alive(s.MonitorPid)) {
-			return true
-		}
-		if timeout >= 0 && time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -199,7 +113,7 @@ func newKillCommand() *cli.Command {
 				return toolError(err)
 			}
 			return eachContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				err := run.Signal(st, ctr, sig, true)
+				err := run.Kill(st, ctr, sig)
 				if errors.Is(err, run.ErrNotRunning) {
 					return fmt.Errorf("cannot kill container: %s: container %s is not running", ctr.Name, ctr.ID)
 				}
@@ -227,8 +141,7 @@ func newWaitCommand() *cli.Command {
 						failed = &exitCode{code: ExitError}
 						continue
 					}
-					waitExited(st, ctr, -1)
-					s, err := st.State(ctr)
+					s, err := run.Wait(c.Context, st, ctr)
 					if err != nil {
 						return err
 					}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/urfave/cli/v2"
 )
@@ -47,6 +48,7 @@ func newSystemResetCommand() *cli.Command {
 			if err := s.enterUserNS(); err != nil {
 				return err
 			}
+			run.KillAll(s.cfg.Storage.Root, s.cfg.Storage.RunRoot)
 			return storage.Reset(s.cfg.Storage.Root, s.cfg.Storage.RunRoot)
 		},
 	}

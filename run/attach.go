@@ -2,14 +2,20 @@ package run
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/containerd/console"
+
+	"github.com/burrow-oci/burrow/storage"
 )
 
 // DefaultDetachKeys is Docker's escape sequence: Ctrl-P Ctrl-Q.
@@ -181,5 +187,120 @@ func copyUntilKeys(dst io.Writer, src io.Reader, keys []byte) bool {
 		if err != nil {
 			return false
 		}
+	}
+}
+
+// AttachOptions are the caller's side of an attachment.
+type AttachOptions struct {
+	// Stdin, Stdout and Stderr are the caller's streams; Stdin is nil
+	// with --no-stdin.
+	Stdin, Stdout, Stderr *os.File
+	// DetachKeys ends the attachment when typed ("" for ctrl-p,ctrl-q).
+	DetachKeys string
+	// SigProxy passes on the signals this process receives.
+	SigProxy bool
+}
+
+// Attach joins a running container's streams until it exits, and returns
+// its exit code. A container with a terminal or open input is joined
+// through its monitor (ErrDetached when the detach keys end it); any
+// other shows its new output from the log. ErrNotRunning: it does not run.
+func Attach(ctx context.Context, st *storage.Store, ctr *storage.Container, opts AttachOptions) (int, error) {
+	state, err := State(st, ctr)
+	if err != nil {
+		return 0, err
+	}
+	if state.Status != storage.StatusRunning {
+		return 0, ErrNotRunning
+	}
+	if opts.SigProxy && !ctr.Config.Tty {
+		sigs := make(chan os.Signal, 4)
+		defer notifyForwarded(sigs)()
+		go func() {
+			for s := range sigs {
+				_ = Forward(st, ctr, s.(syscall.Signal))
+			}
+		}()
+	}
+	if ctr.Config.Tty || ctr.Config.OpenStdin {
+		return attachStreams(st, ctr, opts)
+	}
+	return followOutput(ctx, st, ctr, opts.Stdout, opts.Stderr)
+}
+
+// attachStreams joins a detached container's input and output through
+// its monitor, which reads and writes this process's own streams.
+func attachStreams(st *storage.Store, ctr *storage.Container, opts AttachOptions) (int, error) {
+	dir, err := st.ContainerRunDir(ctr)
+	if err != nil {
+		return 0, err
+	}
+	stdin := opts.Stdin
+	if stdin == nil {
+		if stdin, err = os.Open(os.DevNull); err != nil {
+			return 0, err
+		}
+		defer stdin.Close()
+	}
+	req := attachRequest{DetachKeys: opts.DetachKeys}
+	if ctr.Config.Tty {
+		req.Width, req.Height = TerminalSize(opts.Stdout)
+		if opts.Stdin != nil {
+			if cur, err := console.ConsoleFromFile(stdin); err == nil {
+				if err := cur.SetRaw(); err == nil {
+					defer cur.Reset()
+				}
+			}
+		}
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				w, h := TerminalSize(opts.Stdout)
+				_, _ = send(dir, request{Resize: &resizeRequest{Width: w, Height: h}}, Stdio{stdin, opts.Stdout, opts.Stderr}, nil, nil)
+			}
+		}()
+	}
+	code, err := send(dir, request{Attach: &req}, Stdio{stdin, opts.Stdout, opts.Stderr}, nil, nil)
+	if errors.Is(err, ErrNotRunning) {
+		return 0, err
+	}
+	return code, err
+}
+
+// followOutput shows a container's new output until it exits, for a
+// container without input or terminal.
+func followOutput(ctx context.Context, st *storage.Store, ctr *storage.Container, stdout, stderr io.Writer) (int, error) {
+	path, err := LogPath(st, ctr)
+	if err != nil {
+		return 0, err
+	}
+	// From the end of what is logged now: attach shows only new output.
+	var offset int64
+	if fi, err := os.Stat(path); err == nil {
+		offset = fi.Size()
+	}
+	print := func(e LogEntry) error {
+		w := stdout
+		if e.Stream == "stderr" {
+			w = stderr
+		}
+		_, err := fmt.Fprint(w, e.Log)
+		return err
+	}
+	for {
+		if offset, err = ReadLog(path, offset, print); err != nil {
+			return 0, err
+		}
+		s, err := State(st, ctr)
+		if err != nil {
+			return 0, err
+		}
+		if s.Status != storage.StatusRunning && !s.Restarting {
+			_, _ = ReadLog(path, offset, print)
+			return s.ExitCode, nil
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

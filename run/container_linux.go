@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
+
 	// nsenter's C constructor sets up a container's namespaces before the
 	// Go runtime of the "init" process starts.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"

@@ -13,9 +13,11 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/burrow-oci/burrow/storage"
 )
 
-// ExecRequest asks a running container's owner for a new process in it.
+// ExecRequest asks for a new process in a running container.
 type ExecRequest struct {
 	Args       []string
 	Env        []string // KEY=VALUE added to the container's environment
@@ -27,16 +29,35 @@ type ExecRequest struct {
 	// back over the console socket that comes with the request.
 	Tty           bool
 	Width, Height uint16
-	// Copy, when "in" or "out", asks for a copy into or out of the
-	// container's filesystem (with the descriptors as the tar stream)
-	// instead of a process.
-	Copy     string
-	CopySpec CopySpec
-	// Attach joins a detached container's input and output until it
-	// exits or DetachKeys are typed; Resize only resizes its terminal.
-	Attach     bool
-	Resize     bool
-	DetachKeys string
+}
+
+// copyRequest asks for a copy into or out of the container's filesystem,
+// with the descriptors as the tar stream.
+type copyRequest struct {
+	Out  bool
+	Spec CopySpec
+}
+
+// attachRequest joins a detached container's input and output until it
+// exits or DetachKeys are typed.
+type attachRequest struct {
+	DetachKeys    string
+	Width, Height uint16
+}
+
+// resizeRequest resizes a detached container's terminal.
+type resizeRequest struct {
+	Width, Height uint16
+}
+
+// request is what a client sends on a container's exec socket, with its
+// standard streams (and a console socket for a terminal) as descriptors:
+// exactly one of its fields is set.
+type request struct {
+	Exec   *ExecRequest   `json:",omitempty"`
+	Copy   *copyRequest   `json:",omitempty"`
+	Attach *attachRequest `json:",omitempty"`
+	Resize *resizeRequest `json:",omitempty"`
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
@@ -111,50 +132,56 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 			f.Close()
 		}
 	}()
-	var req ExecRequest
-	if err := json.Unmarshal(buf[:n], &req); err != nil || len(req.Args) == 0 && req.Copy == "" && !req.Attach && !req.Resize {
+	var req request
+	if err := json.Unmarshal(buf[:n], &req); err != nil {
 		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
 		return
 	}
-	if req.Attach || req.Resize {
+	switch {
+	case req.Attach != nil || req.Resize != nil:
 		if hub == nil {
 			reply(execReply{Code: 1, Error: "only a detached container can be attached to (its monitor serves attach)"})
 			return
 		}
-		if req.Resize {
-			hub.resize(req.Width, req.Height)
+		if r := req.Resize; r != nil {
+			hub.resize(r.Width, r.Height)
 			reply(execReply{})
 			return
 		}
-		keys, err := ParseDetachKeys(req.DetachKeys)
+		keys, err := ParseDetachKeys(req.Attach.DetachKeys)
 		if err != nil {
 			reply(execReply{Code: 125, Error: err.Error()})
 			return
 		}
 		hub.replying.Add(1)
 		defer hub.replying.Done()
-		code, detached := hub.attach(files[0], files[1], files[2], keys, req.Width, req.Height)
+		code, detached := hub.attach(files[0], files[1], files[2], keys, req.Attach.Width, req.Attach.Height)
 		reply(execReply{Code: code, Detached: detached})
-		return
-	}
-	if req.Copy != "" {
+	case req.Copy != nil:
 		var err error
-		if req.Copy == "out" {
-			err = CopyOut(spec.Root.Path, req.CopySpec, files[1])
+		if req.Copy.Out {
+			err = copyOutOf(spec.Root.Path, req.Copy.Spec, files[1])
 		} else {
-			err = CopyIn(spec.Root.Path, req.CopySpec, files[0])
+			err = copyInto(spec.Root.Path, req.Copy.Spec, files[0])
 		}
 		if err != nil {
 			reply(execReply{Code: 1, Error: err.Error()})
 			return
 		}
 		reply(execReply{})
-		return
+	case req.Exec != nil && len(req.Exec.Args) > 0:
+		reply(runExec(ctr, spec, singleID, *req.Exec, files))
+	default:
+		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
 	}
+}
+
+// runExec runs an exec request's process in the container, with the
+// streams (and console socket) received with it.
+func runExec(ctr *libcontainer.Container, spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
 	proc, err := execProcess(req, spec, singleID)
 	if err != nil {
-		reply(execReply{Code: 126, Error: err.Error()})
-		return
+		return execReply{Code: 126, Error: err.Error()}
 	}
 	if req.Tty && len(files) == 4 {
 		proc.ConsoleSocket = files[3]
@@ -175,23 +202,19 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 			if code == 0 {
 				code = 126
 			}
-			reply(execReply{Code: code, Error: se.Error()})
-			return
+			return execReply{Code: code, Error: se.Error()}
 		}
-		reply(execReply{Code: 126, Error: err.Error()})
-		return
+		return execReply{Code: 126, Error: err.Error()}
 	}
 	if req.Detach {
-		reply(execReply{})
 		go proc.Wait() //nolint:errcheck // reaped so that it does not linger
-		return
+		return execReply{}
 	}
 	code, err := exitCode(proc.Wait())
 	if err != nil {
-		reply(execReply{Code: 126, Error: err.Error()})
-		return
+		return execReply{Code: 126, Error: err.Error()}
 	}
-	reply(execReply{Code: code})
+	return execReply{Code: code}
 }
 
 // execProcess builds the process of an exec request from the container's
@@ -240,13 +263,35 @@ func receivedFDs(oob []byte) ([]int, error) {
 // the detach keys.
 var ErrDetached = errors.New("read escape sequence")
 
-// Exec asks the process that runs a container (found through its run
-// directory) to start req in it with the given standard streams, and
-// returns the exit code. ErrNotRunning means nobody serves the container.
-//
-// With req.Tty, terminal is called with the master end of the process's
-// pseudo-terminal while it runs.
-func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File, terminal func(master *os.File)) (int, error) {
+// Stdio are the standard streams handed to a process in a container.
+type Stdio struct {
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Exec starts req in a running container with the given streams and
+// returns its exit code. ErrNotRunning means nobody serves the container;
+// a *StartError, that the command could not run. With req.Tty, terminal
+// is called with the master end of the process's pseudo-terminal while it
+// runs.
+func Exec(st *storage.Store, ctr *storage.Container, req ExecRequest, stdio Stdio, terminal func(master *os.File)) (int, error) {
+	dir, err := st.ContainerRunDir(ctr)
+	if err != nil {
+		return 0, err
+	}
+	var cs *consoleSocket
+	if req.Tty {
+		if cs, err = newConsoleSocket(); err != nil {
+			return 0, err
+		}
+		defer cs.parent.Close()
+	}
+	return send(dir, request{Exec: &req}, stdio, cs, terminal)
+}
+
+// send asks the process that serves a container's exec socket (found in
+// its run directory) to carry out req with the given streams, and
+// returns the exit code it answers.
+func send(runDir string, req request, stdio Stdio, cs *consoleSocket, terminal func(master *os.File)) (int, error) {
 	p, d, err := shortPath(runDir, socketName)
 	if err != nil {
 		return 0, ErrNotRunning
@@ -261,13 +306,8 @@ func Exec(runDir string, req ExecRequest, stdin, stdout, stderr *os.File, termin
 	if err != nil {
 		return 0, err
 	}
-	fds := []int{int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd())}
-	var cs *consoleSocket
-	if req.Tty {
-		if cs, err = newConsoleSocket(); err != nil {
-			return 0, err
-		}
-		defer cs.parent.Close()
+	fds := []int{int(stdio.Stdin.Fd()), int(stdio.Stdout.Fd()), int(stdio.Stderr.Fd())}
+	if cs != nil {
 		fds = append(fds, int(cs.child.Fd()))
 	}
 	if _, _, err := conn.WriteMsgUnix(body, syscall.UnixRights(fds...), nil); err != nil {

@@ -1,11 +1,13 @@
 package run
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/idtools"
@@ -13,10 +15,9 @@ import (
 	"github.com/burrow-oci/burrow/storage"
 )
 
-// Prepare mounts a container's root filesystem, resolves its user, writes
-// its /etc files and builds the spec Run needs. singleID says the store is
-// in single-id mode.
-func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process, error) {
+// prepare mounts a container's root filesystem, resolves its user, writes
+// its /etc files and builds the process Run starts.
+func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
 	imgCfg, err := st.Config(ctr.ImageID)
 	if err != nil {
 		return Process{}, err
@@ -29,27 +30,15 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if userSpec == "" {
 		userSpec = imgCfg.Config.User
 	}
-	u, err := ResolveUser(rootfs, userSpec)
-	if err != nil {
-		return Process{}, err
-	}
 	dir, err := st.ContainerDir(ctr)
 	if err != nil {
 		return Process{}, err
 	}
 	hostname := ctr.Config.Hostname
 	if hostname == "" {
-		hostname = ctr.ID[:12]
-		if ctr.Config.NetworkMode == NetworkHost {
-			if h, err := os.Hostname(); err == nil {
-				hostname = h
-			}
-		}
+		hostname = defaultHostname(ctr.Config.NetworkMode, ctr.ID[:12])
 	}
-	files, err := WriteFiles(dir, hostname, ctr.Config.NetworkMode, ctr.Config.AddHosts)
-	if err != nil {
-		return Process{}, err
-	}
+	singleID := st.SingleID()
 	opts := Options{
 		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
 		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: ctr.Config.NetworkMode,
@@ -77,7 +66,7 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if opts.Mounts, err = userMounts(st, ctr, rootfs, singleID); err != nil {
 		return Process{}, err
 	}
-	spec, err := Spec(rootfs, &imgCfg.Config, opts, u, files)
+	spec, err := sandboxSpec(rootfs, &imgCfg.Config, opts, userSpec, dir, ctr.Config.AddHosts)
 	if err != nil {
 		return Process{}, err
 	}
@@ -85,10 +74,71 @@ func Prepare(st *storage.Store, ctr *storage.Container, singleID bool) (Process,
 	if err != nil {
 		return Process{}, err
 	}
-	// libcontainer's state goes in a short path of the run root: its
-	// overlay sealing of the binary falls back to copying all 19 MB when
-	// the path makes the mount options too long.
-	return Process{ID: ctr.ID, Spec: spec, StateDir: filepath.Join(st.RunRoot(), "rt"), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
+	return Process{ID: ctr.ID, Spec: spec, StateDir: st.RuntimeDir(), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
+}
+
+// defaultHostname is a sandbox's hostname when none is asked for: the
+// host's on the host's network, name otherwise.
+func defaultHostname(network, name string) string {
+	if network == NetworkHost {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
+	}
+	return name
+}
+
+// sandboxSpec is what a container and a build step share: the user
+// resolved in rootfs, the /etc files written in filesDir, and the spec.
+func sandboxSpec(rootfs string, img *v1.Config, opts Options, userSpec, filesDir string, addHosts []string) (*specs.Spec, error) {
+	u, err := ResolveUser(rootfs, userSpec)
+	if err != nil {
+		return nil, err
+	}
+	files, err := WriteFiles(filesDir, opts.Hostname, opts.Network, addHosts)
+	if err != nil {
+		return nil, err
+	}
+	return Spec(rootfs, img, opts, u, files)
+}
+
+// StepOptions describe a build step's process: RUN's command in a
+// sandbox on the step's root filesystem.
+type StepOptions struct {
+	Rootfs string
+	// Image is the stage's config: its user, environment, working
+	// directory and shell.
+	Image *v1.Config
+	Args  []string
+	Env   []string // added over the image's
+	// Network is NetworkHost or NetworkNone.
+	Network string
+	// Mounts are RUN --mount's and the heredoc scripts'.
+	Mounts []specs.Mount
+	// Output receives the step's stdout and stderr.
+	Output io.Writer
+}
+
+// Step runs a build step's command in a sandbox built as a container's is,
+// and returns its exit code. Errors are as StartAttached's.
+func Step(ctx context.Context, st *storage.Store, opts StepOptions) (int, error) {
+	dir, err := st.NewStepDir()
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	o := Options{
+		Cmd: opts.Args, Entrypoint: []string{}, Env: opts.Env, Hostname: defaultHostname(opts.Network, "buildkitsandbox"),
+		Network: opts.Network, SingleID: st.SingleID(), Mounts: opts.Mounts,
+	}
+	spec, err := sandboxSpec(opts.Rootfs, opts.Image, o, opts.Image.User, dir, nil)
+	if err != nil {
+		return 0, err
+	}
+	return Run(ctx, Process{
+		ID: storage.NewID(), Spec: spec, StateDir: st.RuntimeDir(),
+		Stdout: opts.Output, Stderr: opts.Output, SingleID: o.SingleID,
+	}, nil)
 }
 
 // userMounts turns the container's -v, --mount and --tmpfs mounts into

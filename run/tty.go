@@ -47,6 +47,13 @@ func receiveMaster(sock *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
 }
 
+// isTerminal reports whether f is a terminal (not merely a character
+// device such as /dev/null).
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
 // TerminalSize is the size of the caller's terminal on f, or 0x0.
 func TerminalSize(f *os.File) (width, height uint16) {
 	c, err := console.ConsoleFromFile(f)

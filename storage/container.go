@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -105,7 +106,7 @@ func (c *Container) Ephemeral() bool { return c.ephemeral }
 // machine restarted. A missing state means "created".
 type ContainerState struct {
 	BootID     string    `json:",omitempty"`
-	Status     string    // "created", "running", "exited"
+	Status     Status
 	Pid        int       `json:",omitempty"`
 	MonitorPid int       `json:",omitempty"` // the detached container's monitor
 	ExitCode   int       // meaningful once exited
@@ -120,6 +121,20 @@ type ContainerState struct {
 	// that stop or kill ended.
 	StoppedByUser bool `json:",omitempty"`
 }
+
+// Status is a container's run status, as Docker names it. Package run is
+// the only writer of a container's status: storage keeps what it is given.
+type Status string
+
+// The statuses a container's state records.
+const (
+	StatusCreated Status = "created"
+	StatusRunning Status = "running"
+	StatusExited  Status = "exited"
+	// StatusRestarting is reported, never recorded: an exited container
+	// that its restart policy is about to start again.
+	StatusRestarting Status = "restarting"
+)
 
 // Sentinel errors for containers.
 var (
@@ -328,9 +343,9 @@ func (s *Store) ContainerRunDir(c *Container) (string, error) {
 	return s.cs.ContainerRunDirectory(c.ID)
 }
 
-// State reads a container's run state; a container never started (or
-// whose run root was wiped by a reboot) is "created" or, if it ran before,
-// reported as exited with what is known.
+// State reads a container's run state as it was recorded, with the boot it
+// was recorded in (BootID); a container never started is StatusCreated.
+// Package run tells from it what is true now (run.Refresh).
 func (s *Store) State(c *Container) (ContainerState, error) {
 	dir, err := s.ContainerDir(c)
 	if err != nil {
@@ -338,7 +353,7 @@ func (s *Store) State(c *Container) (ContainerState, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return ContainerState{Status: "created"}, nil
+		return ContainerState{Status: StatusCreated}, nil
 	}
 	if err != nil {
 		return ContainerState{}, fmt.Errorf("reading the state of container %s: %w", short(c.ID), err)
@@ -347,22 +362,19 @@ func (s *Store) State(c *Container) (ContainerState, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return ContainerState{}, fmt.Errorf("decoding the state of container %s: %w", short(c.ID), err)
 	}
-	if st.Status == "running" && st.BootID != bootID() {
-		st.Status, st.ExitCode, st.Pid, st.Restarting = "exited", 255, 0, false
-		st.Error = "the machine restarted while the container ran"
-	}
 	return st, nil
 }
 
-// bootID identifies the running boot of the machine.
-func bootID() string {
+// BootID identifies the running boot of the machine: a state recorded in
+// another boot is that of a container the machine's restart ended.
+var BootID = sync.OnceValue(func() string {
 	data, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	return strings.TrimSpace(string(data))
-}
+})
 
 // SetState records a container's run state atomically.
 func (s *Store) SetState(c *Container, st ContainerState) error {
-	st.BootID = bootID()
+	st.BootID = BootID()
 	dir, err := s.ContainerDir(c)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	cstorage "go.podman.io/storage"
@@ -351,9 +350,9 @@ func (s *Store) pruneStaging() {
 
 // Reset removes a whole store: the graph root and the run root, with every
 // file in them whatever its owner. It does not open the store, so that it
-// works on one too damaged to open. Call it inside the user namespace.
+// works on one too damaged to open. Call it inside the user namespace,
+// once the store's containers are stopped (run.KillAll).
 func Reset(root, runRoot string) error {
-	stopRunning(root, runRoot)
 	for _, dir := range []string{runRoot, root} {
 		if dir == "" || dir == "/" {
 			return fmt.Errorf("internal error: refusing to remove %q", dir)
@@ -368,26 +367,22 @@ func Reset(root, runRoot string) error {
 	return nil
 }
 
-// stopRunning kills the monitors and processes of the store's running
-// containers, read from their state files (the store is not opened: it
-// may be too damaged to open), so that a reset leaves nothing running.
-func stopRunning(root, runRoot string) {
+// RecordedStates reads the run states recorded in the store at root and
+// runRoot without opening it (it may be too damaged to open), so that the
+// processes of its running containers can be stopped before a reset.
+func RecordedStates(root, runRoot string) []ContainerState {
 	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", "state.json"))
 	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", "state.json"))
-	files = append(files, eph...)
-	for _, f := range files {
+	var out []ContainerState
+	for _, f := range append(files, eph...) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
 		var st ContainerState
-		if json.Unmarshal(data, &st) != nil || st.Status != "running" || st.BootID != bootID() {
-			continue
-		}
-		for _, pid := range []int{st.MonitorPid, st.Pid} {
-			if pid > 1 {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
+		if json.Unmarshal(data, &st) == nil {
+			out = append(out, st)
 		}
 	}
+	return out
 }

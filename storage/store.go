@@ -30,7 +30,8 @@ type Options struct {
 	// Driver is "overlay", "vfs", or "" for overlay when the kernel can
 	// mount it here and vfs otherwise.
 	Driver string
-	// IgnoreOwners drops changes of owner while unpacking layers: with a
+	// IgnoreOwners says the store is used in single-id mode: it drops
+	// changes of owner while unpacking layers, as with a
 	// single-id mapping no other owner can be represented.
 	IgnoreOwners bool
 	// Write takes the store's write lock before anything is loaded and
@@ -61,6 +62,27 @@ type Store struct {
 	// featureKeep is where the driver's answers found in a new run root
 	// are kept at Close, or "".
 	featureKeep string
+}
+
+// SingleID reports whether the store is used in single-id mode (see
+// Options.IgnoreOwners): no owner but the user's can be represented, and
+// containers fake the calls that change owners or identities.
+func (s *Store) SingleID() bool { return s.opts.IgnoreOwners }
+
+// RuntimeDir is where the OCI runtime keeps its containers' state: a short
+// path in the run root (libcontainer's sealing of the binary falls back
+// to copying it when the path makes its mount options too long).
+func (s *Store) RuntimeDir() string { return filepath.Join(s.opts.RunRoot, "rt") }
+
+// NewStepDir makes a directory of its own, in the run root, for the files
+// of a build step's sandbox. The caller removes it.
+func (s *Store) NewStepDir() (string, error) { return os.MkdirTemp(s.opts.RunRoot, "build-") }
+
+// NewID is a new random 64-hex-digit ID, for containers, volumes and
+// sandboxes (crypto/rand does not fail).
+func NewID() string {
+	id, _ := randomID()
+	return id
 }
 
 // Sentinel errors callers branch on.

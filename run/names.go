@@ -1,4 +1,4 @@
-package commands
+package run
 
 import (
 	"crypto/rand"
