@@ -105,7 +105,7 @@ func (c *Container) Ephemeral() bool { return c.ephemeral }
 // boot it was written in tells a container that was running before the
 // machine restarted. A missing state means "created".
 type ContainerState struct {
-	BootID     string    `json:",omitempty"`
+	BootID     string `json:",omitempty"`
 	Status     Status
 	Pid        int       `json:",omitempty"`
 	MonitorPid int       `json:",omitempty"` // the detached container's monitor
