@@ -1,11 +1,7 @@
 package commands
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,7 +9,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"go.podman.io/storage/pkg/archive"
 
 	"github.com/burrow-oci/burrow/build"
 	"github.com/burrow-oci/burrow/storage"
@@ -153,131 +148,16 @@ func buildOptions(c *cli.Context) (build.Options, func(), error) {
 		t := time.Unix(sec, 0).UTC()
 		opts.Epoch = &t
 	}
-	ctxDir, dockerfile, done, err := buildContext(c)
-	cleanup = done
+	bc, err := build.OpenContext(c.Args().First(), c.String("file"), c.App.Reader)
+	cleanup = bc.Close
 	if err != nil {
 		// A context or Dockerfile that cannot be read fails the build (1),
 		// as in Docker, not burrow (125).
-		var ec *exitCode
-		if errors.As(err, &ec) {
-			ec.code = 1
-		}
-		return opts, cleanup, err
+		return opts, cleanup, &exitCode{code: 1, err: err}
 	}
-	opts.ContextDir = ctxDir
-	opts.Dockerfile, opts.DockerfileName, opts.DockerfilePath = dockerfile.data, dockerfile.name, dockerfile.path
+	opts.ContextDir = bc.Dir
+	opts.Dockerfile, opts.DockerfileName, opts.DockerfilePath = bc.Dockerfile, bc.DockerfileName, bc.DockerfilePath
 	return opts, cleanup, nil
-}
-
-type dockerfileSource struct {
-	data       []byte
-	name, path string
-}
-
-// buildContext finds the context directory (unpacking an archive, or an
-// empty one for a Dockerfile on stdin) and reads the Dockerfile.
-func buildContext(c *cli.Context) (string, dockerfileSource, func(), error) {
-	none := func() {}
-	arg := c.Args().First()
-	file := c.String("file")
-	var dir string
-	cleanup := none
-	switch {
-	case strings.Contains(arg, "://") || strings.HasPrefix(arg, "git@"):
-		return "", dockerfileSource{}, none, toolError(fmt.Errorf("remote build contexts (%s) are not supported (hint: clone or download it, then build the directory)", arg))
-	case arg == "-":
-		in := bufio.NewReader(c.App.Reader)
-		head, _ := in.Peek(512)
-		tmp, err := os.MkdirTemp("", "burrow-context-")
-		if err != nil {
-			return "", dockerfileSource{}, none, toolError(err)
-		}
-		cleanup = func() { os.RemoveAll(tmp) }
-		if looksLikeArchive(head) {
-			if err := archive.Untar(in, tmp, &archive.TarOptions{NoLchown: true}); err != nil {
-				return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("unpacking the context from standard input: %w", err))
-			}
-			dir = tmp
-			break
-		}
-		data, err := io.ReadAll(in)
-		if err != nil {
-			return "", dockerfileSource{}, cleanup, toolError(err)
-		}
-		return tmp, dockerfileSource{data: data, name: "Dockerfile"}, cleanup, nil
-	default:
-		fi, err := os.Stat(arg)
-		if err != nil {
-			return "", dockerfileSource{}, none, toolError(fmt.Errorf("unable to prepare context: path %q not found", arg))
-		}
-		if fi.IsDir() {
-			dir = arg
-			break
-		}
-		f, err := os.Open(arg)
-		if err != nil {
-			return "", dockerfileSource{}, none, toolError(err)
-		}
-		defer f.Close()
-		tmp, err := os.MkdirTemp("", "burrow-context-")
-		if err != nil {
-			return "", dockerfileSource{}, none, toolError(err)
-		}
-		cleanup = func() { os.RemoveAll(tmp) }
-		if err := archive.Untar(f, tmp, &archive.TarOptions{NoLchown: true}); err != nil {
-			return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("unpacking the context %s: %w (hint: a context is a directory or a tar archive)", arg, err))
-		}
-		dir = tmp
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", dockerfileSource{}, cleanup, toolError(err)
-	}
-	if file == "-" {
-		data, err := io.ReadAll(c.App.Reader)
-		if err != nil {
-			return "", dockerfileSource{}, cleanup, toolError(err)
-		}
-		return abs, dockerfileSource{data: data, name: "Dockerfile"}, cleanup, nil
-	}
-	path := file
-	if path == "" {
-		path = filepath.Join(abs, "Dockerfile")
-		if _, err := os.Stat(path); err != nil {
-			if _, lerr := os.Stat(filepath.Join(abs, "dockerfile")); lerr == nil {
-				path = filepath.Join(abs, "dockerfile")
-			}
-		}
-	} else if arg != "-" && !filepath.IsAbs(path) {
-		// A relative -f is relative to the current directory, as in Docker;
-		// inside an unpacked archive it is relative to the archive's root.
-		if dir != arg {
-			path = filepath.Join(abs, path)
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("no Dockerfile at %s (hint: give its path with -f)", path))
-		}
-		return "", dockerfileSource{}, cleanup, toolError(fmt.Errorf("reading the Dockerfile: %w", err))
-	}
-	name := filepath.Base(path)
-	if rel, err := filepath.Rel(abs, path); err == nil && !strings.HasPrefix(rel, "..") {
-		name = rel
-	}
-	return abs, dockerfileSource{data: data, name: name, path: path}, cleanup, nil
-}
-
-// looksLikeArchive says whether the start of a stream is a tar archive or
-// a compressed stream (a context), rather than a Dockerfile.
-func looksLikeArchive(head []byte) bool {
-	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
-		if bytes.HasPrefix(head, magic) {
-			return true
-		}
-	}
-	return len(head) > 262 && string(head[257:262]) == "ustar"
 }
 
 // parseSecret reads --secret id=ID,src=FILE (also source=, and type=file).
