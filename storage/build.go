@@ -137,7 +137,7 @@ type Scratch struct {
 
 // NewScratch creates and mounts a writable layer on parent ("" = empty).
 func (s *Store) NewScratch(parent string) (*Scratch, error) {
-	id, err := randomID()
+	id, err := NewID()
 	if err != nil {
 		return nil, err
 	}

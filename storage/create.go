@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,7 +70,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 // known, if set, is the digest of the stream, already checked by its
 // source (see IncomingLayer.Digest).
 func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, known digest.Digest) (*cstorage.Layer, error) {
-	id, err := randomID()
+	id, err := NewID()
 	if err != nil {
 		return nil, err
 	}
@@ -194,14 +192,6 @@ func (s *Store) manifestFor(top *cstorage.Layer, configJSON []byte, cfg *v1.Conf
 
 func mustHash(d digest.Digest) v1.Hash {
 	return v1.Hash{Algorithm: d.Algorithm().String(), Hex: d.Encoded()}
-}
-
-func randomID() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("making an ID: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 // contextReader stops a long copy when the context is cancelled (Ctrl-C

@@ -12,10 +12,6 @@ import (
 // store records them (createImage, commit, import), and storage/transport
 // describes stored images to archives and registries with the same bytes.
 
-// ImageID is the ID of the image whose config is config: the hex sha256 of
-// its bytes, as Docker and the OCI image spec name images.
-func ImageID(config []byte) string { return SHA256(config).Hex }
-
 // SHA256 is the sha256 digest of b, as go-containerregistry spells it.
 func SHA256(b []byte) v1.Hash {
 	sum := sha256.Sum256(b)
