@@ -16,6 +16,7 @@ import (
 
 	"github.com/burrow-oci/burrow/build/cachekey"
 	"github.com/burrow-oci/burrow/build/dockerfile"
+	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
 )
 
@@ -24,7 +25,7 @@ import (
 const historyComment = "burrow.dockerfile.v0"
 
 // defaultPath is the PATH a stage FROM scratch gets, as in BuildKit.
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const defaultPath = "PATH=" + run.DefaultPath
 
 // state is a stage's image as its steps build it.
 type state struct {

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/urfave/cli/v2"
 )
@@ -75,38 +75,17 @@ func runSave(c *cli.Context) error {
 // saveToFile writes an archive to a temporary file beside path and
 // renames it over path once complete, as Docker does, so that a failed
 // save leaves no partial archive (and an existing file as it was).
-func saveToFile(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", path, errors.Unwrap(err))
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+func saveToFile(path string, write func(io.Writer) error) error {
+	return atomicfile.WriteFunc(path, 0o666&^umask(), atomicfile.NoSync, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := write(bw); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o666 &^ umask()); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
+	})
 }
 
 // umask reads the process's umask without changing it (Linux 4.7 and

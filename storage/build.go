@@ -103,11 +103,14 @@ func (s *Store) CachePut(key string, e CacheEntry, parentLayer string) error {
 // memo, RUN --mount=type=cache directories).
 func (s *Store) CacheDir() string { return filepath.Join(s.opts.Root, "build-cache") }
 
+// buildLockFile, in the store's root, is the file BuildLock locks.
+const buildLockFile = "burrow-build.lock"
+
 // BuildLock is held, shared, by every build while it runs; a prune that
 // removes unreferenced layers takes it exclusively, so that it never
 // removes a layer a running build has made but not yet recorded.
 func (s *Store) BuildLock() (release func(), err error) {
-	f, err := flock(filepath.Join(s.opts.Root, "burrow-build.lock"), syscall.LOCK_SH)
+	f, err := flock(filepath.Join(s.opts.Root, buildLockFile), syscall.LOCK_SH)
 	if err != nil {
 		return nil, err
 	}
@@ -116,14 +119,15 @@ func (s *Store) BuildLock() (release func(), err error) {
 
 // buildsRunning reports whether a build holds BuildLock now.
 func (s *Store) buildsRunning() bool {
-	f, err := os.OpenFile(filepath.Join(s.opts.Root, "burrow-build.lock"), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	path := filepath.Join(s.opts.Root, buildLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockOpen(f, path, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return true
 	}
+	f.Close()
 	return false
 }
 
@@ -137,7 +141,7 @@ type Scratch struct {
 
 // NewScratch creates and mounts a writable layer on parent ("" = empty).
 func (s *Store) NewScratch(parent string) (*Scratch, error) {
-	id, err := randomID()
+	id, err := NewID()
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +302,7 @@ type CachePruneOptions struct {
 // that it never removes what one of them is using.
 func (s *Store) PruneBuildCache(opts CachePruneOptions) (*Removal, error) {
 	// The build lock before the write lock: builds take them in that order.
-	bl, err := flock(filepath.Join(s.opts.Root, "burrow-build.lock"), syscall.LOCK_EX)
+	bl, err := flock(filepath.Join(s.opts.Root, buildLockFile), syscall.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}

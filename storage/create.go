@@ -2,9 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +70,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 // known, if set, is the digest of the stream, already checked by its
 // source (see IncomingLayer.Digest).
 func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, known digest.Digest) (*cstorage.Layer, error) {
-	id, err := randomID()
+	id, err := NewID()
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +131,7 @@ func (s *Store) createImageOnLayer(layer *cstorage.Layer, cfg *v1.ConfigFile, ex
 // image with the same config already stored is reused. The caller holds
 // the write lock.
 func (s *Store) recordImage(top *cstorage.Layer, configJSON []byte, cfg *v1.ConfigFile, names []string) (*Image, error) {
-	sum := sha256.Sum256(configJSON)
-	id := hex.EncodeToString(sum[:])
+	id := ImageID(configJSON)
 	manifest, err := s.manifestFor(top, configJSON, cfg)
 	if err != nil {
 		return nil, err
@@ -182,35 +178,20 @@ func (s *Store) manifestFor(top *cstorage.Layer, configJSON []byte, cfg *v1.Conf
 		}
 		l = p
 	}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config: v1.Descriptor{
-			MediaType: types.OCIConfigJSON,
-			Size:      int64(len(configJSON)),
-			Digest:    v1.Hash{Algorithm: "sha256", Hex: digest.FromBytes(configJSON).Encoded()},
-		},
-	}
+	var layers []v1.Descriptor
 	for _, l := range chain {
-		m.Layers = append(m.Layers, v1.Descriptor{
+		layers = append(layers, v1.Descriptor{
 			MediaType: types.OCIUncompressedLayer,
 			Size:      l.UncompressedSize,
 			Digest:    mustHash(l.UncompressedDigest),
 		})
 	}
+	m := Manifest(types.OCIManifestSchema1, configJSON, layers)
 	return json.Marshal(&m)
 }
 
 func mustHash(d digest.Digest) v1.Hash {
 	return v1.Hash{Algorithm: d.Algorithm().String(), Hex: d.Encoded()}
-}
-
-func randomID() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("making an ID: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 // contextReader stops a long copy when the context is cancelled (Ctrl-C

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -118,15 +119,7 @@ func keepFeatures(cacheDir, keyDir, runhome string) {
 		if err != nil {
 			continue
 		}
-		tmp, err := os.CreateTemp(keyDir, ".new-")
-		if err != nil {
-			return
-		}
-		_, werr := tmp.Write(data)
-		cerr := tmp.Close()
-		if werr != nil || cerr != nil || os.Rename(tmp.Name(), dst) != nil {
-			os.Remove(tmp.Name())
-		}
+		_ = atomicfile.Write(dst, data, 0o600, atomicfile.NoSync)
 	}
 }
 

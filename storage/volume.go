@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 )
 
 // Mount is a mount a container was created with: a bind mount of a host
@@ -63,12 +65,8 @@ func (s *Store) EnsureVolume(name string, anonymous bool) (v *Volume, created bo
 		return nil, false, fmt.Errorf("creating volume %s: %w", name, err)
 	}
 	data, _ := json.Marshal(v)
-	tmp := meta + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := atomicfile.Write(meta, data, 0o600, atomicfile.Durable); err != nil {
 		return nil, false, fmt.Errorf("creating volume %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, meta); err != nil {
-		return nil, false, err
 	}
 	return v, true, nil
 }
@@ -126,7 +124,7 @@ type volumeFile struct {
 // returns the existing one of that name, as Docker does.
 func (s *Store) CreateVolume(name string, o VolumeOptions) (*Volume, error) {
 	if name == "" {
-		id, err := randomID()
+		id, err := NewID()
 		if err != nil {
 			return nil, err
 		}
@@ -172,10 +170,10 @@ func (s *Store) writeVolume(f *volumeFile) error {
 		return err
 	}
 	meta := filepath.Join(s.volumeDir(f.Name), "volume.json")
-	if err := os.WriteFile(meta+".tmp", data, 0o600); err != nil {
+	if err := atomicfile.Write(meta, data, 0o600, atomicfile.Durable); err != nil {
 		return fmt.Errorf("recording volume %s: %w", f.Name, err)
 	}
-	return os.Rename(meta+".tmp", meta)
+	return nil
 }
 
 // Volume reads a volume, or returns a *VolumeNotFoundError.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 )
 
 // memoCap is how many entries Save keeps beyond those used since LoadMemo.
@@ -180,7 +182,11 @@ func (m *Memo) Save() error {
 	}
 	sum := sha256.Sum256(buf)
 	buf = append(buf, sum[:]...)
-	if err := writeAtomic(m.path, buf); err != nil {
+	// Synced, as it always was, although a torn memo reads as empty.
+	if err := os.MkdirAll(filepath.Dir(m.path), 0o700); err != nil {
+		return fmt.Errorf("saving stat memo: %w", err)
+	}
+	if err := atomicfile.Write(m.path, buf, 0o600, atomicfile.Durable); err != nil {
 		return fmt.Errorf("saving stat memo: %w", err)
 	}
 
@@ -194,38 +200,4 @@ func (m *Memo) Save() error {
 	m.next = uint32(keep)
 	m.dirty = false
 	return nil
-}
-
-// writeAtomic replaces path with data through a temporary file in the same
-// directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

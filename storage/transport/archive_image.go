@@ -2,8 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,17 +40,7 @@ func newStoredImage(ctx context.Context, st *storage.Store, img *storage.Image) 
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(raw)
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config: v1.Descriptor{
-			MediaType: types.OCIConfigJSON,
-			Size:      int64(len(raw)),
-			Digest:    v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])},
-		},
-		Layers: make([]v1.Descriptor, 0, len(layers)),
-	}
+	m := storage.Manifest(types.OCIManifestSchema1, raw, make([]v1.Descriptor, 0, len(layers)))
 	si := &storedImage{st: st, id: img.ID, config: raw, layers: make(map[v1.Hash]*storedLayer, len(layers))}
 	for _, l := range layers {
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.OCIUncompressedLayer, Size: l.Size, Digest: l.DiffID})

@@ -134,7 +134,7 @@ func Load(ctx context.Context, st *storage.Store, opts LoadOptions) ([]LoadedIma
 
 // namesHeldElsewhere lists the names of in that another image holds now.
 func namesHeldElsewhere(st *storage.Store, in incoming) map[string]string {
-	id := fmt.Sprintf("%x", sha256.Sum256(in.config))
+	id := storage.ImageID(in.config)
 	var moved map[string]string
 	for _, n := range in.names {
 		if img, err := st.Lookup(n); err == nil && img.ID != id {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -68,19 +69,7 @@ func (r regBlobRecord) save(st *storage.Store) {
 	if err != nil {
 		return
 	}
-	path := filepath.Join(st.Root(), regBlobFile)
-	tmp, err := os.CreateTemp(st.Root(), regBlobFile+".*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = atomicfile.Write(filepath.Join(st.Root(), regBlobFile), data, 0o600, atomicfile.NoSync)
 }
 
 // regRecordBlobs remembers the blobs of a pulled image.

@@ -2,8 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,8 +183,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", storage.ShortName(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
 	}
-	sum := sha256.Sum256(raw)
-	id := hex.EncodeToString(sum[:])
+	id := storage.ImageID(raw)
 	_, lookErr := st.Lookup("sha256:" + id)
 	fresh := lookErr != nil
 

@@ -158,24 +158,16 @@ func (m *regPushManifest) MediaType() (types.MediaType, error) { return m.mt, ni
 // regManifest makes the manifest of a pushed image: Docker's schema 2 for
 // gzip layers (what docker push writes), OCI for zstd ones.
 func regManifest(raw []byte, layers []v1.Descriptor, zst bool) (*regPushManifest, error) {
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.DockerManifestSchema2,
-		Config:        v1.Descriptor{MediaType: types.DockerConfigJSON, Size: int64(len(raw)), Digest: regSHA256(raw)},
-		Layers:        layers,
-	}
+	mt := types.DockerManifestSchema2
 	if zst {
-		m.MediaType, m.Config.MediaType = types.OCIManifestSchema1, types.OCIConfigJSON
+		mt = types.OCIManifestSchema1
 	}
+	m := storage.Manifest(mt, raw, layers)
 	data, err := json.Marshal(&m)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the manifest: %w", err)
 	}
-	return &regPushManifest{raw: data, mt: m.MediaType, digest: regSHA256(data), config: m.Config}, nil
-}
-
-func regSHA256(b []byte) v1.Hash {
-	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
+	return &regPushManifest{raw: data, mt: m.MediaType, digest: storage.SHA256(data), config: m.Config}, nil
 }
 
 // regLayerPusher sends the layers of one push with go-containerregistry's
