@@ -141,10 +141,7 @@ type Scratch struct {
 
 // NewScratch creates and mounts a writable layer on parent ("" = empty).
 func (s *Store) NewScratch(parent string) (*Scratch, error) {
-	id, err := NewID()
-	if err != nil {
-		return nil, err
-	}
+	id := NewID()
 	unlock, err := s.lockWrite()
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 	graphdriver "go.podman.io/storage/drivers"
@@ -390,11 +391,12 @@ func (s *Store) SetState(c *Container, st ContainerState) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, ".state.json.tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// Not synced: a state lost with a crash of the machine is one of a boot
+	// that ended, which run reports as such whatever it said.
+	if err := atomicfile.Write(filepath.Join(dir, "state.json"), data, 0o600, atomicfile.NoSync); err != nil {
 		return fmt.Errorf("recording the state of container %s: %w", short(c.ID), err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, "state.json"))
+	return nil
 }
 
 // DeleteContainer removes a container: its layer, its directories and its

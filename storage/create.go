@@ -70,10 +70,7 @@ func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
 // known, if set, is the digest of the stream, already checked by its
 // source (see IncomingLayer.Digest).
 func (s *Store) putLayer(ctx context.Context, parent string, diff io.Reader, known digest.Digest) (*cstorage.Layer, error) {
-	id, err := NewID()
-	if err != nil {
-		return nil, err
-	}
+	id := NewID()
 	layer, err := s.stageLayer(ctx, id, parent, diff, known)
 	if errors.Is(err, errNoStaging) {
 		var opts *cstorage.LayerOptions

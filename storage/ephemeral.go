@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/atomicfile"
 	graphdriver "go.podman.io/storage/drivers"
 	"go.podman.io/storage/pkg/archive"
 )
@@ -80,9 +81,7 @@ func (s *Store) createEphemeral(nc NewContainer) (*Container, error) {
 			}
 		}
 		for {
-			if rec.ID, err = randomID(); err != nil {
-				return err
-			}
+			rec.ID = NewID()
 			if _, err := s.cs.Container(rec.ID); err != nil {
 				break // not a containers/storage container's ID either
 			}
@@ -114,11 +113,11 @@ func writeEphemeral(dir string, rec *ephemeralRecord) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating container: %w", err)
 	}
-	tmp := filepath.Join(dir, ".record.json.tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// In the run root, which a reboot empties: nothing to sync for.
+	if err := atomicfile.Write(filepath.Join(dir, "record.json"), data, 0o600, atomicfile.NoSync); err != nil {
 		return fmt.Errorf("recording container %s: %w", short(rec.ID), err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, "record.json"))
+	return nil
 }
 
 // ephemeralContainers lists the ephemeral containers. A directory without

@@ -3,7 +3,6 @@ package storage
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 )
 
 // IDs are made here alone: every layer that names something new (a
@@ -12,17 +11,11 @@ import (
 
 // NewID is a new random ID: 64 hex digits, as Docker gives containers,
 // anonymous volumes and layers.
-func NewID() (string, error) {
+func NewID() string {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("making an ID: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
-
-// randomID is NewID under its old name, kept only until ephemeral.go
-// (being reworked elsewhere) calls NewID; delete it then.
-var randomID = NewID
 
 // ImageID is the ID of the image whose config is config: the hex sha256 of
 // its bytes, as Docker and the OCI image spec name images.

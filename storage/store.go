@@ -78,13 +78,6 @@ func (s *Store) RuntimeDir() string { return filepath.Join(s.opts.RunRoot, "rt")
 // of a build step's sandbox. The caller removes it.
 func (s *Store) NewStepDir() (string, error) { return os.MkdirTemp(s.opts.RunRoot, "build-") }
 
-// NewID is a new random 64-hex-digit ID, for containers, volumes and
-// sandboxes (crypto/rand does not fail).
-func NewID() string {
-	id, _ := randomID()
-	return id
-}
-
 // Sentinel errors callers branch on.
 var (
 	ErrImageUnknown   = errors.New("no such image")

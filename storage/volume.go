@@ -124,10 +124,7 @@ type volumeFile struct {
 // returns the existing one of that name, as Docker does.
 func (s *Store) CreateVolume(name string, o VolumeOptions) (*Volume, error) {
 	if name == "" {
-		id, err := NewID()
-		if err != nil {
-			return nil, err
-		}
+		id := NewID()
 		name = id
 	}
 	if v, err := s.Volume(name); err == nil {
