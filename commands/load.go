@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/urfave/cli/v2"
 )
@@ -52,9 +53,9 @@ func runLoad(c *cli.Context) error {
 				}
 				for _, n := range img.Names {
 					if old, ok := img.Moved[n]; ok {
-						fmt.Fprintf(c.App.Writer, "The image %s already exists, renaming the old one with ID sha256:%s to empty string\n", storage.ShortName(n), old)
+						fmt.Fprintf(c.App.Writer, "The image %s already exists, renaming the old one with ID sha256:%s to empty string\n", reference.Short(n), old)
 					}
-					fmt.Fprintln(c.App.Writer, "Loaded image: "+storage.ShortName(n))
+					fmt.Fprintln(c.App.Writer, "Loaded image: "+reference.Short(n))
 				}
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/burrow-oci/burrow/config"
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -41,7 +42,7 @@ func runPull(c *cli.Context) error {
 		return err
 	}
 	ref := c.Args().First()
-	if _, err := storage.NormalizeName(ref); err != nil {
+	if _, err := reference.Normalize(ref); err != nil {
 		return toolError(err)
 	}
 	if c.Bool("all-tags") && strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
@@ -119,12 +120,12 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 				p = newProgressPrinter(w)
 				fmt.Fprintf(w, "Trying to pull %s...\n", full)
 			}
-			_, tag, dgst := storage.SplitName(full)
+			_, tag, dgst := reference.Split(full)
 			id := tag
 			if dgst != "" {
 				id = dgst
 			}
-			path := strings.TrimPrefix(storage.RepositoryOf(full), "docker.io/")
+			path := strings.TrimPrefix(reference.Repository(full), "docker.io/")
 			if i := strings.Index(path, "/"); i >= 0 && strings.ContainsAny(path[:i], ".:") {
 				path = path[i+1:]
 			}
@@ -138,7 +139,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 	if err != nil {
 		return nil, err
 	}
-	repo, tag, dgst := storage.SplitName(res.Name)
+	repo, tag, dgst := reference.Split(res.Name)
 	if quiet {
 		fmt.Fprintln(w, res.Name)
 		return res, nil
@@ -276,14 +277,14 @@ func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*st
 	if policy == "never" {
 		return nil, toolError(fmt.Errorf("%w (hint: --pull=never forbids pulling; burrow pull it, or import or load it first)", err))
 	}
-	if _, nerr := storage.NormalizeName(ref); nerr != nil || err == nil && !isPullable(ref) {
+	if _, nerr := reference.Normalize(ref); nerr != nil || err == nil && !isPullable(ref) {
 		if err != nil {
 			return nil, toolError(err)
 		}
 		return img, nil
 	}
 	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", storage.ShortName(mustFull(ref)))
+		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", reference.Short(mustFull(ref)))
 	}
 	res, perr := pullImage(c.Context, st, ref, registryOptions(s.cfg, nil), pullOutput{platform: c.String("platform"), implicit: true, w: c.App.ErrWriter})
 	if perr != nil {
@@ -325,7 +326,7 @@ func isPullable(ref string) bool {
 }
 
 func mustFull(ref string) string {
-	full, err := storage.NormalizeName(ref)
+	full, err := reference.Normalize(ref)
 	if err != nil {
 		return ref
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -124,11 +125,11 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 	for _, ref := range refs {
 		if repoOnly(ref) {
 			found := false
-			if full, err := storage.NormalizeName(ref); err == nil {
-				repo := storage.RepositoryOf(full)
+			if full, err := reference.Normalize(ref); err == nil {
+				repo := reference.Repository(full)
 				for i := range imgs {
 					for _, n := range imgs[i].Names {
-						if storage.RepositoryOf(n) == repo {
+						if reference.Repository(n) == repo {
 							add(&imgs[i], n)
 							found = true
 						}
@@ -144,7 +145,7 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 			return nil, err
 		}
 		name := ""
-		if full, err := storage.NormalizeName(ref); err == nil && archHas(img.Names, full) {
+		if full, err := reference.Normalize(ref); err == nil && archHas(img.Names, full) {
 			name = full
 		}
 		add(img, name)
@@ -187,7 +188,7 @@ func saveDocker(list []saved, images []*storedImage, w io.Writer) error {
 			refs[d] = img
 		}
 		for _, n := range s.names {
-			t, err := name.NewTag(storage.ShortName(n))
+			t, err := name.NewTag(reference.Short(n))
 			if err != nil {
 				return fmt.Errorf("internal error: name %q: %w", n, err)
 			}
@@ -206,7 +207,7 @@ func ociAnnotations(full string) map[string]string {
 	if full == "" {
 		return nil
 	}
-	_, tag, _ := storage.SplitName(full)
+	_, tag, _ := reference.Split(full)
 	return map[string]string{annotationRefName: tag, annotationImageName: full}
 }
 

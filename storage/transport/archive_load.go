@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -274,7 +275,7 @@ func newIncoming(config []byte, layers int) (incoming, error) {
 func fullNames(names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
-		full, err := storage.NormalizeName(n)
+		full, err := reference.Normalize(n)
 		if err != nil {
 			return nil, err
 		}

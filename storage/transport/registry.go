@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -148,7 +148,7 @@ func IsShortName(ref string) bool {
 // adding library/ to one-part names, as Docker does; other registries
 // take the name as it is, as Podman does).
 func Candidates(search []string, ref string) ([]string, error) {
-	full, err := storage.NormalizeName(ref)
+	full, err := reference.Normalize(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func Candidates(search []string, ref string) ([]string, error) {
 		if regNormalizeHost(r) == "docker.io" {
 			r = "docker.io"
 		}
-		c, err := storage.NormalizeName(r + "/" + ref)
+		c, err := reference.Normalize(r + "/" + ref)
 		if err != nil {
 			return nil, fmt.Errorf("unqualified-search-registries entry %q: %w", r, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -21,7 +21,7 @@ import (
 // records it. go-containerregistry checks the digest of what it fetches
 // by digest.
 func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoint, full, platform string) (*v1.Manifest, []byte, v1.Hash, error) {
-	what := storage.ShortName(full)
+	what := reference.Short(full)
 	fail := func(err error) (*v1.Manifest, []byte, v1.Hash, error) {
 		return nil, nil, v1.Hash{}, c.wrapManifestErr(err, what)
 	}

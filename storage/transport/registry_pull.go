@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -167,7 +168,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	}
 	var cfg v1.ConfigFile
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("decoding the config of %s: %w", storage.ShortName(full), err)
+		return nil, fmt.Errorf("decoding the config of %s: %w", reference.Short(full), err)
 	}
 	if opts.Platform != "" {
 		want, err := regParsePlatform(opts.Platform)
@@ -183,7 +184,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 		}
 	}
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", storage.ShortName(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
+		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", reference.Short(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
 	}
 	sum := sha256.Sum256(raw)
 	id := hex.EncodeToString(sum[:])
@@ -252,10 +253,10 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	if !strings.Contains(full, "@") {
 		in.Names = []string{full}
 	}
-	in.Digests = []string{storage.RepositoryOf(full) + "@" + mdigest.String()}
+	in.Digests = []string{reference.Repository(full) + "@" + mdigest.String()}
 	stored, err := st.PutImage(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("pulling %s: %w", storage.ShortName(full), err)
+		return nil, fmt.Errorf("pulling %s: %w", reference.Short(full), err)
 	}
 	regRecordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs)
 	return &PullResult{Image: stored, Name: full, Digest: mdigest.String(), Fresh: fresh, Registry: c.host}, nil
@@ -288,7 +289,7 @@ func regFetchAll(ctx context.Context, g *regBlobGetter, ds []*regDownload, jobs 
 			if err != nil {
 				var te *transport.Error
 				if errors.As(err, &te) {
-					d.err = c.wrapErr(err, storage.ShortName(full))
+					d.err = c.wrapErr(err, reference.Short(full))
 				}
 			}
 			d.mu.Unlock()
@@ -319,7 +320,7 @@ func ListTags(ctx context.Context, ref string, opts RegistryOptions) (string, []
 	for i, full := range cands {
 		tags, err := listTags(ctx, full, opts)
 		if err == nil {
-			return storage.RepositoryOf(full), tags, nil
+			return reference.Repository(full), tags, nil
 		}
 		if len(cands) == 1 {
 			return "", nil, err
@@ -345,7 +346,7 @@ func listTags(ctx context.Context, full string, opts RegistryOptions) ([]string,
 	}
 	tags, err := remote.List(ep.Ref.Context(), regRemote(ctx, rt)...)
 	if err != nil {
-		return nil, c.wrapErr(err, storage.RepositoryOf(full))
+		return nil, c.wrapErr(err, reference.Repository(full))
 	}
 	return tags, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -64,12 +65,12 @@ var regGzipLevel = gzip.BestSpeed
 // compressed while they upload, several at a time. The manifest's digest
 // is recorded as the image's RepoDigest.
 func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest string, opts PushOptions) (*PushResult, error) {
-	full, err := storage.NormalizeName(dest)
+	full, err := reference.Normalize(dest)
 	if err != nil {
 		return nil, err
 	}
 	if strings.Contains(full, "@") {
-		return nil, fmt.Errorf("cannot push to %s: a digest names content, not a place (hint: push to a tag, such as %s:latest)", dest, storage.RepositoryOf(full))
+		return nil, fmt.Errorf("cannot push to %s: a digest names content, not a place (hint: push to a tag, such as %s:latest)", dest, reference.Repository(full))
 	}
 	zst := opts.Compression == "zstd"
 	if opts.Compression != "" && opts.Compression != "gzip" && !zst {
@@ -115,17 +116,17 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	}
 	descs, err := lp.pushAll(pctx, layers, rec, opts.Jobs)
 	if err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
 	manifest, err := regManifest(raw, descs, zst)
 	if err != nil {
 		return nil, err
 	}
 	if err := lp.pusher.Upload(ctx, repo, static.NewLayer(raw, manifest.config.MediaType)); err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
 	if err := lp.pusher.Put(ctx, ep.Ref, manifest); err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
 	changed := false
 	for i, l := range layers {
@@ -135,7 +136,7 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 		rec.save(st)
 	}
 	mdigest := manifest.digest.String()
-	repoDigest := storage.RepositoryOf(full) + "@" + mdigest
+	repoDigest := reference.Repository(full) + "@" + mdigest
 	if !slices.Contains(img.Digests, repoDigest) {
 		if err := st.Tag(img, repoDigest); err != nil {
 			return nil, fmt.Errorf("recording the pushed digest: %w", err)
