@@ -15,6 +15,7 @@ import (
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
@@ -52,7 +53,7 @@ func runPull(c *cli.Context) error {
 		ropts := registryOptions(s.cfg, c)
 		refs := []string{ref}
 		if c.Bool("all-tags") {
-			repo, tags, err := transport.ListTags(c.Context, ref, ropts)
+			repo, tags, err := registry.ListTags(c.Context, ref, ropts)
 			if err != nil {
 				return err
 			}
@@ -79,11 +80,11 @@ type pullOutput struct {
 }
 
 // registryOptions turns config.toml's [registries] and the --tls-verify
-// flag (where the command has one) into transport options.
-func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptions {
-	var o transport.RegistryOptions
+// flag (where the command has one) into registry options.
+func registryOptions(cfg *config.Config, c *cli.Context) registry.Options {
+	var o registry.Options
 	for _, r := range cfg.Registries.Registry {
-		o.Registries = append(o.Registries, transport.Registry{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
+		o.Registries = append(o.Registries, registry.Config{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
 	}
 	o.SearchRegistries = cfg.Registries.UnqualifiedSearch
 	if c != nil && c.IsSet("tls-verify") {
@@ -100,14 +101,14 @@ func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptio
 //
 // out.implicit marks the pulls of run, create and build, which do not say
 // "Using default tag", as Docker's do not.
-func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transport.RegistryOptions, out pullOutput) (*transport.PullResult, error) {
+func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registry.Options, out pullOutput) (*registry.PullResult, error) {
 	platform, quiet, implicit, w := out.platform, out.quiet, out.implicit, out.w
-	cands, err := transport.Candidates(ropts.SearchRegistries, ref)
+	cands, err := registry.Candidates(ropts.SearchRegistries, ref)
 	if err != nil {
 		return nil, toolError(err)
 	}
 	var p *progressPrinter
-	opts := transport.PullOptions{RegistryOptions: ropts, Platform: platform, TempDir: pullTempDir(st)}
+	opts := registry.PullOptions{Options: ropts, Platform: platform, TempDir: pullTempDir(st)}
 	if !quiet {
 		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			fmt.Fprintln(w, "Using default tag: latest")
@@ -132,7 +133,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 			fmt.Fprintf(w, "%s: Pulling from %s\n", id, path)
 		}
 	}
-	res, err := transport.Pull(ctx, st, ref, opts)
+	res, err := registry.Pull(ctx, st, ref, opts)
 	if p != nil {
 		p.done()
 	}
@@ -304,7 +305,7 @@ func lookupSearched(st *storage.Store, search []string, ref string) (*storage.Im
 	if err == nil || !errors.Is(err, storage.ErrImageUnknown) {
 		return img, err
 	}
-	cands, cerr := transport.Candidates(search, ref)
+	cands, cerr := registry.Candidates(search, ref)
 	if cerr != nil || len(cands) < 2 {
 		return img, err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,7 +60,7 @@ func runPush(c *cli.Context) error {
 		}
 		quiet := c.Bool("quiet")
 		w := c.App.Writer
-		opts := transport.PushOptions{RegistryOptions: registryOptions(s.cfg, c), Compression: c.String("compression-format")}
+		opts := registry.PushOptions{Options: registryOptions(s.cfg, c), Compression: c.String("compression-format")}
 		var p *progressPrinter
 		if !quiet {
 			last := dest[strings.LastIndex(dest, "/")+1:]
@@ -71,7 +71,7 @@ func runPush(c *cli.Context) error {
 			p = newProgressPrinter(w)
 			opts.Progress = p.update
 		}
-		res, err := transport.Push(c.Context, st, img, full, opts)
+		res, err := registry.Push(c.Context, st, img, full, opts)
 		if p != nil {
 			p.done()
 		}

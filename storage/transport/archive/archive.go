@@ -1,4 +1,8 @@
-package transport
+// Package archive saves images from the store to archives and loads them
+// back: docker-archive (what docker save writes), oci-archive and OCI
+// layout directories. Load takes any of them, compressed or not, from a
+// file or a stream.
+package archive
 
 import (
 	"archive/tar"
@@ -8,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
@@ -118,7 +123,7 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 			index[img.ID] = i
 			out = append(out, saved{img: img})
 		}
-		if name != "" && !archHas(out[i].names, name) {
+		if name != "" && !slices.Contains(out[i].names, name) {
 			out[i].names = append(out[i].names, name)
 		}
 	}
@@ -145,7 +150,7 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 			return nil, err
 		}
 		name := ""
-		if full, err := reference.Normalize(ref); err == nil && archHas(img.Names, full) {
+		if full, err := reference.Normalize(ref); err == nil && slices.Contains(img.Names, full) {
 			name = full
 		}
 		add(img, name)
@@ -157,15 +162,6 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 func repoOnly(ref string) bool {
 	last := ref[strings.LastIndex(ref, "/")+1:]
 	return !strings.ContainsAny(last, ":@")
-}
-
-func archHas(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // saveDocker writes a docker-archive with go-containerregistry's tarball
@@ -241,7 +237,7 @@ func saveOCIDir(list []saved, images []*storedImage, dir, shown string) error {
 				err = p.ReplaceImage(img, match.Annotation(annotationImageName, n), layout.WithAnnotations(ann))
 			}
 			if err != nil {
-				return fmt.Errorf("writing image %s to %s: %w", archShortID(s.img.ID), shown, err)
+				return fmt.Errorf("writing image %s to %s: %w", shortID(s.img.ID), shown, err)
 			}
 		}
 	}
@@ -285,7 +281,7 @@ func saveOCIArchive(list []saved, images []*storedImage, w io.Writer) error {
 				continue
 			}
 			seen[h] = true
-			if err := put(archBlobPath(h), blob); err != nil {
+			if err := put(blobPath(h), blob); err != nil {
 				return fmt.Errorf("writing the archive: %w", err)
 			}
 		}
@@ -320,7 +316,7 @@ func copyLayer(tw *tar.Writer, l *storedLayer) error {
 	if err != nil {
 		return err
 	}
-	err = tw.WriteHeader(&tar.Header{Name: archBlobPath(l.sl.DiffID), Mode: 0o644, Size: l.sl.Size, Typeflag: tar.TypeReg})
+	err = tw.WriteHeader(&tar.Header{Name: blobPath(l.sl.DiffID), Mode: 0o644, Size: l.sl.Size, Typeflag: tar.TypeReg})
 	if err == nil {
 		_, err = io.Copy(tw, rc)
 	}
@@ -333,4 +329,4 @@ func copyLayer(tw *tar.Writer, l *storedLayer) error {
 	return nil
 }
 
-func archBlobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }

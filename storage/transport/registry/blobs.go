@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"encoding/json"
@@ -16,11 +16,11 @@ import (
 // another repository without compressing the layer again. It is a cache:
 // losing it costs one compression, and a wrong entry costs one HEAD.
 
-// regBlobFile is the record's file, in the store's directory.
-const regBlobFile = "registry-blobs.json"
+// blobFile is the record's file, in the store's directory.
+const blobFile = "registry-blobs.json"
 
-// regBlob is one compressed form of a layer.
-type regBlob struct {
+// knownBlob is one compressed form of a layer.
+type knownBlob struct {
 	Digest    v1.Hash         `json:"digest"`
 	Size      int64           `json:"size"`
 	MediaType types.MediaType `json:"mediaType"`
@@ -28,11 +28,11 @@ type regBlob struct {
 	Where []string `json:"where,omitempty"`
 }
 
-type regBlobRecord map[string][]regBlob // diff ID -> blobs
+type blobRecord map[string][]knownBlob // diff ID -> blobs
 
-func regLoadBlobs(st *storage.Store) regBlobRecord {
-	rec := regBlobRecord{}
-	data, err := os.ReadFile(filepath.Join(st.Root(), regBlobFile))
+func loadBlobs(st *storage.Store) blobRecord {
+	rec := blobRecord{}
+	data, err := os.ReadFile(filepath.Join(st.Root(), blobFile))
 	if err == nil {
 		_ = json.Unmarshal(data, &rec)
 	}
@@ -41,7 +41,7 @@ func regLoadBlobs(st *storage.Store) regBlobRecord {
 
 // add records that diffID is blob b in registry/repo, and reports
 // whether that is news.
-func (r regBlobRecord) add(diffID v1.Hash, b regBlob, where string) bool {
+func (r blobRecord) add(diffID v1.Hash, b knownBlob, where string) bool {
 	list := r[diffID.String()]
 	for i := range list {
 		if list[i].Digest == b.Digest {
@@ -63,13 +63,13 @@ func (r regBlobRecord) add(diffID v1.Hash, b regBlob, where string) bool {
 }
 
 // save writes the record atomically; failures only cost speed later.
-func (r regBlobRecord) save(st *storage.Store) {
+func (r blobRecord) save(st *storage.Store) {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return
 	}
-	path := filepath.Join(st.Root(), regBlobFile)
-	tmp, err := os.CreateTemp(st.Root(), regBlobFile+".*")
+	path := filepath.Join(st.Root(), blobFile)
+	tmp, err := os.CreateTemp(st.Root(), blobFile+".*")
 	if err != nil {
 		return
 	}
@@ -83,19 +83,19 @@ func (r regBlobRecord) save(st *storage.Store) {
 	}
 }
 
-// regRecordBlobs remembers the blobs of a pulled image.
-func regRecordBlobs(st *storage.Store, host, repo string, layers []v1.Descriptor, diffIDs []v1.Hash) {
-	rec := regLoadBlobs(st)
+// recordBlobs remembers the blobs of a pulled image.
+func recordBlobs(st *storage.Store, host, repo string, layers []v1.Descriptor, diffIDs []v1.Hash) {
+	rec := loadBlobs(st)
 	changed := false
 	for i, l := range layers {
-		changed = rec.add(diffIDs[i], regBlob{Digest: l.Digest, Size: l.Size, MediaType: l.MediaType}, host+"/"+repo) || changed
+		changed = rec.add(diffIDs[i], knownBlob{Digest: l.Digest, Size: l.Size, MediaType: l.MediaType}, host+"/"+repo) || changed
 	}
 	if changed {
 		rec.save(st)
 	}
 }
 
-// regIsZstd says whether a layer media type is zstd-compressed.
-func regIsZstd(mt types.MediaType) bool {
+// isZstd says whether a layer media type is zstd-compressed.
+func isZstd(mt types.MediaType) bool {
 	return mt == types.OCILayerZStd || mt == "application/vnd.docker.image.rootfs.diff.tar.zstd"
 }
