@@ -246,7 +246,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", reference.Short(full), err)
 	}
-	recordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs)
+	recordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs, opts.log())
 	return &PullResult{Image: stored, Name: full, Digest: mdigest.String(), Fresh: fresh, Registry: c.host}, nil
 }
 

@@ -96,7 +96,7 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	if err != nil {
 		return nil, err
 	}
-	rec := loadBlobs(st)
+	rec := st.BlobRecord().Load()
 	lp := &layerPusher{st: st, repo: repo, c: c, zst: zst, progress: progress, watch: &headWatch{inner: c.base}}
 	// Mount sources need pull access to their repositories.
 	scopes := []string{repo.Scope(remotetransport.PushScope)}
@@ -129,13 +129,11 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	if err := lp.pusher.Put(ctx, ep.Ref, manifest); err != nil {
 		return nil, c.wrapErr(err, reference.Short(full))
 	}
-	changed := false
+	diffIDs := make([]v1.Hash, len(layers))
 	for i, l := range layers {
-		changed = rec.add(l.DiffID, knownBlob{Digest: descs[i].Digest, Size: descs[i].Size, MediaType: descs[i].MediaType}, c.host+"/"+repo.RepositoryStr()) || changed
+		diffIDs[i] = l.DiffID
 	}
-	if changed {
-		rec.save(st)
-	}
+	recordBlobs(st, c.host, repo.RepositoryStr(), descs, diffIDs, opts.log())
 	mdigest := manifest.digest.String()
 	repoDigest := reference.Repository(full) + "@" + mdigest
 	if !slices.Contains(img.Digests, repoDigest) {
@@ -194,7 +192,7 @@ type layerPusher struct {
 
 // pushAll pushes layers, jobs at a time (default 2), and describes the
 // blobs the repository has for them. The first failure stops the others.
-func (p *layerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer, rec blobRecord, jobs int) ([]v1.Descriptor, error) {
+func (p *layerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer, rec map[string][]storage.LayerBlob, jobs int) ([]v1.Descriptor, error) {
 	if jobs <= 0 {
 		jobs = 2
 	}
@@ -244,7 +242,7 @@ func (p *layerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer,
 // has. A blob recorded for the layer is asked for, or mounted from the
 // first other repository of the registry that has it; otherwise (or if
 // the registry has it no more) the layer is compressed as it uploads.
-func (p *layerPusher) push(ctx context.Context, sl storage.StoredLayer, known []knownBlob) (v1.Descriptor, error) {
+func (p *layerPusher) push(ctx context.Context, sl storage.StoredLayer, known []storage.LayerBlob) (v1.Descriptor, error) {
 	l := &compressedLayer{st: p.st, stored: sl, zst: p.zst, progress: p.progress, mediaType: types.DockerLayer}
 	if p.zst {
 		l.mediaType = types.OCILayerZStd
@@ -276,8 +274,8 @@ func (p *layerPusher) push(ctx context.Context, sl storage.StoredLayer, known []
 // pick chooses the recorded blob to offer the registry: one this
 // repository had, else one another repository of the registry had (to
 // mount), else any in the compression pushed; nil if none.
-func (p *layerPusher) pick(known []knownBlob) *knownBlob {
-	var best *knownBlob
+func (p *layerPusher) pick(known []storage.LayerBlob) *storage.LayerBlob {
+	var best *storage.LayerBlob
 	bestRank := 0
 	for i, b := range known {
 		if isZstd(b.MediaType) != p.zst {
@@ -300,7 +298,7 @@ func (p *layerPusher) pick(known []knownBlob) *knownBlob {
 
 // mountSource is the first other repository of the registry recorded to
 // have a blob, or nil.
-func (p *layerPusher) mountSource(b *knownBlob) *name.Repository {
+func (p *layerPusher) mountSource(b *storage.LayerBlob) *name.Repository {
 	if b == nil {
 		return nil
 	}
@@ -331,7 +329,7 @@ type compressedLayer struct {
 	progress  func(transport.Progress)
 
 	mu     sync.Mutex
-	known  *knownBlob
+	known  *storage.LayerBlob
 	sent   bool // Compressed was called
 	gen    int  // how many times
 	done   bool // and the last stream ended: digest and size are set
