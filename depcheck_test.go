@@ -50,8 +50,10 @@ func TestDependencyDirection(t *testing.T) {
 	}
 }
 
-// layerOf maps a package to the layer it belongs to: storage/transport is
-// its own layer, other subpackages belong to their top directory.
+// layerOf maps a package to the layer it belongs to: storage/transport and
+// its subpackages (registry, archive, and what they share) are one layer,
+// other subpackages (storage/reference among them) belong to their top
+// directory.
 func layerOf(pkg string) string {
 	if pkg == "storage/transport" || strings.HasPrefix(pkg, "storage/transport/") {
 		return "storage/transport"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
 
 	"github.com/burrow-oci/burrow/build"
@@ -80,7 +81,7 @@ func runBuild(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.Writer, "Successfully built %s\n", img.ID[:12])
 		for _, t := range c.StringSlice("tag") {
-			full, _ := storage.NormalizeName(t)
+			full, _ := reference.Normalize(t)
 			fmt.Fprintf(c.App.Writer, "Successfully tagged %s\n", full)
 		}
 		return nil
@@ -96,7 +97,7 @@ func buildOptions(c *cli.Context) (build.Options, func(), error) {
 		Secrets: map[string]string{},
 	}
 	for _, t := range opts.Tags {
-		if _, err := storage.NormalizeName(t); err != nil {
+		if _, err := reference.Normalize(t); err != nil {
 			return opts, cleanup, toolError(fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %w", t, err))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/burrow-oci/burrow/build/dockerfile"
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
 )
 
@@ -33,7 +34,7 @@ func runCommit(c *cli.Context) error {
 	}
 	var names []string
 	if n := c.Args().Get(1); n != "" {
-		if _, err := storage.NormalizeName(n); err != nil {
+		if _, err := reference.Normalize(n); err != nil {
 			return err
 		}
 		names = append(names, n)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
 
 	"github.com/burrow-oci/burrow/run"
@@ -136,7 +137,7 @@ func runSystemDf(c *cli.Context) error {
 		for _, iu := range u.Images {
 			repo, tag := "<none>", "<none>"
 			if len(iu.Image.Names) > 0 {
-				repo, tag, _ = storage.SplitName(iu.Image.Names[0])
+				repo, tag, _ = reference.Split(iu.Image.Names[0])
 			}
 			irows = append(irows, map[string]string{"Repository": repo, "Tag": tag, "ID": iu.Image.ID[:12],
 				"Created": humanSince(iu.Image.Created), "Size": humanSize(iu.SharedSize + iu.Unique),

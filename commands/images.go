@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
 )
 
@@ -117,7 +118,7 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 	}
 	digestFor := func(repo string) string {
 		for _, d := range img.Digests {
-			if r, _, dg := storage.SplitName(d); r == repo {
+			if r, _, dg := reference.Split(d); r == repo {
 				return dg
 			}
 		}
@@ -129,7 +130,7 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 			continue
 		}
 		r := base
-		r.Repository, r.Tag, _ = storage.SplitName(n)
+		r.Repository, r.Tag, _ = reference.Split(n)
 		r.Digest = digestFor(r.Repository)
 		rows = append(rows, r)
 	}
@@ -137,7 +138,7 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 		// A pulled image that lost its tags still shows its repository.
 		for _, d := range img.Digests {
 			r := base
-			r.Repository, _, r.Digest = storage.SplitName(d)
+			r.Repository, _, r.Digest = reference.Split(d)
 			r.Tag = "<none>"
 			rows = append(rows, r)
 			break
@@ -153,7 +154,7 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 
 func matchesAny(name string, patterns []string) bool {
 	for _, p := range patterns {
-		if storage.MatchReference(name, p) {
+		if reference.Match(name, p) {
 			return true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/burrow-oci/burrow/build/dockerfile"
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/archive"
@@ -41,7 +42,7 @@ func runImport(c *cli.Context) error {
 	src := c.Args().Get(0)
 	var names []string
 	if n := c.Args().Get(1); n != "" {
-		if _, err := storage.NormalizeName(n); err != nil {
+		if _, err := reference.Normalize(n); err != nil {
 			return err
 		}
 		names = append(names, n)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 )
@@ -171,10 +172,10 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 	}
 	d.Metadata.LastTagTime = time.Time{}.Format(time.RFC3339)
 	for _, n := range img.Names {
-		d.RepoTags = append(d.RepoTags, storage.ShortName(n))
+		d.RepoTags = append(d.RepoTags, reference.Short(n))
 	}
 	for _, n := range img.Digests {
-		d.RepoDigests = append(d.RepoDigests, storage.ShortName(n))
+		d.RepoDigests = append(d.RepoDigests, reference.Short(n))
 	}
 	for _, h := range cfg.RootFS.DiffIDs {
 		d.RootFS.Layers = append(d.RootFS.Layers, h.String())

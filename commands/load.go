@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport/archive"
 	"github.com/urfave/cli/v2"
 )
 
@@ -34,7 +35,7 @@ func runLoad(c *cli.Context) error {
 		return errors.New("requested load from stdin, but stdin is empty (hint: give an archive with -i FILE, or redirect one to stdin)")
 	}
 	return withStoreWrite(c, func(_ *session, st *storage.Store) error {
-		opts := transport.LoadOptions{Path: in, Input: c.App.Reader}
+		opts := archive.LoadOptions{Path: in, Input: c.App.Reader}
 		// As docker load: a bar per layer on a terminal, none elsewhere.
 		var bars *progressPrinter
 		if !c.Bool("quiet") && isTerminal(c.App.Writer) {
@@ -43,7 +44,7 @@ func runLoad(c *cli.Context) error {
 			defer bars.finish()
 		}
 		if !c.Bool("quiet") {
-			opts.Loaded = func(img transport.LoadedImage) {
+			opts.Loaded = func(img archive.LoadedImage) {
 				if bars != nil {
 					bars.finish()
 				}
@@ -52,13 +53,13 @@ func runLoad(c *cli.Context) error {
 				}
 				for _, n := range img.Names {
 					if old, ok := img.Moved[n]; ok {
-						fmt.Fprintf(c.App.Writer, "The image %s already exists, renaming the old one with ID sha256:%s to empty string\n", storage.ShortName(n), old)
+						fmt.Fprintf(c.App.Writer, "The image %s already exists, renaming the old one with ID sha256:%s to empty string\n", reference.Short(n), old)
 					}
-					fmt.Fprintln(c.App.Writer, "Loaded image: "+storage.ShortName(n))
+					fmt.Fprintln(c.App.Writer, "Loaded image: "+reference.Short(n))
 				}
 			}
 		}
-		_, err := transport.Load(c.Context, st, opts)
+		_, err := archive.Load(c.Context, st, opts)
 		return err
 	})
 }

@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -47,7 +47,7 @@ func runLogin(c *cli.Context) error {
 		return err
 	}
 	ropts := registryOptions(s.cfg, c)
-	host, _ := transport.LoginHost(ropts, c.Args().First())
+	host, _ := registry.LoginHost(ropts, c.Args().First())
 	if c.Bool("password-stdin") {
 		if user == "" {
 			return toolError(errors.New("Must provide --username with --password-stdin"))
@@ -85,7 +85,7 @@ func runLogin(c *cli.Context) error {
 	if user == "" || pass == "" {
 		return toolError(errors.New("Error: Username and password are required"))
 	}
-	if _, err := transport.Login(c.Context, ropts, c.Args().First(), user, pass); err != nil {
+	if _, err := registry.Login(c.Context, ropts, c.Args().First(), user, pass); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.App.Writer, "Login Succeeded")
@@ -126,7 +126,7 @@ func newLogoutCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			host, found, err := transport.Logout(registryOptions(s.cfg, nil), c.Args().First())
+			host, found, err := registry.Logout(registryOptions(s.cfg, nil), c.Args().First())
 			if err != nil {
 				return err
 			}

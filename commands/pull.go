@@ -13,7 +13,9 @@ import (
 
 	"github.com/burrow-oci/burrow/config"
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
@@ -41,7 +43,7 @@ func runPull(c *cli.Context) error {
 		return err
 	}
 	ref := c.Args().First()
-	if _, err := storage.NormalizeName(ref); err != nil {
+	if _, err := reference.Normalize(ref); err != nil {
 		return toolError(err)
 	}
 	if c.Bool("all-tags") && strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
@@ -51,7 +53,7 @@ func runPull(c *cli.Context) error {
 		ropts := registryOptions(s.cfg, c)
 		refs := []string{ref}
 		if c.Bool("all-tags") {
-			repo, tags, err := transport.ListTags(c.Context, ref, ropts)
+			repo, tags, err := registry.ListTags(c.Context, ref, ropts)
 			if err != nil {
 				return err
 			}
@@ -78,11 +80,11 @@ type pullOutput struct {
 }
 
 // registryOptions turns config.toml's [registries] and the --tls-verify
-// flag (where the command has one) into transport options.
-func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptions {
-	var o transport.RegistryOptions
+// flag (where the command has one) into registry options.
+func registryOptions(cfg *config.Config, c *cli.Context) registry.Options {
+	var o registry.Options
 	for _, r := range cfg.Registries.Registry {
-		o.Registries = append(o.Registries, transport.Registry{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
+		o.Registries = append(o.Registries, registry.Config{Prefix: r.Prefix, Location: r.Location, Insecure: r.Insecure, Mirrors: r.Mirrors})
 	}
 	o.SearchRegistries = cfg.Registries.UnqualifiedSearch
 	if c != nil && c.IsSet("tls-verify") {
@@ -99,14 +101,14 @@ func registryOptions(cfg *config.Config, c *cli.Context) transport.RegistryOptio
 //
 // out.implicit marks the pulls of run, create and build, which do not say
 // "Using default tag", as Docker's do not.
-func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transport.RegistryOptions, out pullOutput) (*transport.PullResult, error) {
+func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registry.Options, out pullOutput) (*registry.PullResult, error) {
 	platform, quiet, implicit, w := out.platform, out.quiet, out.implicit, out.w
-	cands, err := transport.Candidates(ropts.SearchRegistries, ref)
+	cands, err := registry.Candidates(ropts.SearchRegistries, ref)
 	if err != nil {
 		return nil, toolError(err)
 	}
 	var p *progressPrinter
-	opts := transport.PullOptions{RegistryOptions: ropts, Platform: platform, TempDir: pullTempDir(st)}
+	opts := registry.PullOptions{Options: ropts, Platform: platform, TempDir: pullTempDir(st)}
 	if !quiet {
 		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			fmt.Fprintln(w, "Using default tag: latest")
@@ -119,26 +121,26 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts transpo
 				p = newProgressPrinter(w)
 				fmt.Fprintf(w, "Trying to pull %s...\n", full)
 			}
-			_, tag, dgst := storage.SplitName(full)
+			_, tag, dgst := reference.Split(full)
 			id := tag
 			if dgst != "" {
 				id = dgst
 			}
-			path := strings.TrimPrefix(storage.RepositoryOf(full), "docker.io/")
+			path := strings.TrimPrefix(reference.Repository(full), "docker.io/")
 			if i := strings.Index(path, "/"); i >= 0 && strings.ContainsAny(path[:i], ".:") {
 				path = path[i+1:]
 			}
 			fmt.Fprintf(w, "%s: Pulling from %s\n", id, path)
 		}
 	}
-	res, err := transport.Pull(ctx, st, ref, opts)
+	res, err := registry.Pull(ctx, st, ref, opts)
 	if p != nil {
 		p.done()
 	}
 	if err != nil {
 		return nil, err
 	}
-	repo, tag, dgst := storage.SplitName(res.Name)
+	repo, tag, dgst := reference.Split(res.Name)
 	if quiet {
 		fmt.Fprintln(w, res.Name)
 		return res, nil
@@ -276,14 +278,14 @@ func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*st
 	if policy == "never" {
 		return nil, toolError(fmt.Errorf("%w (hint: --pull=never forbids pulling; burrow pull it, or import or load it first)", err))
 	}
-	if _, nerr := storage.NormalizeName(ref); nerr != nil || err == nil && !isPullable(ref) {
+	if _, nerr := reference.Normalize(ref); nerr != nil || err == nil && !isPullable(ref) {
 		if err != nil {
 			return nil, toolError(err)
 		}
 		return img, nil
 	}
 	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", storage.ShortName(mustFull(ref)))
+		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", reference.Short(mustFull(ref)))
 	}
 	res, perr := pullImage(c.Context, st, ref, registryOptions(s.cfg, nil), pullOutput{platform: c.String("platform"), implicit: true, w: c.App.ErrWriter})
 	if perr != nil {
@@ -303,7 +305,7 @@ func lookupSearched(st *storage.Store, search []string, ref string) (*storage.Im
 	if err == nil || !errors.Is(err, storage.ErrImageUnknown) {
 		return img, err
 	}
-	cands, cerr := transport.Candidates(search, ref)
+	cands, cerr := registry.Candidates(search, ref)
 	if cerr != nil || len(cands) < 2 {
 		return img, err
 	}
@@ -325,7 +327,7 @@ func isPullable(ref string) bool {
 }
 
 func mustFull(ref string) string {
-	full, err := storage.NormalizeName(ref)
+	full, err := reference.Normalize(ref)
 	if err != nil {
 		return ref
 	}

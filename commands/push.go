@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,7 +36,7 @@ func runPush(c *cli.Context) error {
 	if dest == "" {
 		dest = src
 	}
-	full, err := storage.NormalizeName(dest)
+	full, err := reference.Normalize(dest)
 	if err != nil {
 		return toolError(err)
 	}
@@ -49,28 +50,28 @@ func runPush(c *cli.Context) error {
 		img, err := st.Lookup(src)
 		if err != nil {
 			if _, ok := err.(*storage.NotFoundError); ok {
-				return fmt.Errorf("An image does not exist locally with the tag: %s (hint: burrow images lists the images; tag one with burrow tag)", storage.ShortName(full))
+				return fmt.Errorf("An image does not exist locally with the tag: %s (hint: burrow images lists the images; tag one with burrow tag)", reference.Short(full))
 			}
 			return err
 		}
 		if c.NArg() == 1 && !slices.Contains(img.Names, full) {
 			// Docker pushes names, not IDs: the name must be one of the image's.
-			return fmt.Errorf("An image does not exist locally with the tag: %s (hint: burrow tag %s NAME, or give the destination: burrow push %s NAME)", storage.ShortName(full), src, src)
+			return fmt.Errorf("An image does not exist locally with the tag: %s (hint: burrow tag %s NAME, or give the destination: burrow push %s NAME)", reference.Short(full), src, src)
 		}
 		quiet := c.Bool("quiet")
 		w := c.App.Writer
-		opts := transport.PushOptions{RegistryOptions: registryOptions(s.cfg, c), Compression: c.String("compression-format")}
+		opts := registry.PushOptions{Options: registryOptions(s.cfg, c), Compression: c.String("compression-format")}
 		var p *progressPrinter
 		if !quiet {
 			last := dest[strings.LastIndex(dest, "/")+1:]
 			if !strings.Contains(last, ":") {
 				fmt.Fprintln(w, "Using default tag: latest")
 			}
-			fmt.Fprintf(w, "The push refers to repository [%s]\n", storage.RepositoryOf(full))
+			fmt.Fprintf(w, "The push refers to repository [%s]\n", reference.Repository(full))
 			p = newProgressPrinter(w)
 			opts.Progress = p.update
 		}
-		res, err := transport.Push(c.Context, st, img, full, opts)
+		res, err := registry.Push(c.Context, st, img, full, opts)
 		if p != nil {
 			p.done()
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/atomicfile"
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/archive"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,7 +26,7 @@ func newSaveCommand() *cli.Command {
 			"repository; an image ID saves the image untagged.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to a file (a directory for oci-dir), instead of STDOUT"},
-			&cli.StringFlag{Name: "format", Value: string(transport.DockerArchive), Usage: "docker-archive, oci-archive or oci-dir"},
+			&cli.StringFlag{Name: "format", Value: string(archive.DockerArchive), Usage: "docker-archive, oci-archive or oci-dir"},
 		},
 		Action: runSave,
 	}
@@ -36,28 +36,28 @@ func runSave(c *cli.Context) error {
 	if err := checkArgs(c, 1, -1); err != nil {
 		return err
 	}
-	format, err := transport.ParseFormat(c.String("format"))
+	format, err := archive.ParseFormat(c.String("format"))
 	if err != nil {
 		return toolError(err)
 	}
 	out := c.String("output")
 	switch {
-	case format == transport.OCIDir && out == "":
+	case format == archive.OCIDir && out == "":
 		return toolError(errors.New("--format oci-dir writes a directory (hint: give it with -o DIR)"))
 	case out == "" && isTerminal(c.App.Writer):
 		return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
 	}
 	refs := c.Args().Slice()
 	return withStore(c, func(_ *session, st *storage.Store) error {
-		opts := transport.SaveOptions{Format: format}
+		opts := archive.SaveOptions{Format: format}
 		switch {
-		case format == transport.OCIDir:
+		case format == archive.OCIDir:
 			opts.Dir = out
-			return transport.Save(c.Context, st, refs, opts)
+			return archive.Save(c.Context, st, refs, opts)
 		case out == "":
 			bw := bufio.NewWriterSize(c.App.Writer, 1<<20)
 			opts.Output = bw
-			if err := transport.Save(c.Context, st, refs, opts); err != nil {
+			if err := archive.Save(c.Context, st, refs, opts); err != nil {
 				return err
 			}
 			if err := bw.Flush(); err != nil {
@@ -67,7 +67,7 @@ func runSave(c *cli.Context) error {
 		}
 		return saveToFile(out, func(w io.Writer) error {
 			opts.Output = w
-			return transport.Save(c.Context, st, refs, opts)
+			return archive.Save(c.Context, st, refs, opts)
 		})
 	})
 }

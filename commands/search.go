@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"text/template"
 
-	"github.com/burrow-oci/burrow/storage/transport"
+	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,7 +67,7 @@ func runSearch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := transport.Search(c.Context, c.Args().First(), transport.SearchOptions{RegistryOptions: registryOptions(s.cfg, c), Limit: c.Int("limit")})
+	res, err := registry.Search(c.Context, c.Args().First(), registry.SearchOptions{Options: registryOptions(s.cfg, c), Limit: c.Int("limit")})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
 )
 
@@ -14,7 +15,7 @@ func newTagCommand() *cli.Command {
 			if err := checkArgs(c, 2, 2); err != nil {
 				return err
 			}
-			if _, err := storage.NormalizeName(c.Args().Get(1)); err != nil {
+			if _, err := reference.Normalize(c.Args().Get(1)); err != nil {
 				return err
 			}
 			return withStoreWrite(c, func(_ *session, st *storage.Store) error {

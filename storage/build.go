@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 )
@@ -255,7 +256,7 @@ func (s *Store) LayerExists(id string) bool {
 //
 // extra adds what v1.ConfigFile cannot hold (HEALTHCHECK --start-interval).
 func (s *Store) CommitImage(top string, cfg *v1.ConfigFile, extra ConfigExtra, names []string) (*Image, error) {
-	full, err := normalizeNames(names)
+	full, err := reference.NormalizeAll(names)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
@@ -31,7 +32,7 @@ type NewImage struct {
 	Config *v1.ConfigFile
 	// Extra adds what Config cannot hold (HEALTHCHECK --start-interval).
 	Extra ConfigExtra
-	// Names are names to give the image, in any form NormalizeName takes.
+	// Names are names to give the image, in any form reference.Normalize takes.
 	// A name that another image holds moves to the new one, as in Docker.
 	Names []string
 }
@@ -39,7 +40,7 @@ type NewImage struct {
 // CreateImage stores a new layer and an image on it. On failure nothing is
 // left behind: a layer that was partly or wholly written is removed.
 func (s *Store) CreateImage(ctx context.Context, ni NewImage) (*Image, error) {
-	names, err := normalizeNames(ni.Names)
+	names, err := reference.NormalizeAll(ni.Names)
 	if err != nil {
 		return nil, err
 	}

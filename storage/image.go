@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 )
@@ -116,7 +117,7 @@ func (s *Store) Lookup(ref string) (*Image, error) {
 
 func lookupIn(imgs []Image, ref string) (*Image, error) {
 	// A name comes first, as in Docker: an image may be called "abc".
-	full, nameErr := NormalizeName(ref)
+	full, nameErr := reference.Normalize(ref)
 	if nameErr == nil {
 		for i := range imgs {
 			for _, n := range imgs[i].Names {
@@ -152,7 +153,7 @@ func lookupIn(imgs []Image, ref string) (*Image, error) {
 	if nameErr != nil {
 		return nil, nameErr
 	}
-	return nil, &NotFoundError{Ref: ShortName(full)}
+	return nil, &NotFoundError{Ref: reference.Short(full)}
 }
 
 func isHex(s string) bool {

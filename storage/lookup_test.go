@@ -4,7 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/burrow-oci/burrow/storage/reference"
 )
+
+const testDigest = "sha256:6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"
 
 func TestLookupIn(t *testing.T) {
 	var (
@@ -160,9 +164,9 @@ func TestLookupInInvalidName(t *testing.T) {
 	for _, ref := range []string{"UPPER", "a b", ":tag", ""} {
 		t.Run(ref, func(t *testing.T) {
 			_, err := lookupIn([]Image{{ID: strings.Repeat("a", 64), Names: []string{"docker.io/library/busybox:latest"}}}, ref)
-			var ne *NameError
+			var ne *reference.NameError
 			if !errors.As(err, &ne) {
-				t.Fatalf("lookupIn(%q) error = %v (%T), want *NameError", ref, err, err)
+				t.Fatalf("lookupIn(%q) error = %v (%T), want *reference.NameError", ref, err, err)
 			}
 			if errors.Is(err, ErrImageUnknown) {
 				t.Errorf("lookupIn(%q): an invalid name is reported as an unknown image", ref)

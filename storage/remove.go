@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	cstorage "go.podman.io/storage"
 )
 
@@ -34,7 +35,7 @@ type Removal struct {
 
 // Tag gives an image an additional name; a name held by another image moves.
 func (s *Store) Tag(img *Image, name string) error {
-	full, err := NormalizeName(name)
+	full, err := reference.Normalize(name)
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func (s *Store) Tag(img *Image, name string) error {
 	}
 	defer unlock()
 	if err := s.cs.AddNames(img.ID, []string{full}); err != nil {
-		return fmt.Errorf("tagging image %s as %s: %w", short(img.ID), ShortName(full), err)
+		return fmt.Errorf("tagging image %s as %s: %w", short(img.ID), reference.Short(full), err)
 	}
 	return nil
 }
@@ -70,7 +71,7 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 	}
 	r := &Removal{}
 	if byName {
-		full, _ := NormalizeName(ref)
+		full, _ := reference.Normalize(ref)
 		// The last tag takes the image (and its digests) with it, as in
 		// Docker; a digest reference is only untagged while anything else
 		// names the image.
@@ -80,9 +81,9 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 		}
 		if others > 0 {
 			if err := s.cs.RemoveNames(img.ID, []string{full}); err != nil {
-				return nil, fmt.Errorf("untagging %s: %w", ShortName(full), err)
+				return nil, fmt.Errorf("untagging %s: %w", reference.Short(full), err)
 			}
-			r.Untagged = append(r.Untagged, ShortName(full))
+			r.Untagged = append(r.Untagged, reference.Short(full))
 			return r, nil
 		}
 		if len(users) > 0 && !force {
@@ -97,7 +98,7 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 		}
 	}
 	for _, n := range append(append([]string(nil), img.Names...), img.Digests...) {
-		r.Untagged = append(r.Untagged, ShortName(n))
+		r.Untagged = append(r.Untagged, reference.Short(n))
 	}
 	if len(users) > 0 {
 		// The containers keep the image alive; it stays, nameless, until
@@ -116,7 +117,7 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 func distinctRepos(names []string) map[string]bool {
 	m := map[string]bool{}
 	for _, n := range names {
-		m[RepositoryOf(n)] = true
+		m[reference.Repository(n)] = true
 	}
 	return m
 }
@@ -195,7 +196,7 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 			}
 		}
 		for _, n := range append(append([]string(nil), img.Names...), img.Digests...) {
-			r.Untagged = append(r.Untagged, ShortName(n))
+			r.Untagged = append(r.Untagged, reference.Short(n))
 		}
 		if err := s.deleteImage(img.ID, r); err != nil {
 			if errors.Is(err, cstorage.ErrImageUnknown) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	digest "github.com/opencontainers/go-digest"
 	cstorage "go.podman.io/storage"
@@ -139,7 +140,7 @@ func (s *Store) PutImage(ctx context.Context, in IncomingImage) (*Image, error) 
 	if len(cfg.RootFS.DiffIDs) != len(in.Layers) {
 		return nil, fmt.Errorf("the image config lists %d layers, the image has %d (hint: the source is corrupt)", len(cfg.RootFS.DiffIDs), len(in.Layers))
 	}
-	names, err := normalizeNames(append(append([]string(nil), in.Names...), in.Digests...))
+	names, err := reference.NormalizeAll(append(append([]string(nil), in.Names...), in.Digests...))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,9 @@
-package storage
+// Package reference is the image-name grammar: it parses names as Docker
+// does (no registry means Docker Hub, a one-part Docker Hub name is under
+// library/, no tag means latest) and prints them in the full form the store
+// records or in the short form Docker shows. It is pure: no I/O, and no
+// project imports, so storage and everything above it may use it.
+package reference
 
 import (
 	"fmt"
@@ -125,11 +130,11 @@ func (r ref) familiarRepo() string {
 	return r.repo
 }
 
-// NormalizeName turns a name as a user types it into the full form the store
+// Normalize turns a name as a user types it into the full form the store
 // records, as Docker does: "busybox" is "docker.io/library/busybox:latest",
 // "localhost/x" is "localhost/x:latest", and a digest reference keeps its
 // digest.
-func NormalizeName(s string) (string, error) {
+func Normalize(s string) (string, error) {
 	r, err := parseRef(s)
 	if err != nil {
 		return "", err
@@ -137,11 +142,11 @@ func NormalizeName(s string) (string, error) {
 	return r.full(), nil
 }
 
-// normalizeNames is NormalizeName over a list; the first bad name fails it.
-func normalizeNames(names []string) ([]string, error) {
+// NormalizeAll is Normalize over a list; the first bad name fails it.
+func NormalizeAll(names []string) ([]string, error) {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
-		full, err := NormalizeName(n)
+		full, err := Normalize(n)
 		if err != nil {
 			return nil, err
 		}
@@ -150,9 +155,9 @@ func normalizeNames(names []string) ([]string, error) {
 	return out, nil
 }
 
-// ShortName is the form of a name that Docker prints: Docker Hub's
+// Short is the form of a name that Docker prints: Docker Hub's
 // docker.io/library/ prefix dropped, tag and digest as given.
-func ShortName(full string) string {
+func Short(full string) string {
 	r, err := parseRef(full)
 	if err != nil {
 		return full
@@ -160,9 +165,9 @@ func ShortName(full string) string {
 	return r.familiarRepo() + r.suffix()
 }
 
-// SplitName splits a full or short name into the repository (short form),
+// Split splits a full or short name into the repository (short form),
 // the tag ("<none>" when it has none) and the digest ("" when it has none).
-func SplitName(full string) (repo, tag, dgst string) {
+func Split(full string) (repo, tag, dgst string) {
 	r, err := parseRef(full)
 	if err != nil {
 		return full, "<none>", ""
@@ -174,8 +179,8 @@ func SplitName(full string) (repo, tag, dgst string) {
 	return r.familiarRepo(), tag, r.digest
 }
 
-// RepositoryOf is the full repository of a name (no tag or digest).
-func RepositoryOf(full string) string {
+// Repository is the full repository of a name (no tag or digest).
+func Repository(full string) string {
 	r, err := parseRef(full)
 	if err != nil {
 		return full
@@ -183,11 +188,11 @@ func RepositoryOf(full string) string {
 	return r.registry + "/" + r.repo
 }
 
-// MatchReference reports whether a full name matches a Docker
+// Match reports whether a full name matches a Docker
 // `reference=` filter pattern such as "busybox", "busy*" or "busybox:1.*":
 // the pattern is matched against the familiar name with its tag, and
 // against the familiar repository alone, as Docker does.
-func MatchReference(full, pattern string) bool {
+func Match(full, pattern string) bool {
 	r, err := parseRef(full)
 	if err != nil {
 		return false

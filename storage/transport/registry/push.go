@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -14,10 +14,12 @@ import (
 	"sync"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/stream"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -27,11 +29,11 @@ import (
 
 // PushOptions tunes Push. The zero value pushes gzip layers.
 type PushOptions struct {
-	RegistryOptions
+	Options
 	// Compression is "gzip" (default) or "zstd".
 	Compression string
 	// Progress, if set, is told about each step (calls never overlap).
-	Progress func(Progress)
+	Progress func(transport.Progress)
 	// Jobs is how many layers are compressed and sent at once (default 2).
 	Jobs int
 }
@@ -49,12 +51,12 @@ type PushResult struct {
 	Size   int
 }
 
-// regGzipLevel is the gzip level of pushed layers. Docker and Podman use
+// gzipLevel is the gzip level of pushed layers. Docker and Podman use
 // the default (6). Measured on the 121 MB Debian minbase layer with pgzip
 // on 2 cores: level 1 takes 0.40 s for 53 MB, level 3 0.61 s for 50 MB,
 // level 6 0.93 s for 48 MB; compression is most of a cold push, so level 1
 // (10% more bytes, less than half the time).
-var regGzipLevel = gzip.BestSpeed
+var gzipLevel = gzip.BestSpeed
 
 // Push sends a stored image to the registry its name says (after
 // relocation) under dest, a full or short name with a tag. Blobs the
@@ -64,12 +66,12 @@ var regGzipLevel = gzip.BestSpeed
 // compressed while they upload, several at a time. The manifest's digest
 // is recorded as the image's RepoDigest.
 func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest string, opts PushOptions) (*PushResult, error) {
-	full, err := storage.NormalizeName(dest)
+	full, err := reference.Normalize(dest)
 	if err != nil {
 		return nil, err
 	}
 	if strings.Contains(full, "@") {
-		return nil, fmt.Errorf("cannot push to %s: a digest names content, not a place (hint: push to a tag, such as %s:latest)", dest, storage.RepositoryOf(full))
+		return nil, fmt.Errorf("cannot push to %s: a digest names content, not a place (hint: push to a tag, such as %s:latest)", dest, reference.Repository(full))
 	}
 	zst := opts.Compression == "zstd"
 	if opts.Compression != "" && opts.Compression != "gzip" && !zst {
@@ -80,8 +82,8 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 		return nil, err
 	}
 	ep := eps[0]
-	progress := regSerialize(opts.Progress)
-	c, err := opts.newRegClient(ctx, ep.Registry(), ep.Insecure)
+	progress := serialize(opts.Progress)
+	c, err := opts.newClient(ctx, ep.Registry(), ep.Insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +96,13 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	if err != nil {
 		return nil, err
 	}
-	rec := regLoadBlobs(st)
-	lp := &regLayerPusher{st: st, repo: repo, c: c, zst: zst, progress: progress, watch: &regHeadWatch{inner: c.base}}
+	rec := st.BlobRecord().Load()
+	lp := &layerPusher{st: st, repo: repo, c: c, zst: zst, progress: progress, watch: &headWatch{inner: c.base}}
 	// Mount sources need pull access to their repositories.
-	scopes := []string{repo.Scope(transport.PushScope)}
+	scopes := []string{repo.Scope(remotetransport.PushScope)}
 	for _, l := range layers {
-		if from := lp.mountSource(lp.pick(rec[l.DiffID.String()])); from != nil && !slices.Contains(scopes, from.Scope(transport.PullScope)) {
-			scopes = append(scopes, from.Scope(transport.PullScope))
+		if from := lp.mountSource(lp.pick(rec[l.DiffID.String()])); from != nil && !slices.Contains(scopes, from.Scope(remotetransport.PullScope)) {
+			scopes = append(scopes, from.Scope(remotetransport.PullScope))
 		}
 	}
 	c.base = lp.watch
@@ -110,32 +112,30 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if lp.pusher, err = remote.NewPusher(regRemote(pctx, rt)...); err != nil {
+	if lp.pusher, err = remote.NewPusher(remoteOptions(pctx, rt)...); err != nil {
 		return nil, err
 	}
 	descs, err := lp.pushAll(pctx, layers, rec, opts.Jobs)
 	if err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
-	manifest, err := regManifest(raw, descs, zst)
+	manifest, err := buildManifest(raw, descs, zst)
 	if err != nil {
 		return nil, err
 	}
 	if err := lp.pusher.Upload(ctx, repo, static.NewLayer(raw, manifest.config.MediaType)); err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
 	if err := lp.pusher.Put(ctx, ep.Ref, manifest); err != nil {
-		return nil, c.wrapErr(err, storage.ShortName(full))
+		return nil, c.wrapErr(err, reference.Short(full))
 	}
-	changed := false
+	diffIDs := make([]v1.Hash, len(layers))
 	for i, l := range layers {
-		changed = rec.add(l.DiffID, regBlob{Digest: descs[i].Digest, Size: descs[i].Size, MediaType: descs[i].MediaType}, c.host+"/"+repo.RepositoryStr()) || changed
+		diffIDs[i] = l.DiffID
 	}
-	if changed {
-		rec.save(st)
-	}
+	recordBlobs(st, c.host, repo.RepositoryStr(), descs, diffIDs, opts.log())
 	mdigest := manifest.digest.String()
-	repoDigest := storage.RepositoryOf(full) + "@" + mdigest
+	repoDigest := reference.Repository(full) + "@" + mdigest
 	if !slices.Contains(img.Digests, repoDigest) {
 		if err := st.Tag(img, repoDigest); err != nil {
 			return nil, fmt.Errorf("recording the pushed digest: %w", err)
@@ -144,20 +144,20 @@ func Push(ctx context.Context, st *storage.Store, img *storage.Image, dest strin
 	return &PushResult{Name: full, Repository: repo.Name(), Tag: ep.Ref.Identifier(), Digest: mdigest, Size: len(manifest.raw)}, nil
 }
 
-// regPushManifest is a manifest to put, as go-containerregistry takes it.
-type regPushManifest struct {
+// pushManifest is a manifest to put, as go-containerregistry takes it.
+type pushManifest struct {
 	raw    []byte
 	mt     types.MediaType
 	digest v1.Hash
 	config v1.Descriptor
 }
 
-func (m *regPushManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m *regPushManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+func (m *pushManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
+func (m *pushManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
 
-// regManifest makes the manifest of a pushed image: Docker's schema 2 for
+// buildManifest makes the manifest of a pushed image: Docker's schema 2 for
 // gzip layers (what docker push writes), OCI for zstd ones.
-func regManifest(raw []byte, layers []v1.Descriptor, zst bool) (*regPushManifest, error) {
+func buildManifest(raw []byte, layers []v1.Descriptor, zst bool) (*pushManifest, error) {
 	mt := types.DockerManifestSchema2
 	if zst {
 		mt = types.OCIManifestSchema1
@@ -167,29 +167,29 @@ func regManifest(raw []byte, layers []v1.Descriptor, zst bool) (*regPushManifest
 	if err != nil {
 		return nil, fmt.Errorf("encoding the manifest: %w", err)
 	}
-	return &regPushManifest{raw: data, mt: m.MediaType, digest: storage.SHA256(data), config: m.Config}, nil
+	return &pushManifest{raw: data, mt: m.MediaType, digest: storage.SHA256(data), config: m.Config}, nil
 }
 
-// regLayerPusher sends the layers of one push with go-containerregistry's
+// layerPusher sends the layers of one push with go-containerregistry's
 // pusher.
-type regLayerPusher struct {
+type layerPusher struct {
 	st       *storage.Store
 	pusher   *remote.Pusher
 	repo     name.Repository
-	c        *regClient
-	watch    *regHeadWatch
+	c        *client
+	watch    *headWatch
 	zst      bool
-	progress func(Progress)
+	progress func(transport.Progress)
 }
 
 // pushAll pushes layers, jobs at a time (default 2), and describes the
 // blobs the repository has for them. The first failure stops the others.
-func (p *regLayerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer, rec regBlobRecord, jobs int) ([]v1.Descriptor, error) {
+func (p *layerPusher) pushAll(ctx context.Context, layers []storage.StoredLayer, rec map[string][]storage.LayerBlob, jobs int) ([]v1.Descriptor, error) {
 	if jobs <= 0 {
 		jobs = 2
 	}
 	for _, l := range layers {
-		p.progress(Progress{ID: regShort(l.DiffID), Status: "Preparing"})
+		p.progress(transport.Progress{ID: shortDigest(l.DiffID), Status: "Preparing"})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -234,12 +234,12 @@ func (p *regLayerPusher) pushAll(ctx context.Context, layers []storage.StoredLay
 // has. A blob recorded for the layer is asked for, or mounted from the
 // first other repository of the registry that has it; otherwise (or if
 // the registry has it no more) the layer is compressed as it uploads.
-func (p *regLayerPusher) push(ctx context.Context, sl storage.StoredLayer, known []regBlob) (v1.Descriptor, error) {
-	l := &regLayer{st: p.st, stored: sl, zst: p.zst, progress: p.progress, mediaType: types.DockerLayer}
+func (p *layerPusher) push(ctx context.Context, sl storage.StoredLayer, known []storage.LayerBlob) (v1.Descriptor, error) {
+	l := &compressedLayer{st: p.st, stored: sl, zst: p.zst, progress: p.progress, mediaType: types.DockerLayer}
 	if p.zst {
 		l.mediaType = types.OCILayerZStd
 	}
-	id := regShort(sl.DiffID)
+	id := shortDigest(sl.DiffID)
 	l.known = p.pick(known)
 	var up v1.Layer = l
 	from := p.mountSource(l.known)
@@ -253,12 +253,12 @@ func (p *regLayerPusher) push(ctx context.Context, sl storage.StoredLayer, known
 	defer l.mu.Unlock()
 	switch {
 	case l.sent:
-		p.progress(Progress{ID: id, Status: "Pushed"})
+		p.progress(transport.Progress{ID: id, Status: "Pushed"})
 		return v1.Descriptor{MediaType: l.mediaType, Size: l.size, Digest: l.digest}, nil
 	case from == nil || p.watch.has(l.known.Digest):
-		p.progress(Progress{ID: id, Status: "Layer already exists"})
+		p.progress(transport.Progress{ID: id, Status: "Layer already exists"})
 	default:
-		p.progress(Progress{ID: id, Status: "Mounted from " + from.RepositoryStr()})
+		p.progress(transport.Progress{ID: id, Status: "Mounted from " + from.RepositoryStr()})
 	}
 	return v1.Descriptor{MediaType: l.mediaType, Size: l.known.Size, Digest: l.known.Digest}, nil
 }
@@ -266,11 +266,11 @@ func (p *regLayerPusher) push(ctx context.Context, sl storage.StoredLayer, known
 // pick chooses the recorded blob to offer the registry: one this
 // repository had, else one another repository of the registry had (to
 // mount), else any in the compression pushed; nil if none.
-func (p *regLayerPusher) pick(known []regBlob) *regBlob {
-	var best *regBlob
+func (p *layerPusher) pick(known []storage.LayerBlob) *storage.LayerBlob {
+	var best *storage.LayerBlob
 	bestRank := 0
 	for i, b := range known {
-		if regIsZstd(b.MediaType) != p.zst {
+		if isZstd(b.MediaType) != p.zst {
 			continue
 		}
 		rank := 1
@@ -290,7 +290,7 @@ func (p *regLayerPusher) pick(known []regBlob) *regBlob {
 
 // mountSource is the first other repository of the registry recorded to
 // have a blob, or nil.
-func (p *regLayerPusher) mountSource(b *regBlob) *name.Repository {
+func (p *layerPusher) mountSource(b *storage.LayerBlob) *name.Repository {
 	if b == nil {
 		return nil
 	}
@@ -303,7 +303,7 @@ func (p *regLayerPusher) mountSource(b *regBlob) *name.Repository {
 	return nil
 }
 
-// regLayer is a stored layer as go-containerregistry's pusher sees it.
+// compressedLayer is a stored layer as go-containerregistry's pusher sees it.
 // With a blob recorded for it (known), it has that blob's digest and size,
 // so that the pusher asks the registry for the blob (HEAD) or mounts it.
 // If it must be sent after all, or has no record, it is compressed while
@@ -313,15 +313,15 @@ func (p *regLayerPusher) mountSource(b *regBlob) *name.Repository {
 // asking first. ggcr's own stream.Layer works so, but compresses with
 // compress/gzip on one core and has no zstd: a cold push of the 121 MB
 // Debian layer took 1.76 s with it, 0.65 s with this (bench/registry.sh).
-type regLayer struct {
+type compressedLayer struct {
 	st        *storage.Store
 	stored    storage.StoredLayer
 	zst       bool
 	mediaType types.MediaType
-	progress  func(Progress)
+	progress  func(transport.Progress)
 
 	mu     sync.Mutex
-	known  *regBlob
+	known  *storage.LayerBlob
 	sent   bool // Compressed was called
 	gen    int  // how many times
 	done   bool // and the last stream ended: digest and size are set
@@ -329,9 +329,9 @@ type regLayer struct {
 	size   int64
 }
 
-var _ v1.Layer = (*regLayer)(nil)
+var _ v1.Layer = (*compressedLayer)(nil)
 
-func (l *regLayer) Digest() (v1.Hash, error) {
+func (l *compressedLayer) Digest() (v1.Hash, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -343,7 +343,7 @@ func (l *regLayer) Digest() (v1.Hash, error) {
 	return v1.Hash{}, stream.ErrNotComputed
 }
 
-func (l *regLayer) Size() (int64, error) {
+func (l *compressedLayer) Size() (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -355,26 +355,26 @@ func (l *regLayer) Size() (int64, error) {
 	return 0, stream.ErrNotComputed
 }
 
-func (l *regLayer) DiffID() (v1.Hash, error)            { return l.stored.DiffID, nil }
-func (l *regLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
-func (l *regLayer) Uncompressed() (io.ReadCloser, error) {
+func (l *compressedLayer) DiffID() (v1.Hash, error)            { return l.stored.DiffID, nil }
+func (l *compressedLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
+func (l *compressedLayer) Uncompressed() (io.ReadCloser, error) {
 	return l.st.OpenLayer(l.stored.ID)
 }
 
 // Compressed compresses the layer as it is read. Only a retry of a failed
 // upload calls it again.
-func (l *regLayer) Compressed() (io.ReadCloser, error) {
+func (l *compressedLayer) Compressed() (io.ReadCloser, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sent, l.done = true, false
 	l.gen++
 	gen := l.gen
-	l.progress(Progress{ID: regShort(l.stored.DiffID), Status: "Pushing", Total: l.stored.Size})
+	l.progress(transport.Progress{ID: shortDigest(l.stored.DiffID), Status: "Pushing", Total: l.stored.Size})
 	pr, pw := io.Pipe()
 	go func() {
 		h := sha256.New()
-		cw := &regCountWriter{w: io.MultiWriter(pw, h)}
-		err := regCompress(l.st, l.stored.ID, cw, l.zst)
+		cw := &countWriter{w: io.MultiWriter(pw, h)}
+		err := compress(l.st, l.stored.ID, cw, l.zst)
 		if err == nil {
 			l.mu.Lock()
 			if l.gen == gen {
@@ -388,16 +388,16 @@ func (l *regLayer) Compressed() (io.ReadCloser, error) {
 	return pr, nil
 }
 
-// regHeadWatch notes the blobs a registry said it has (a HEAD answered
+// headWatch notes the blobs a registry said it has (a HEAD answered
 // 200), to tell "Layer already exists" from "Mounted from" in a push's
 // progress.
-type regHeadWatch struct {
+type headWatch struct {
 	inner http.RoundTripper
 	mu    sync.Mutex
 	seen  map[string]bool
 }
 
-func (w *regHeadWatch) RoundTrip(req *http.Request) (*http.Response, error) {
+func (w *headWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := w.inner.RoundTrip(req)
 	if err == nil && req.Method == http.MethodHead && resp.StatusCode == http.StatusOK {
 		if _, dgst, ok := strings.Cut(req.URL.Path, "/blobs/"); ok {
@@ -412,14 +412,14 @@ func (w *regHeadWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func (w *regHeadWatch) has(h v1.Hash) bool {
+func (w *headWatch) has(h v1.Hash) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.seen[h.String()]
 }
 
-// regCompress writes a stored layer, compressed, to w.
-func regCompress(st *storage.Store, layerID string, w io.Writer, zst bool) error {
+// compress writes a stored layer, compressed, to w.
+func compress(st *storage.Store, layerID string, w io.Writer, zst bool) error {
 	r, err := st.OpenLayer(layerID)
 	if err != nil {
 		return err
@@ -430,7 +430,7 @@ func regCompress(st *storage.Store, layerID string, w io.Writer, zst bool) error
 		zw, err = zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.NumCPU()))
 	} else {
 		var gw *gzip.Writer
-		gw, err = gzip.NewWriterLevel(w, regGzipLevel)
+		gw, err = gzip.NewWriterLevel(w, gzipLevel)
 		if err == nil {
 			err = gw.SetConcurrency(1<<20, 2*runtime.NumCPU())
 		}
@@ -449,12 +449,12 @@ func regCompress(st *storage.Store, layerID string, w io.Writer, zst bool) error
 	return nil
 }
 
-type regCountWriter struct {
+type countWriter struct {
 	w io.Writer
 	n int64
 }
 
-func (c *regCountWriter) Write(p []byte) (int, error) {
+func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err

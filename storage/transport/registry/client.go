@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // The registry protocol is go-containerregistry's: its transport pings
@@ -22,18 +22,18 @@ import (
 // credentials to use, the resumable parallel layer download, and the
 // errors users read.
 
-// regClient is one registry host with the user's credentials for it.
-type regClient struct {
+// client is one registry host with the user's credentials for it.
+type client struct {
 	host string // as burrow records it: "docker.io", "127.0.0.1:5000"
 	reg  name.Registry
 	base http.RoundTripper
 	auth authn.Authenticator
 }
 
-// newRegClient prepares to talk to a registry host with the credentials
+// newClient prepares to talk to a registry host with the credentials
 // the auth files have for it; nothing is sent yet.
-func (o *RegistryOptions) newRegClient(ctx context.Context, host string, insecure bool) (*regClient, error) {
-	c, err := o.newRegClientWith(host, insecure, nil)
+func (o *Options) newClient(ctx context.Context, host string, insecure bool) (*client, error) {
+	c, err := o.newClientWith(host, insecure, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +43,9 @@ func (o *RegistryOptions) newRegClient(ctx context.Context, host string, insecur
 	return c, nil
 }
 
-// newRegClientWith is newRegClient with the given credentials (nil for
+// newClientWith is newClient with the given credentials (nil for
 // none).
-func (o *RegistryOptions) newRegClientWith(host string, insecure bool, auth authn.Authenticator) (*regClient, error) {
+func (o *Options) newClientWith(host string, insecure bool, auth authn.Authenticator) (*client, error) {
 	if o.TLSVerify != nil && !*o.TLSVerify {
 		insecure = true
 	}
@@ -60,17 +60,17 @@ func (o *RegistryOptions) newRegClientWith(host string, insecure bool, auth auth
 	if auth == nil {
 		auth = authn.Anonymous
 	}
-	base := transport.NewUserAgent(o.baseTransport(insecure), "burrow")
+	base := remotetransport.NewUserAgent(o.baseTransport(insecure), "burrow")
 	if !insecure {
-		base = &regHTTPSOnly{inner: base, host: reg.RegistryStr()}
+		base = &httpsOnly{inner: base, host: reg.RegistryStr()}
 	}
-	return &regClient{host: regNormalizeHost(host), reg: reg, base: base, auth: auth}, nil
+	return &client{host: normalizeHost(host), reg: reg, base: base, auth: auth}, nil
 }
 
 // baseTransport is an HTTP transport with more idle connections per host
 // than the default (layers move in parallel) and, for insecure registries,
 // no TLS verification.
-func (o *RegistryOptions) baseTransport(insecure bool) http.RoundTripper {
+func (o *Options) baseTransport(insecure bool) http.RoundTripper {
 	if o.Transport != nil {
 		return o.Transport
 	}
@@ -83,15 +83,15 @@ func (o *RegistryOptions) baseTransport(insecure bool) http.RoundTripper {
 	return t
 }
 
-// regHTTPSOnly refuses plain HTTP to a registry that is not insecure:
+// httpsOnly refuses plain HTTP to a registry that is not insecure:
 // go-containerregistry falls back to it for private addresses (RFC 1918,
 // *.local) by itself, which Docker and Podman do not do.
-type regHTTPSOnly struct {
+type httpsOnly struct {
 	inner http.RoundTripper
 	host  string
 }
 
-func (t *regHTTPSOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "http" && req.URL.Host == t.host {
 		if req.Body != nil {
 			req.Body.Close()
@@ -102,27 +102,27 @@ func (t *regHTTPSOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // v2URL is the registry's API root, as users would type it.
-func (c *regClient) v2URL() string { return c.reg.Scheme() + "://" + c.reg.RegistryStr() + "/v2/" }
+func (c *client) v2URL() string { return c.reg.Scheme() + "://" + c.reg.RegistryStr() + "/v2/" }
 
 // transport pings the registry and returns a RoundTripper that
 // authenticates requests to it for scopes (go-containerregistry's; see
-// transport.NewWithContext).
-func (c *regClient) transport(ctx context.Context, scopes ...string) (http.RoundTripper, error) {
-	rt, err := transport.NewWithContext(ctx, c.reg, c.auth, c.base, scopes)
+// remotetransport.NewWithContext).
+func (c *client) transport(ctx context.Context, scopes ...string) (http.RoundTripper, error) {
+	rt, err := remotetransport.NewWithContext(ctx, c.reg, c.auth, c.base, scopes)
 	if err != nil {
 		return nil, c.wrapErr(err, "")
 	}
 	return rt, nil
 }
 
-// regRemote is the options of go-containerregistry's remote calls over rt.
-func regRemote(ctx context.Context, rt http.RoundTripper) []remote.Option {
+// remoteOptions is the options of go-containerregistry's remote calls over rt.
+func remoteOptions(ctx context.Context, rt http.RoundTripper) []remote.Option {
 	return []remote.Option{remote.WithTransport(rt), remote.WithContext(ctx)}
 }
 
-// regBlobURL is where a repository's blob is (the scheme is settled by the
+// blobURL is where a repository's blob is (the scheme is settled by the
 // ping: the transport changes it).
-func regBlobURL(repo name.Repository, dgst string) string {
+func blobURL(repo name.Repository, dgst string) string {
 	u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/" + dgst}
 	return u.String()
 }

@@ -1,4 +1,4 @@
-package storage
+package reference
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 const testDigest = "sha256:6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"
 
-func TestNormalizeName(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string
@@ -35,18 +35,18 @@ func TestNormalizeName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := NormalizeName(tt.in)
+			got, err := Normalize(tt.in)
 			if err != nil {
-				t.Fatalf("NormalizeName(%q): %v", tt.in, err)
+				t.Fatalf("Normalize(%q): %v", tt.in, err)
 			}
 			if got != tt.want {
-				t.Errorf("NormalizeName(%q) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestNormalizeNameInvalid(t *testing.T) {
+func TestNormalizeInvalid(t *testing.T) {
 	// The grammar is Docker's (distribution/reference), which the OCI
 	// distribution spec shares: a tag matches [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
 	// and a path component [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*.
@@ -77,13 +77,13 @@ func TestNormalizeNameInvalid(t *testing.T) {
 			if tt.skip != "" {
 				t.Skip(tt.skip)
 			}
-			got, err := NormalizeName(tt.in)
+			got, err := Normalize(tt.in)
 			if err == nil {
-				t.Fatalf("NormalizeName(%q) = %q, want an error", tt.in, got)
+				t.Fatalf("Normalize(%q) = %q, want an error", tt.in, got)
 			}
 			var ne *NameError
 			if !errors.As(err, &ne) {
-				t.Fatalf("NormalizeName(%q) error %v is a %T, want *NameError", tt.in, err, err)
+				t.Fatalf("Normalize(%q) error %v is a %T, want *NameError", tt.in, err, err)
 			}
 			if ne.Name != tt.in {
 				t.Errorf("NameError.Name = %q, want %q", ne.Name, tt.in)
@@ -95,13 +95,13 @@ func TestNormalizeNameInvalid(t *testing.T) {
 				t.Errorf("error %q does not quote the name", err)
 			}
 			if got != "" {
-				t.Errorf("NormalizeName(%q) returned %q with an error, want \"\"", tt.in, got)
+				t.Errorf("Normalize(%q) returned %q with an error, want \"\"", tt.in, got)
 			}
 		})
 	}
 }
 
-func TestShortName(t *testing.T) {
+func TestShort(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"docker.io/library/busybox:latest", "busybox:latest"},
 		{"docker.io/library/busybox", "busybox"},
@@ -116,14 +116,14 @@ func TestShortName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := ShortName(tt.in); got != tt.want {
-				t.Errorf("ShortName(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := Short(tt.in); got != tt.want {
+				t.Errorf("Short(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestSplitName(t *testing.T) {
+func TestSplit(t *testing.T) {
 	tests := []struct {
 		in                  string
 		repo, tag, wantDgst string
@@ -140,15 +140,15 @@ func TestSplitName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			repo, tag, dgst := SplitName(tt.in)
+			repo, tag, dgst := Split(tt.in)
 			if repo != tt.repo || tag != tt.tag || dgst != tt.wantDgst {
-				t.Errorf("SplitName(%q) = %q, %q, %q, want %q, %q, %q", tt.in, repo, tag, dgst, tt.repo, tt.tag, tt.wantDgst)
+				t.Errorf("Split(%q) = %q, %q, %q, want %q, %q, %q", tt.in, repo, tag, dgst, tt.repo, tt.tag, tt.wantDgst)
 			}
 		})
 	}
 }
 
-func TestRepositoryOf(t *testing.T) {
+func TestRepository(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"docker.io/library/busybox:latest", "docker.io/library/busybox"},
 		{"busybox", "docker.io/library/busybox"},
@@ -159,14 +159,14 @@ func TestRepositoryOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := RepositoryOf(tt.in); got != tt.want {
-				t.Errorf("RepositoryOf(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := Repository(tt.in); got != tt.want {
+				t.Errorf("Repository(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestMatchReference(t *testing.T) {
+func TestMatch(t *testing.T) {
 	tests := []struct {
 		full, pattern string
 		want          bool
@@ -189,8 +189,8 @@ func TestMatchReference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.full+" "+tt.pattern, func(t *testing.T) {
-			if got := MatchReference(tt.full, tt.pattern); got != tt.want {
-				t.Errorf("MatchReference(%q, %q) = %v, want %v", tt.full, tt.pattern, got, tt.want)
+			if got := Match(tt.full, tt.pattern); got != tt.want {
+				t.Errorf("Match(%q, %q) = %v, want %v", tt.full, tt.pattern, got, tt.want)
 			}
 		})
 	}

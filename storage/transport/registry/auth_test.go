@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
-// regBasicAuth guards a handler with Basic credentials, as docker-registry
+// basicAuth guards a handler with Basic credentials, as docker-registry
 // with htpasswd does.
-func regBasicAuth(h http.Handler, user, pass string) http.Handler {
+func basicAuth(h http.Handler, user, pass string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
 		if !ok || u != user || p != pass {
@@ -33,12 +33,12 @@ func regBasicAuth(h http.Handler, user, pass string) http.Handler {
 
 func TestLoginLogout(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
-	reg, _ := regTestRegistry(t)
-	srv := httptest.NewServer(regBasicAuth(reg, "alice", "pw"))
+	reg, _ := testRegistry(t)
+	srv := httptest.NewServer(basicAuth(reg, "alice", "pw"))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	authFile := filepath.Join(t.TempDir(), "containers", "auth.json")
-	opts := RegistryOptions{AuthFile: authFile}
+	opts := Options{AuthFile: authFile}
 	ctx := context.Background()
 
 	if _, err := Login(ctx, opts, host, "alice", "wrong"); !errors.Is(err, ErrUnauthorized) {
@@ -80,17 +80,17 @@ func TestCredentialsFromDockerConfig(t *testing.T) {
 	os.MkdirAll(filepath.Join(home, ".docker"), 0o700)
 	cfg := `{"auths":{"https://index.docker.io/v1/":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("bob:hub")) + `"},"reg.example:5000":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("carol:x")) + `"}}}`
 	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(cfg), 0o600)
-	opts := RegistryOptions{AuthFile: filepath.Join(home, "none.json")}
+	opts := Options{AuthFile: filepath.Join(home, "none.json")}
 	for host, want := range map[string]string{"docker.io": "bob", "reg.example:5000": "carol", "other.example": ""} {
-		u, err := regTestUser(opts, host)
+		u, err := testUser(opts, host)
 		if err != nil || u != want {
 			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
 		}
 	}
 }
 
-// regTestUser is the user name the keychain has for a registry host.
-func regTestUser(opts RegistryOptions, host string) (string, error) {
+// testUser is the user name the keychain has for a registry host.
+func testUser(opts Options, host string) (string, error) {
 	reg, err := name.NewRegistry(host)
 	if err != nil {
 		return "", err
@@ -124,9 +124,9 @@ func TestCredentialsOrderAndHelpers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	opts := RegistryOptions{AuthFile: authFile}
+	opts := Options{AuthFile: authFile}
 	for host, want := range map[string]string{"docker.io": "podhub", "both.example": "pod", "helped.example": "helped", "none.example": ""} {
-		u, err := regTestUser(opts, host)
+		u, err := testUser(opts, host)
 		if err != nil || u != want {
 			t.Errorf("credentials(%s) = %q, %v; want %q", host, u, err, want)
 		}

@@ -1,8 +1,9 @@
-package transport
+package archive
 
 import (
 	"bytes"
 	"context"
+	"github.com/burrow-oci/burrow/storage/transport/internal/storetest"
 	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
@@ -20,7 +21,7 @@ import (
 // leaves neither the directory nor a temporary one, and an existing
 // layout exactly as it was; a save that completes adds to the layout.
 func TestSaveOCIDirAtomic(t *testing.T) {
-	st := regTestStore(t)
+	st := storetest.Open(t)
 	for i, name := range []string{"localhost/a:1", "localhost/b:1"} {
 		cfg := &v1.ConfigFile{OS: "linux", Architecture: runtime.GOARCH, Created: v1.Time{Time: time.Unix(1700000000+int64(i), 0).UTC()}}
 		diff := tarFile(t, [][2]string{{"file", name}}, true)

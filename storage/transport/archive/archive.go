@@ -1,4 +1,8 @@
-package transport
+// Package archive saves images from the store to archives and loads them
+// back: docker-archive (what docker save writes), oci-archive and OCI
+// layout directories. Load takes any of them, compressed or not, from a
+// file or a stream.
+package archive
 
 import (
 	"archive/tar"
@@ -8,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -117,18 +123,18 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 			index[img.ID] = i
 			out = append(out, saved{img: img})
 		}
-		if name != "" && !archHas(out[i].names, name) {
+		if name != "" && !slices.Contains(out[i].names, name) {
 			out[i].names = append(out[i].names, name)
 		}
 	}
 	for _, ref := range refs {
 		if repoOnly(ref) {
 			found := false
-			if full, err := storage.NormalizeName(ref); err == nil {
-				repo := storage.RepositoryOf(full)
+			if full, err := reference.Normalize(ref); err == nil {
+				repo := reference.Repository(full)
 				for i := range imgs {
 					for _, n := range imgs[i].Names {
-						if storage.RepositoryOf(n) == repo {
+						if reference.Repository(n) == repo {
 							add(&imgs[i], n)
 							found = true
 						}
@@ -144,7 +150,7 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 			return nil, err
 		}
 		name := ""
-		if full, err := storage.NormalizeName(ref); err == nil && archHas(img.Names, full) {
+		if full, err := reference.Normalize(ref); err == nil && slices.Contains(img.Names, full) {
 			name = full
 		}
 		add(img, name)
@@ -156,15 +162,6 @@ func resolveSave(st *storage.Store, refs []string) ([]saved, error) {
 func repoOnly(ref string) bool {
 	last := ref[strings.LastIndex(ref, "/")+1:]
 	return !strings.ContainsAny(last, ":@")
-}
-
-func archHas(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // saveDocker writes a docker-archive with go-containerregistry's tarball
@@ -187,7 +184,7 @@ func saveDocker(list []saved, images []*storedImage, w io.Writer) error {
 			refs[d] = img
 		}
 		for _, n := range s.names {
-			t, err := name.NewTag(storage.ShortName(n))
+			t, err := name.NewTag(reference.Short(n))
 			if err != nil {
 				return fmt.Errorf("internal error: name %q: %w", n, err)
 			}
@@ -206,7 +203,7 @@ func ociAnnotations(full string) map[string]string {
 	if full == "" {
 		return nil
 	}
-	_, tag, _ := storage.SplitName(full)
+	_, tag, _ := reference.Split(full)
 	return map[string]string{annotationRefName: tag, annotationImageName: full}
 }
 
@@ -240,7 +237,7 @@ func saveOCIDir(list []saved, images []*storedImage, dir, shown string) error {
 				err = p.ReplaceImage(img, match.Annotation(annotationImageName, n), layout.WithAnnotations(ann))
 			}
 			if err != nil {
-				return fmt.Errorf("writing image %s to %s: %w", archShortID(s.img.ID), shown, err)
+				return fmt.Errorf("writing image %s to %s: %w", shortID(s.img.ID), shown, err)
 			}
 		}
 	}
@@ -284,7 +281,7 @@ func saveOCIArchive(list []saved, images []*storedImage, w io.Writer) error {
 				continue
 			}
 			seen[h] = true
-			if err := put(archBlobPath(h), blob); err != nil {
+			if err := put(blobPath(h), blob); err != nil {
 				return fmt.Errorf("writing the archive: %w", err)
 			}
 		}
@@ -319,7 +316,7 @@ func copyLayer(tw *tar.Writer, l *storedLayer) error {
 	if err != nil {
 		return err
 	}
-	err = tw.WriteHeader(&tar.Header{Name: archBlobPath(l.sl.DiffID), Mode: 0o644, Size: l.sl.Size, Typeflag: tar.TypeReg})
+	err = tw.WriteHeader(&tar.Header{Name: blobPath(l.sl.DiffID), Mode: 0o644, Size: l.sl.Size, Typeflag: tar.TypeReg})
 	if err == nil {
 		_, err = io.Copy(tw, rc)
 	}
@@ -332,4 +329,4 @@ func copyLayer(tw *tar.Writer, l *storedLayer) error {
 	return nil
 }
 
-func archBlobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }

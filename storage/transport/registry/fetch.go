@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // A layer download spools the blob to a file while the store reads the
@@ -25,11 +25,11 @@ import (
 // checked before the reader sees the end of the blob, so the store never
 // keeps a layer whose blob was wrong.
 
-// regRetryDelays are the pauses before each new attempt of a download.
-var regRetryDelays = []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second}
+// retryDelays are the pauses before each new attempt of a download.
+var retryDelays = []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second}
 
-// regDownload is one blob being spooled.
-type regDownload struct {
+// download is one blob being spooled.
+type download struct {
 	desc v1.Descriptor
 	path string
 
@@ -41,42 +41,42 @@ type regDownload struct {
 	started bool
 }
 
-func newRegDownload(desc v1.Descriptor, path string) *regDownload {
-	d := &regDownload{desc: desc, path: path}
+func newDownload(desc v1.Descriptor, path string) *download {
+	d := &download{desc: desc, path: path}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
 
 // finish records the end of the download and wakes readers.
-func (d *regDownload) finish(err error) {
+func (d *download) finish(err error) {
 	d.mu.Lock()
 	d.done, d.err = true, err
 	d.cond.Broadcast()
 	d.mu.Unlock()
 }
 
-func (d *regDownload) progress(n int64) {
+func (d *download) progress(n int64) {
 	d.mu.Lock()
 	d.written += n
 	d.cond.Broadcast()
 	d.mu.Unlock()
 }
 
-// regBlobGetter fetches blobs of one repository, through the registry's
+// blobGetter fetches blobs of one repository, through the registry's
 // authenticated transport.
-type regBlobGetter struct {
+type blobGetter struct {
 	client *http.Client
 	repo   name.Repository
 	host   string
 	// onBytes is told about progress (may be nil).
-	onBytes func(d *regDownload, n int64)
-	// delays overrides regRetryDelays (tests).
+	onBytes func(d *download, n int64)
+	// delays overrides retryDelays (tests).
 	delays []time.Duration
 }
 
 // fetch downloads d to its file, resuming and retrying, and checks the
 // digest. It always calls d.finish.
-func (g *regBlobGetter) fetch(ctx context.Context, d *regDownload) {
+func (g *blobGetter) fetch(ctx context.Context, d *download) {
 	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		d.finish(fmt.Errorf("spooling blob %s: %w", d.desc.Digest, err))
@@ -86,11 +86,11 @@ func (g *regBlobGetter) fetch(ctx context.Context, d *regDownload) {
 	h := sha256.New()
 	delays := g.delays
 	if delays == nil {
-		delays = regRetryDelays
+		delays = retryDelays
 	}
 	for attempt := 0; ; attempt++ {
 		err = g.fetchFrom(ctx, d, f, h)
-		if err == nil || ctx.Err() != nil || !regRetryable(err) || attempt >= len(delays) {
+		if err == nil || ctx.Err() != nil || !retryable(err) || attempt >= len(delays) {
 			break
 		}
 		select {
@@ -119,12 +119,12 @@ func (g *regBlobGetter) fetch(ctx context.Context, d *regDownload) {
 }
 
 // fetchFrom does one attempt, from what is already spooled.
-func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.File, h hash.Hash) error {
+func (g *blobGetter) fetchFrom(ctx context.Context, d *download, f *os.File, h hash.Hash) error {
 	d.mu.Lock()
 	from := d.written
 	d.mu.Unlock()
 	get := func(withRange bool) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, regBlobURL(g.repo, d.desc.Digest.String()), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, blobURL(g.repo, d.desc.Digest.String()), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +163,7 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 			}
 		}
 	default:
-		return transport.CheckError(resp, http.StatusOK)
+		return remotetransport.CheckError(resp, http.StatusOK)
 	}
 	buf := make([]byte, 256<<10)
 	for {
@@ -193,26 +193,26 @@ func (g *regBlobGetter) fetchFrom(ctx context.Context, d *regDownload, f *os.Fil
 	}
 }
 
-// regRetryable says whether a failed attempt is worth another: a broken
+// retryable says whether a failed attempt is worth another: a broken
 // connection or a server error, not a refusal.
-func regRetryable(err error) bool {
-	var te *transport.Error
+func retryable(err error) bool {
+	var te *remotetransport.Error
 	if errors.As(err, &te) {
 		return te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, os.ErrPermission)
 }
 
-// regFollowReader reads a download's file as it grows, and ends when the
+// followReader reads a download's file as it grows, and ends when the
 // download ends (with its error, if any).
-type regFollowReader struct {
+type followReader struct {
 	ctx context.Context
-	d   *regDownload
+	d   *download
 	f   *os.File
 	off int64
 }
 
-func (d *regDownload) open(ctx context.Context) (io.ReadCloser, error) {
+func (d *download) open(ctx context.Context) (io.ReadCloser, error) {
 	d.mu.Lock()
 	for !d.started && !d.done {
 		d.cond.Wait()
@@ -226,18 +226,18 @@ func (d *regDownload) open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading spooled blob %s: %w", d.desc.Digest, err)
 	}
-	return &regFollowReader{ctx: ctx, d: d, f: f}, nil
+	return &followReader{ctx: ctx, d: d, f: f}, nil
 }
 
 // markStarted says the spool file exists.
-func (d *regDownload) markStarted() {
+func (d *download) markStarted() {
 	d.mu.Lock()
 	d.started = true
 	d.cond.Broadcast()
 	d.mu.Unlock()
 }
 
-func (r *regFollowReader) Read(p []byte) (int, error) {
+func (r *followReader) Read(p []byte) (int, error) {
 	d := r.d
 	d.mu.Lock()
 	for d.written <= r.off && !d.done {
@@ -275,4 +275,4 @@ func (r *regFollowReader) Read(p []byte) (int, error) {
 	return n, rerr
 }
 
-func (r *regFollowReader) Close() error { return r.f.Close() }
+func (r *followReader) Close() error { return r.f.Close() }

@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"archive/tar"
@@ -9,7 +9,6 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,40 +18,16 @@ import (
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/burrow-oci/burrow/storage/transport/internal/storetest"
+	memregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"go.podman.io/storage/pkg/reexec"
 )
 
-// TestMain lets containers/storage re-execute the test binary to apply
-// layers (its chrootarchive helper), as main does for burrow. Archive tests
-// share it.
-func TestMain(m *testing.M) {
-	if reexec.Init() {
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { storetest.Main(m) }
 
-// regTestStore opens a vfs store in a temporary directory. Without a user
-// namespace only root can own layers of other ids, so others skip.
-func regTestStore(t *testing.T) *storage.Store {
-	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("opening a store needs root or burrow's user namespace (the integration tests cover unprivileged users)")
-	}
-	dir := t.TempDir()
-	st, err := storage.Open(context.Background(), storage.Options{Root: dir + "/root", RunRoot: dir + "/run", Driver: "vfs"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// regTestImage stores an image of two layers, with big enough files that
+// testImage stores an image of two layers, with big enough files that
 // a layer spans several reads.
-func regTestImage(t *testing.T, st *storage.Store, name string) *storage.Image {
+func testImage(t *testing.T, st *storage.Store, name string) *storage.Image {
 	t.Helper()
 	var parent *storage.Image
 	for i, content := range []string{"first", "second"} {
@@ -85,8 +60,8 @@ func regTestImage(t *testing.T, st *storage.Store, name string) *storage.Image {
 	return parent
 }
 
-// regCounting wraps a handler and counts requests by method and kind.
-type regCounting struct {
+// counting wraps a handler and counts requests by method and kind.
+type counting struct {
 	mu                sync.Mutex
 	h                 http.Handler
 	blobGets, uploads atomic.Int32 // layer downloads, layer uploads completed
@@ -95,19 +70,19 @@ type regCounting struct {
 	config            string // the image ID, whose config blob is not a layer
 }
 
-func (c *regCounting) handler() http.Handler {
+func (c *counting) handler() http.Handler {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.h
 }
 
-func (c *regCounting) setHandler(h http.Handler) {
+func (c *counting) setHandler(h http.Handler) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.h = h
 }
 
-func (c *regCounting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := c.handler()
 	isLayerGet := r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") && !strings.HasSuffix(r.URL.Path, c.config)
 	if isLayerGet {
@@ -143,8 +118,8 @@ func (c *regCounting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func regTestRegistry(t *testing.T) (*regCounting, string) {
-	c := &regCounting{h: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+func testRegistry(t *testing.T) (*counting, string) {
+	c := &counting{h: memregistry.New(memregistry.Logger(log.New(io.Discard, "", 0)))}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return c, strings.TrimPrefix(srv.URL, "http://")
@@ -152,9 +127,9 @@ func regTestRegistry(t *testing.T) (*regCounting, string) {
 
 func TestPushPullRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	reg, host := regTestRegistry(t)
-	src := regTestStore(t)
-	img := regTestImage(t, src, "localhost/app:v1")
+	reg, host := testRegistry(t)
+	src := storetest.Open(t)
+	img := testImage(t, src, "localhost/app:v1")
 	reg.config = img.ID
 	dest := host + "/test/app:v1"
 	res, err := Push(ctx, src, img, dest, PushOptions{})
@@ -183,7 +158,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Errorf("RepoDigests after push = %v, want one with %s", got.Digests, res.Digest)
 	}
 
-	dst := regTestStore(t)
+	dst := storetest.Open(t)
 	pr, err := Pull(ctx, dst, dest, PullOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -210,13 +185,13 @@ func TestPushPullRoundTrip(t *testing.T) {
 }
 
 func TestPullCutOffLayer(t *testing.T) {
-	saved := regRetryDelays
-	regRetryDelays = []time.Duration{time.Millisecond, time.Millisecond}
-	t.Cleanup(func() { regRetryDelays = saved })
+	saved := retryDelays
+	retryDelays = []time.Duration{time.Millisecond, time.Millisecond}
+	t.Cleanup(func() { retryDelays = saved })
 	ctx := context.Background()
-	reg, host := regTestRegistry(t)
-	src := regTestStore(t)
-	img := regTestImage(t, src, "localhost/app:v1")
+	reg, host := testRegistry(t)
+	src := storetest.Open(t)
+	img := testImage(t, src, "localhost/app:v1")
 	reg.config = img.ID
 	dest := host + "/test/app:v1"
 	if _, err := Push(ctx, src, img, dest, PushOptions{}); err != nil {
@@ -224,7 +199,7 @@ func TestPullCutOffLayer(t *testing.T) {
 	}
 
 	// Every attempt is cut off: the pull fails and leaves no image.
-	dst := regTestStore(t)
+	dst := storetest.Open(t)
 	reg.cutLayers.Store(100)
 	if _, err := Pull(ctx, dst, dest, PullOptions{Jobs: 1}); err == nil {
 		t.Fatal("a pull whose layers are cut off succeeded")
@@ -249,7 +224,7 @@ func TestPullCutOffLayer(t *testing.T) {
 }
 
 func TestPullRegistryDown(t *testing.T) {
-	dst := regTestStore(t)
+	dst := storetest.Open(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	host := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
@@ -261,9 +236,9 @@ func TestPullRegistryDown(t *testing.T) {
 
 func TestPullManifestDigestMismatch(t *testing.T) {
 	ctx := context.Background()
-	reg, host := regTestRegistry(t)
-	src := regTestStore(t)
-	img := regTestImage(t, src, "localhost/app:v1")
+	reg, host := testRegistry(t)
+	src := storetest.Open(t)
+	img := testImage(t, src, "localhost/app:v1")
 	res, err := Push(ctx, src, img, host+"/test/app:v1", PushOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +255,7 @@ func TestPullManifestDigestMismatch(t *testing.T) {
 		}
 		inner.ServeHTTP(w, r)
 	}))
-	dst := regTestStore(t)
+	dst := storetest.Open(t)
 	_, err = Pull(ctx, dst, host+"/test/app@"+res.Digest, PullOptions{})
 	if !errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), "not the "+res.Digest+" asked for") {
 		t.Errorf("got %v, want a digest mismatch", err)
@@ -292,7 +267,7 @@ func TestPullManifestDigestMismatch(t *testing.T) {
 
 func TestPushRetriesFailedUpload(t *testing.T) {
 	ctx := context.Background()
-	reg, host := regTestRegistry(t)
+	reg, host := testRegistry(t)
 	inner := reg.handler()
 	var failed atomic.Bool
 	reg.setHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -303,12 +278,12 @@ func TestPushRetriesFailedUpload(t *testing.T) {
 		}
 		inner.ServeHTTP(w, r)
 	}))
-	src := regTestStore(t)
-	img := regTestImage(t, src, "localhost/app:v1")
+	src := storetest.Open(t)
+	img := testImage(t, src, "localhost/app:v1")
 	if _, err := Push(ctx, src, img, host+"/test/app:v1", PushOptions{Jobs: 1}); err != nil {
 		t.Fatalf("a push whose first upload failed once: %v", err)
 	}
-	pr, err := Pull(ctx, regTestStore(t), host+"/test/app:v1", PullOptions{})
+	pr, err := Pull(ctx, storetest.Open(t), host+"/test/app:v1", PullOptions{})
 	if err != nil || pr.Image.ID != img.ID {
 		t.Fatalf("pulling back: %v", err)
 	}

@@ -1,4 +1,4 @@
-package transport
+package archive
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package transport
+package archive
 
 import (
 	"context"
@@ -34,7 +34,7 @@ var _ partial.CompressedImageCore = (*storedImage)(nil)
 func newStoredImage(ctx context.Context, st *storage.Store, img *storage.Image) (*storedImage, error) {
 	raw, err := st.RawConfig(img.ID)
 	if err != nil {
-		return nil, fmt.Errorf("reading the config of image %s: %w", archShortID(img.ID), err)
+		return nil, fmt.Errorf("reading the config of image %s: %w", shortID(img.ID), err)
 	}
 	layers, err := st.ImageLayers(img)
 	if err != nil {
@@ -47,7 +47,7 @@ func newStoredImage(ctx context.Context, st *storage.Store, img *storage.Image) 
 		si.layers[l.DiffID] = &storedLayer{ctx: ctx, st: st, sl: l}
 	}
 	if si.manifest, err = json.Marshal(&m); err != nil {
-		return nil, fmt.Errorf("encoding the manifest of image %s: %w", archShortID(img.ID), err)
+		return nil, fmt.Errorf("encoding the manifest of image %s: %w", shortID(img.ID), err)
 	}
 	return si, nil
 }
@@ -64,7 +64,7 @@ func (si *storedImage) RawManifest() ([]byte, error) { return si.manifest, nil }
 func (si *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	l, ok := si.layers[h]
 	if !ok {
-		return nil, fmt.Errorf("internal error: image %s has no layer %s", archShortID(si.id), h)
+		return nil, fmt.Errorf("internal error: image %s has no layer %s", shortID(si.id), h)
 	}
 	return l, nil
 }
@@ -131,7 +131,7 @@ func (r *layerReader) Close() error {
 	return r.closed
 }
 
-func archShortID(id string) string {
+func shortID(id string) string {
 	if len(id) > 12 {
 		return id[:12]
 	}

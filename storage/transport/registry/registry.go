@@ -1,4 +1,9 @@
-package transport
+// Package registry moves images between the store and OCI registries: pull,
+// push, login, logout, tag listing and search. Names are relocated with
+// the vocabulary of containers' registries.conf (Config), credentials come
+// from Podman's and Docker's auth files, and failures reach callers as
+// *Error values wrapping the sentinels below.
+package registry
 
 import (
 	"context"
@@ -11,16 +16,16 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// Registry relocates image names, with the vocabulary of containers'
+// Config relocates image names, with the vocabulary of containers'
 // registries.conf: names under Prefix are served from Location, for pull,
 // push, login, logout and search alike; Mirrors are tried first, for pulls
 // only.
-type Registry struct {
+type Config struct {
 	// Prefix is a registry host ("docker.io") or a repository prefix
 	// ("docker.io/library").
 	Prefix string
@@ -33,12 +38,12 @@ type Registry struct {
 	Mirrors []string
 }
 
-// RegistryOptions is what every registry operation needs: where names go,
+// Options is what every registry operation needs: where names go,
 // and whose credentials to use. The zero value talks to the registries the
 // names say, with the credentials of Podman's and Docker's files.
-type RegistryOptions struct {
+type Options struct {
 	// Registries relocates names (the longest matching prefix wins).
-	Registries []Registry
+	Registries []Config
 	// SearchRegistries are the registries a short name ("busybox",
 	// "user/app") is pulled from, tried in order (registries.conf's
 	// unqualified-search-registries). Empty, or docker.io alone, means
@@ -56,7 +61,7 @@ type RegistryOptions struct {
 	Transport http.RoundTripper
 }
 
-func (o *RegistryOptions) log() *slog.Logger {
+func (o *Options) log() *slog.Logger {
 	if o.Log == nil {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -74,7 +79,7 @@ type Endpoint struct {
 }
 
 // Registry is the endpoint's registry host.
-func (e Endpoint) Registry() string { return regNormalizeHost(e.Ref.Context().RegistryStr()) }
+func (e Endpoint) Registry() string { return normalizeHost(e.Ref.Context().RegistryStr()) }
 
 // Repository is the repository path at the endpoint ("library/busybox").
 func (e Endpoint) Repository() string { return e.Ref.Context().RepositoryStr() }
@@ -83,9 +88,9 @@ func (e Endpoint) Repository() string { return e.Ref.Context().RepositoryStr() }
 // into the endpoints to try, in order: for pulls the mirrors of the
 // longest matching prefix, then its location; for other uses the location
 // alone. A name no prefix matches is served by the registry it names.
-func Resolve(regs []Registry, full string, pull bool) ([]Endpoint, error) {
-	repo, suffix := regSplitSuffix(full)
-	var best *Registry
+func Resolve(regs []Config, full string, pull bool) ([]Endpoint, error) {
+	repo, suffix := splitSuffix(full)
+	var best *Config
 	for i := range regs {
 		r := &regs[i]
 		p := strings.TrimSuffix(r.Prefix, "/")
@@ -99,19 +104,19 @@ func Resolve(regs []Registry, full string, pull bool) ([]Endpoint, error) {
 	add := func(loc string, insecure, mirror bool) error {
 		rest := strings.TrimPrefix(repo, strings.TrimSuffix(best.Prefix, "/"))
 		target := strings.TrimSuffix(loc, "/") + rest
-		ref, err := regParseRef(target+suffix, insecure)
+		ref, err := parseRef(target+suffix, insecure)
 		if err != nil {
 			return fmt.Errorf("relocating %s to %s: %w", full, loc, err)
 		}
-		out = append(out, Endpoint{Ref: ref, Insecure: insecure || regIsLoopback(ref.Context().RegistryStr()), Mirror: mirror})
+		out = append(out, Endpoint{Ref: ref, Insecure: insecure || isLoopback(ref.Context().RegistryStr()), Mirror: mirror})
 		return nil
 	}
 	if best == nil {
-		ref, err := regParseRef(full, false)
+		ref, err := parseRef(full, false)
 		if err != nil {
 			return nil, err
 		}
-		return []Endpoint{{Ref: ref, Insecure: regIsLoopback(ref.Context().RegistryStr())}}, nil
+		return []Endpoint{{Ref: ref, Insecure: isLoopback(ref.Context().RegistryStr())}}, nil
 	}
 	if pull {
 		for _, m := range best.Mirrors {
@@ -148,20 +153,20 @@ func IsShortName(ref string) bool {
 // adding library/ to one-part names, as Docker does; other registries
 // take the name as it is, as Podman does).
 func Candidates(search []string, ref string) ([]string, error) {
-	full, err := storage.NormalizeName(ref)
+	full, err := reference.Normalize(ref)
 	if err != nil {
 		return nil, err
 	}
-	if !IsShortName(ref) || len(search) == 0 || len(search) == 1 && regNormalizeHost(search[0]) == "docker.io" {
+	if !IsShortName(ref) || len(search) == 0 || len(search) == 1 && normalizeHost(search[0]) == "docker.io" {
 		return []string{full}, nil
 	}
 	out := make([]string, 0, len(search))
 	for _, r := range search {
 		r = strings.TrimSuffix(r, "/")
-		if regNormalizeHost(r) == "docker.io" {
+		if normalizeHost(r) == "docker.io" {
 			r = "docker.io"
 		}
-		c, err := storage.NormalizeName(r + "/" + ref)
+		c, err := reference.Normalize(r + "/" + ref)
 		if err != nil {
 			return nil, fmt.Errorf("unqualified-search-registries entry %q: %w", r, err)
 		}
@@ -170,11 +175,11 @@ func Candidates(search []string, ref string) ([]string, error) {
 	return out, nil
 }
 
-// ResolveRegistry is the registry host that serves a registry name given to
+// ResolveHost is the registry host that serves a registry name given to
 // login, logout or search ("" means docker.io), after relocation.
-func ResolveRegistry(regs []Registry, host string) (host2 string, insecure bool) {
-	host = regNormalizeHost(host)
-	var best *Registry
+func ResolveHost(regs []Config, host string) (host2 string, insecure bool) {
+	host = normalizeHost(host)
+	var best *Config
 	for i := range regs {
 		p := strings.TrimSuffix(regs[i].Prefix, "/")
 		if p == host && (best == nil || len(p) > len(best.Prefix)) {
@@ -182,7 +187,7 @@ func ResolveRegistry(regs []Registry, host string) (host2 string, insecure bool)
 		}
 	}
 	if best == nil || best.Location == "" {
-		ins := regIsLoopback(host)
+		ins := isLoopback(host)
 		if best != nil {
 			ins = ins || best.Insecure
 		}
@@ -192,12 +197,12 @@ func ResolveRegistry(regs []Registry, host string) (host2 string, insecure bool)
 	if i := strings.Index(loc, "/"); i >= 0 {
 		loc = loc[:i]
 	}
-	return loc, best.Insecure || regIsLoopback(loc)
+	return loc, best.Insecure || isLoopback(loc)
 }
 
 // normalizeHost turns what a user gives login ("", "https://index.docker.io/v1/",
 // "registry:5000/") into a host.
-func regNormalizeHost(h string) string {
+func normalizeHost(h string) string {
 	h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
 	if i := strings.Index(h, "/"); i >= 0 {
 		h = h[:i]
@@ -211,7 +216,7 @@ func regNormalizeHost(h string) string {
 
 // splitSuffix splits a full name into its repository and its ":tag" or
 // "@digest" suffix.
-func regSplitSuffix(full string) (repo, suffix string) {
+func splitSuffix(full string) (repo, suffix string) {
 	if i := strings.Index(full, "@"); i >= 0 {
 		repo, suffix = full[:i], full[i:]
 		if j := strings.LastIndex(repo, ":"); j > strings.LastIndex(repo, "/") {
@@ -225,7 +230,7 @@ func regSplitSuffix(full string) (repo, suffix string) {
 	return full, ""
 }
 
-func regParseRef(s string, insecure bool) (name.Reference, error) {
+func parseRef(s string, insecure bool) (name.Reference, error) {
 	var opts []name.Option
 	if insecure {
 		opts = append(opts, name.Insecure)
@@ -233,7 +238,7 @@ func regParseRef(s string, insecure bool) (name.Reference, error) {
 	opts = append(opts, name.WithDefaultRegistry("docker.io"))
 	// A digest wins over a tag: "name:tag@sha256:..." is fetched by digest.
 	if i := strings.Index(s, "@"); i >= 0 {
-		repo, _ := regSplitSuffix(s)
+		repo, _ := splitSuffix(s)
 		return name.NewDigest(repo+s[i:], opts...)
 	}
 	return name.NewTag(s, opts...)
@@ -241,7 +246,7 @@ func regParseRef(s string, insecure bool) (name.Reference, error) {
 
 // isLoopback reports whether a registry host is on this machine, which
 // Docker treats as insecure by default.
-func regIsLoopback(host string) bool {
+func isLoopback(host string) bool {
 	h := host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh
@@ -262,58 +267,58 @@ var (
 	ErrManifestUnknown = errors.New("manifest unknown")
 	// ErrDigestMismatch is content whose digest is not the one asked for.
 	ErrDigestMismatch = errors.New("digest mismatch")
-	// ErrRegistryDown is a registry that cannot be reached.
-	ErrRegistryDown = errors.New("registry unreachable")
+	// ErrUnreachable is a registry that cannot be reached.
+	ErrUnreachable = errors.New("registry unreachable")
 )
 
-// RegistryError is a failure of a registry operation, worded for users.
-type RegistryError struct {
-	Registry string // the host asked
-	Msg      string // one line, with a hint
-	Err      error  // a sentinel above, or the cause
+// Error is a failure of a registry operation, worded for users.
+type Error struct {
+	Host string // the host asked
+	Msg  string // one line, with a hint
+	Err  error  // a sentinel above, or the cause
 }
 
-func (e *RegistryError) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Msg }
 
 // Unwrap gives the sentinel or the cause.
-func (e *RegistryError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // wrapErr words a registry failure for users. what names the object
 // ("busybox:latest") where it helps.
-func (c *regClient) wrapErr(err error, what string) error {
+func (c *client) wrapErr(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	var re *RegistryError
+	var re *Error
 	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	var te *transport.Error
+	var te *remotetransport.Error
 	if errors.As(err, &te) {
 		switch {
-		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden || regHasCode(te, transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
-			return &RegistryError{Registry: c.host, Err: ErrUnauthorized,
-				Msg: fmt.Sprintf("unauthorized: the registry %s refused access%s (hint: run `burrow login %s`, and check that the repository exists and you may use it)", c.host, regForWhat(what), c.host)}
-		case regHasCode(te, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode) || te.StatusCode == http.StatusNotFound:
-			return &RegistryError{Registry: c.host, Err: ErrManifestUnknown,
+		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden || hasCode(te, remotetransport.UnauthorizedErrorCode, remotetransport.DeniedErrorCode):
+			return &Error{Host: c.host, Err: ErrUnauthorized,
+				Msg: fmt.Sprintf("unauthorized: the registry %s refused access%s (hint: run `burrow login %s`, and check that the repository exists and you may use it)", c.host, forWhat(what), c.host)}
+		case hasCode(te, remotetransport.ManifestUnknownErrorCode, remotetransport.NameUnknownErrorCode) || te.StatusCode == http.StatusNotFound:
+			return &Error{Host: c.host, Err: ErrManifestUnknown,
 				Msg: fmt.Sprintf("manifest for %s not found: manifest unknown: the registry %s has no such tag or digest (hint: check the name and tag, e.g. with `burrow search`)", what, c.host)}
 		}
-		return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(regErrText(te)))}
+		return &Error{Host: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, oneLine(errText(te)))}
 	}
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dnsErr) || errors.As(err, &opErr) || strings.Contains(err.Error(), "connection refused") {
-		return &RegistryError{Registry: c.host, Err: ErrRegistryDown,
-			Msg: fmt.Sprintf("cannot reach the registry %s at %s: %s (hint: check that it is running and the address in the name or in config.toml's [registries])", c.host, c.v2URL(), regRootCause(err))}
+		return &Error{Host: c.host, Err: ErrUnreachable,
+			Msg: fmt.Sprintf("cannot reach the registry %s at %s: %s (hint: check that it is running and the address in the name or in config.toml's [registries])", c.host, c.v2URL(), rootCause(err))}
 	}
 	if strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
-		return &RegistryError{Registry: c.host, Err: err,
-			Msg: fmt.Sprintf("registry %s: TLS: %s (hint: for a registry with a self-signed certificate, set insecure = true for it in config.toml's [[registries.registry]], or pass --tls-verify=false)", c.host, regRootCause(err))}
+		return &Error{Host: c.host, Err: err,
+			Msg: fmt.Sprintf("registry %s: TLS: %s (hint: for a registry with a self-signed certificate, set insecure = true for it in config.toml's [[registries.registry]], or pass --tls-verify=false)", c.host, rootCause(err))}
 	}
-	return &RegistryError{Registry: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, regOneLine(err.Error()))}
+	return &Error{Host: c.host, Err: err, Msg: fmt.Sprintf("registry %s: %s", c.host, oneLine(err.Error()))}
 }
 
-func regForWhat(what string) string {
+func forWhat(what string) string {
 	if what == "" {
 		return ""
 	}
@@ -321,23 +326,23 @@ func regForWhat(what string) string {
 }
 
 // rootCause is the innermost error's text.
-func regRootCause(err error) string {
+func rootCause(err error) string {
 	for {
 		u := errors.Unwrap(err)
 		if u == nil {
-			return regOneLine(err.Error())
+			return oneLine(err.Error())
 		}
 		err = u
 	}
 }
 
-func regOneLine(s string) string {
+func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n", "; ")
 	return strings.TrimSpace(s)
 }
 
-// regHasCode says whether a registry's error answer has one of codes.
-func regHasCode(te *transport.Error, codes ...transport.ErrorCode) bool {
+// hasCode says whether a registry's error answer has one of codes.
+func hasCode(te *remotetransport.Error, codes ...remotetransport.ErrorCode) bool {
 	for _, d := range te.Errors {
 		if slices.Contains(codes, d.Code) {
 			return true
@@ -346,8 +351,8 @@ func regHasCode(te *transport.Error, codes ...transport.ErrorCode) bool {
 	return false
 }
 
-// regErrText is a registry's error answer without the request.
-func regErrText(te *transport.Error) string {
+// errText is a registry's error answer without the request.
+func errText(te *remotetransport.Error) string {
 	var parts []string
 	for _, d := range te.Errors {
 		parts = append(parts, strings.ToLower(string(d.Code))+": "+d.Message)

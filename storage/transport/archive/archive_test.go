@@ -1,4 +1,4 @@
-package transport
+package archive
 
 import (
 	"archive/tar"
@@ -17,8 +17,11 @@ import (
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/transport/internal/storetest"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
+
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 func TestDetectCompression(t *testing.T) {
 	var gz bytes.Buffer
@@ -250,7 +253,7 @@ func TestOpenSourceBadInput(t *testing.T) {
 // TestSaveLoadStore saves two images (one layer shared) in each format
 // and loads them into an empty store: same IDs and names.
 func TestSaveLoadStore(t *testing.T) {
-	src := regTestStore(t)
+	src := storetest.Open(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	data := bytes.Repeat([]byte("content\n"), 100000)
@@ -283,7 +286,7 @@ func TestSaveLoadStore(t *testing.T) {
 			lo := LoadOptions{Path: opts.Dir, Input: &out, TempDir: t.TempDir()}
 			var printed []string
 			lo.Loaded = func(li LoadedImage) { printed = append(printed, li.Names...) }
-			dst := regTestStore(t)
+			dst := storetest.Open(t)
 			if _, err := Load(context.Background(), dst, lo); err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +323,7 @@ func TestSaveLoadStore(t *testing.T) {
 // TestLoadDigestMismatch: an OCI blob whose content is not its digest
 // fails the load and leaves no image.
 func TestLoadDigestMismatch(t *testing.T) {
-	st := regTestStore(t)
+	st := storetest.Open(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
@@ -337,7 +340,7 @@ func TestLoadDigestMismatch(t *testing.T) {
 	manHash, _, _ := v1.SHA256(bytes.NewReader(man))
 	idx, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, Manifests: []v1.Descriptor{{MediaType: "application/vnd.oci.image.manifest.v1+json", Size: int64(len(man)), Digest: manHash, Annotations: map[string]string{annotationImageName: "localhost/bad:1"}}}})
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"index.json": idx, "oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`), archBlobPath(cfgHash): cfg, archBlobPath(manHash): man, archBlobPath(wrong): layer} {
+	for name, data := range map[string][]byte{"index.json": idx, "oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`), blobPath(cfgHash): cfg, blobPath(manHash): man, blobPath(wrong): layer} {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}

@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // SearchResult is one repository found by Search.
@@ -23,7 +23,7 @@ type SearchResult struct {
 
 // SearchOptions tunes Search.
 type SearchOptions struct {
-	RegistryOptions
+	Options
 	// Limit is the most results wanted (default 25).
 	Limit int
 }
@@ -40,19 +40,19 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 	if first, rest, ok := strings.Cut(term, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		server, term = first, rest
 	}
-	host, insecure := ResolveRegistry(opts.Registries, server)
+	host, insecure := ResolveHost(opts.Registries, server)
 	if host == "docker.io" {
-		return regSearchHub(ctx, &opts.RegistryOptions, term, opts.Limit)
+		return searchHub(ctx, &opts.Options, term, opts.Limit)
 	}
-	c, err := opts.newRegClient(ctx, host, insecure)
+	c, err := opts.newClient(ctx, host, insecure)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := c.transport(ctx, c.reg.Scope(transport.PullScope))
+	rt, err := c.transport(ctx, c.reg.Scope(remotetransport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	repos, err := remote.Catalog(ctx, c.reg, regRemote(ctx, rt)...)
+	repos, err := remote.Catalog(ctx, c.reg, remoteOptions(ctx, rt)...)
 	if err != nil {
 		return nil, c.wrapErr(err, "")
 	}
@@ -65,10 +65,10 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 	return out, nil
 }
 
-// regSearchHub asks Docker Hub's search API, which is not the registry
+// searchHub asks Docker Hub's search API, which is not the registry
 // protocol: a plain GET, without credentials.
-func regSearchHub(ctx context.Context, opts *RegistryOptions, term string, limit int) ([]SearchResult, error) {
-	c, err := opts.newRegClientWith("docker.io", false, nil)
+func searchHub(ctx context.Context, opts *Options, term string, limit int) ([]SearchResult, error) {
+	c, err := opts.newClientWith("docker.io", false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +81,9 @@ func regSearchHub(ctx context.Context, opts *RegistryOptions, term string, limit
 			IsOfficial  bool   `json:"is_official"`
 		} `json:"results"`
 	}
-	if err := regGetJSON(ctx, &http.Client{Transport: c.base}, u, &res); err != nil {
-		return nil, &RegistryError{Registry: c.host, Err: err,
-			Msg: fmt.Sprintf("searching Docker Hub at https://index.docker.io/v1/search: %s (hint: without internet, relocate docker.io in config.toml's [[registries.registry]] and search there)", regRootCause(err))}
+	if err := getJSON(ctx, &http.Client{Transport: c.base}, u, &res); err != nil {
+		return nil, &Error{Host: c.host, Err: err,
+			Msg: fmt.Sprintf("searching Docker Hub at https://index.docker.io/v1/search: %s (hint: without internet, relocate docker.io in config.toml's [[registries.registry]] and search there)", rootCause(err))}
 	}
 	out := make([]SearchResult, 0, len(res.Results))
 	for _, r := range res.Results {
@@ -95,8 +95,8 @@ func regSearchHub(ctx context.Context, opts *RegistryOptions, term string, limit
 	return out, nil
 }
 
-// regGetJSON reads a JSON answer.
-func regGetJSON(ctx context.Context, hc *http.Client, u string, v any) error {
+// getJSON reads a JSON answer.
+func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func regGetJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+	if err := remotetransport.CheckError(resp, http.StatusOK); err != nil {
 		return err
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {

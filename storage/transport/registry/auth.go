@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func DefaultAuthFile() string {
 	return filepath.Join(home, ".config", "containers", "auth.json")
 }
 
-func (o *RegistryOptions) authFile() string {
+func (o *Options) authFile() string {
 	if o.AuthFile != "" {
 		return o.AuthFile
 	}
@@ -44,7 +44,7 @@ func (o *RegistryOptions) authFile() string {
 // Docker's config.json, each with the credential helpers it names. (The
 // files are read by docker/cli's configfile, as go-containerregistry's
 // DefaultKeychain does; that one reads only the first file it finds.)
-func (o *RegistryOptions) keychain() authn.Keychain {
+func (o *Options) keychain() authn.Keychain {
 	home, _ := os.UserHomeDir()
 	files := []string{o.authFile()}
 	if home != "" {
@@ -61,16 +61,16 @@ func (o *RegistryOptions) keychain() authn.Keychain {
 	}
 	kcs := make([]authn.Keychain, len(files))
 	for i, f := range files {
-		kcs[i] = regFileKeychain(f)
+		kcs[i] = fileKeychain(f)
 	}
 	return authn.NewMultiKeychain(kcs...)
 }
 
-// regFileKeychain reads one credentials file: Podman's auth.json and
+// fileKeychain reads one credentials file: Podman's auth.json and
 // Docker's config.json share the format. A missing file has none.
-type regFileKeychain string
+type fileKeychain string
 
-func (k regFileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+func (k fileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	f, err := os.Open(string(k))
 	if errors.Is(err, os.ErrNotExist) {
 		return authn.Anonymous, nil
@@ -82,10 +82,10 @@ func (k regFileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w (hint: fix or remove the file)", k, err)
 	}
-	host := regNormalizeHost(r.RegistryStr())
+	host := normalizeHost(r.RegistryStr())
 	// Docker's key for Docker Hub is a URL; Podman's is "docker.io".
 	ac, err := cf.GetAuthConfig(host)
-	if err == nil && host == "docker.io" && regNoAuth(ac) {
+	if err == nil && host == "docker.io" && noAuth(ac) {
 		ac, err = cf.GetCredentialsStore(host).Get(host)
 	}
 	if err != nil && (cf.CredentialsStore != "" || len(cf.CredentialHelpers) > 0) {
@@ -93,37 +93,37 @@ func (k regFileKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) 
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the credentials for %s in %s: %w", host, k, err)
 	}
-	if regNoAuth(ac) {
+	if noAuth(ac) {
 		return authn.Anonymous, nil
 	}
 	return authn.FromConfig(authn.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
 		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}), nil
 }
 
-func regNoAuth(ac types.AuthConfig) bool {
+func noAuth(ac types.AuthConfig) bool {
 	return ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == ""
 }
 
 // LoginHost is the registry host login, logout and search talk to for
 // what the user typed ("" = docker.io), after relocation.
-func LoginHost(opts RegistryOptions, server string) (host string, insecure bool) {
-	return ResolveRegistry(opts.Registries, server)
+func LoginHost(opts Options, server string) (host string, insecure bool) {
+	return ResolveHost(opts.Registries, server)
 }
 
 // Login checks credentials against a registry and stores them in the auth
 // file. Refused credentials are not stored (ErrUnauthorized).
-func Login(ctx context.Context, opts RegistryOptions, server, user, pass string) (host string, err error) {
+func Login(ctx context.Context, opts Options, server, user, pass string) (host string, err error) {
 	host, insecure := LoginHost(opts, server)
-	c, err := opts.newRegClientWith(host, insecure, authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}))
+	c, err := opts.newClientWith(host, insecure, authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}))
 	if err != nil {
 		return host, err
 	}
 	if err := c.verifyLogin(ctx); err != nil {
 		return host, err
 	}
-	return host, regUpdateAuthFile(opts.authFile(), func(f map[string]json.RawMessage) {
+	return host, updateAuthFile(opts.authFile(), func(f map[string]json.RawMessage) {
 		for k := range f {
-			if regNormalizeHost(k) == host {
+			if normalizeHost(k) == host {
 				delete(f, k)
 			}
 		}
@@ -135,8 +135,8 @@ func Login(ctx context.Context, opts RegistryOptions, server, user, pass string)
 // verifyLogin has the registry check the credentials: the handshake gets
 // a token with them (Bearer), and /v2/ is asked with that token or with
 // the Basic credentials.
-func (c *regClient) verifyLogin(ctx context.Context) error {
-	refused := &RegistryError{Registry: c.host, Err: ErrUnauthorized,
+func (c *client) verifyLogin(ctx context.Context) error {
+	refused := &Error{Host: c.host, Err: ErrUnauthorized,
 		Msg: fmt.Sprintf("login to %s refused: unauthorized: incorrect username or password (hint: check them; nothing was stored)", c.host)}
 	rt, err := c.transport(ctx)
 	if errors.Is(err, ErrUnauthorized) {
@@ -161,11 +161,11 @@ func (c *regClient) verifyLogin(ctx context.Context) error {
 
 // Logout removes the credentials for a registry from the auth file;
 // found is false when there were none.
-func Logout(opts RegistryOptions, server string) (host string, found bool, err error) {
+func Logout(opts Options, server string) (host string, found bool, err error) {
 	host, _ = LoginHost(opts, server)
-	err = regUpdateAuthFile(opts.authFile(), func(f map[string]json.RawMessage) {
+	err = updateAuthFile(opts.authFile(), func(f map[string]json.RawMessage) {
 		for k := range f {
-			if regNormalizeHost(k) == host {
+			if normalizeHost(k) == host {
 				delete(f, k)
 				found = true
 			}
@@ -174,9 +174,9 @@ func Logout(opts RegistryOptions, server string) (host string, found bool, err e
 	return host, found, err
 }
 
-// regUpdateAuthFile changes the "auths" of an auth file, keeping its other
+// updateAuthFile changes the "auths" of an auth file, keeping its other
 // keys, and writes it back atomically with mode 0600.
-func regUpdateAuthFile(path string, change func(map[string]json.RawMessage)) error {
+func updateAuthFile(path string, change func(map[string]json.RawMessage)) error {
 	doc := map[string]json.RawMessage{}
 	if data, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(data, &doc); err != nil {

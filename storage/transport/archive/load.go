@@ -1,4 +1,4 @@
-package transport
+package archive
 
 import (
 	"bufio"
@@ -12,9 +12,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -33,7 +36,7 @@ type LoadOptions struct {
 	Loaded func(LoadedImage)
 	// Progress, if set, is told how much of each layer the store has
 	// read ("Loading layer").
-	Progress func(Progress)
+	Progress func(transport.Progress)
 }
 
 // LoadedImage is an image Load stored.
@@ -222,7 +225,7 @@ func parseDockerManifest(data []byte) ([]dockerManifestEntry, error) {
 }
 
 func readDockerArchive(src source) ([]incoming, error) {
-	data, err := archReadSmall(src, "manifest.json", 64<<20)
+	data, err := readSmall(src, "manifest.json", 64<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +235,7 @@ func readDockerArchive(src source) ([]incoming, error) {
 	}
 	out := make([]incoming, 0, len(entries))
 	for _, e := range entries {
-		config, err := archReadSmall(src, e.Config, 64<<20)
+		config, err := readSmall(src, e.Config, 64<<20)
 		if err != nil {
 			return nil, err
 		}
@@ -274,18 +277,18 @@ func newIncoming(config []byte, layers int) (incoming, error) {
 func fullNames(names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
-		full, err := storage.NormalizeName(n)
+		full, err := reference.Normalize(n)
 		if err != nil {
 			return nil, err
 		}
-		if !archHas(out, full) {
+		if !slices.Contains(out, full) {
 			out = append(out, full)
 		}
 	}
 	return out, nil
 }
 
-func archReadSmall(src source, name string, max int64) ([]byte, error) {
+func readSmall(src source, name string, max int64) ([]byte, error) {
 	rc, size, err := src.open(name)
 	if err != nil {
 		return nil, err
@@ -303,12 +306,12 @@ func archReadSmall(src source, name string, max int64) ([]byte, error) {
 
 // readBlob reads a small blob of an OCI layout and checks its digest.
 func readBlob(src source, d v1.Descriptor) ([]byte, error) {
-	data, err := archReadSmall(src, archBlobPath(d.Digest), 64<<20)
+	data, err := readSmall(src, blobPath(d.Digest), 64<<20)
 	if err != nil {
 		return nil, err
 	}
 	if h, _, _ := v1.SHA256(bytes.NewReader(data)); h != d.Digest {
-		return nil, &DigestError{Path: archBlobPath(d.Digest), Want: d.Digest.String(), Have: h.String()}
+		return nil, &DigestError{Path: blobPath(d.Digest), Want: d.Digest.String(), Have: h.String()}
 	}
 	return data, nil
 }
@@ -316,7 +319,7 @@ func readBlob(src source, d v1.Descriptor) ([]byte, error) {
 // readOCILayout reads index.json and the images it lists (an index
 // nested in it gives the host platform's image).
 func readOCILayout(src source) ([]incoming, error) {
-	data, err := archReadSmall(src, "index.json", 64<<20)
+	data, err := readSmall(src, "index.json", 64<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -367,14 +370,14 @@ func ociNames(ann map[string]string) []string {
 	return nil
 }
 
-func archIsIndex(mt types.MediaType) bool {
+func isIndex(mt types.MediaType) bool {
 	return mt == types.OCIImageIndex || mt == types.DockerManifestList
 }
 
 // pickManifest follows an index entry to an image manifest: itself, or
 // the host platform's entry of a nested index.
 func pickManifest(src source, d v1.Descriptor) (v1.Descriptor, error) {
-	for depth := 0; archIsIndex(d.MediaType); depth++ {
+	for depth := 0; isIndex(d.MediaType); depth++ {
 		if depth > 4 {
 			return v1.Descriptor{}, fmt.Errorf("%w: indexes nested too deep", ErrNotArchive)
 		}
@@ -420,7 +423,7 @@ func readOCIImage(src source, md v1.Descriptor) (incoming, error) {
 		return incoming{}, fmt.Errorf("manifest %s: %w", md.Digest, err)
 	}
 	for i, l := range m.Layers {
-		p := archBlobPath(l.Digest)
+		p := blobPath(l.Digest)
 		if !src.has(p) {
 			return incoming{}, fmt.Errorf("layer %d, %s: %w", i+1, p, os.ErrNotExist)
 		}
@@ -454,7 +457,7 @@ func (v *verifyReader) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if have := fmt.Sprintf("%x", v.h.Sum(nil)); have != v.want.Hex {
-			v.bad = &DigestError{Path: archBlobPath(v.want), Want: v.want.String(), Have: "sha256:" + have}
+			v.bad = &DigestError{Path: blobPath(v.want), Want: v.want.String(), Have: "sha256:" + have}
 			return n, v.bad
 		}
 	}
@@ -474,14 +477,14 @@ type loadProgress struct {
 	id     string
 	n      int64
 	total  int64
-	report func(Progress)
+	report func(transport.Progress)
 }
 
 func (p *loadProgress) Read(b []byte) (int, error) {
 	n, err := p.ReadCloser.Read(b)
 	if n > 0 || p.n == 0 {
 		p.n += int64(n)
-		p.report(Progress{ID: p.id, Status: "Loading layer", Current: p.n, Total: max(p.total, p.n)})
+		p.report(transport.Progress{ID: p.id, Status: "Loading layer", Current: p.n, Total: max(p.total, p.n)})
 	}
 	return n, err
 }

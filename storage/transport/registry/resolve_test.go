@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestResolve(t *testing.T) {
-	regs := []Registry{
+	regs := []Config{
 		{Prefix: "docker.io", Location: "registry.example:5000", Mirrors: []string{"mirror.example:5000"}},
 		{Prefix: "docker.io/library/special", Location: "special.example/lib", Insecure: true},
 		{Prefix: "quay.io", Mirrors: []string{"127.0.0.1:6000"}},
@@ -67,8 +67,8 @@ func TestResolve(t *testing.T) {
 
 const sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-func TestResolveRegistry(t *testing.T) {
-	regs := []Registry{{Prefix: "docker.io", Location: "127.0.0.1:5000"}, {Prefix: "quay.io", Insecure: true}}
+func TestResolveHost(t *testing.T) {
+	regs := []Config{{Prefix: "docker.io", Location: "127.0.0.1:5000"}, {Prefix: "quay.io", Insecure: true}}
 	tests := []struct {
 		in, host string
 		insecure bool
@@ -80,9 +80,9 @@ func TestResolveRegistry(t *testing.T) {
 		{"[::1]:5000", "[::1]:5000", true},
 	}
 	for _, tt := range tests {
-		host, ins := ResolveRegistry(regs, tt.in)
+		host, ins := ResolveHost(regs, tt.in)
 		if host != tt.host || ins != tt.insecure {
-			t.Errorf("ResolveRegistry(%q) = %s, %v; want %s, %v", tt.in, host, ins, tt.host, tt.insecure)
+			t.Errorf("ResolveHost(%q) = %s, %v; want %s, %v", tt.in, host, ins, tt.host, tt.insecure)
 		}
 	}
 }
@@ -107,12 +107,12 @@ func TestPickPlatform(t *testing.T) {
 		{v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}, "a4"},
 	}
 	for _, tt := range tests {
-		got, err := regPickPlatform(im, tt.want)
+		got, err := pickPlatform(im, tt.want)
 		if err != nil || got.Digest.Hex != tt.hex {
 			t.Errorf("pick %v = %s, %v; want %s", tt.want, got.Digest.Hex, err, tt.hex)
 		}
 	}
-	_, err := regPickPlatform(im, v1.Platform{OS: "linux", Architecture: "s390x"})
+	_, err := pickPlatform(im, v1.Platform{OS: "linux", Architecture: "s390x"})
 	var pe *PlatformError
 	if !errors.As(err, &pe) {
 		t.Fatalf("got %v, want a PlatformError", err)
@@ -122,13 +122,13 @@ func TestPickPlatform(t *testing.T) {
 	}
 }
 
-// regSchemes records the schemes asked for and answers plain HTTP alone.
-type regSchemes struct {
+// schemes records the schemes asked for and answers plain HTTP alone.
+type schemes struct {
 	mu   sync.Mutex
 	seen []string
 }
 
-func (r *regSchemes) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *schemes) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.seen = append(r.seen, req.URL.Scheme)
 	r.mu.Unlock()
@@ -142,9 +142,9 @@ func TestSecureRegistryNoPlainHTTP(t *testing.T) {
 	// go-containerregistry would fall back to plain HTTP for a private
 	// address; burrow does so only for insecure registries.
 	for _, insecure := range []bool{false, true} {
-		rt := &regSchemes{}
-		opts := RegistryOptions{Transport: rt}
-		c, err := opts.newRegClientWith("10.1.2.3:5000", insecure, nil)
+		rt := &schemes{}
+		opts := Options{Transport: rt}
+		c, err := opts.newClientWith("10.1.2.3:5000", insecure, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -12,31 +12,20 @@ import (
 	"sync"
 
 	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
-
-// Progress is one step of a pull or a push, for display. The statuses are
-// Docker's words, so that output matches what `docker pull` and `docker
-// push` print: for layers "Pulling fs layer", "Downloading", "Download
-// complete", "Pull complete", "Already exists", "Preparing", "Pushing",
-// "Pushed", "Layer already exists", "Mounted from REPO".
-type Progress struct {
-	// ID is the layer's short digest (12 hex digits).
-	ID     string
-	Status string
-	// Current and Total count bytes, for "Downloading" and "Pushing".
-	Current, Total int64
-}
 
 // PullOptions tunes Pull. The zero value pulls for the host's platform.
 type PullOptions struct {
-	RegistryOptions
+	Options
 	// Platform is "os/arch[/variant]" ("" = the host's).
 	Platform string
 	// Progress, if set, is told about each step (calls never overlap).
-	Progress func(Progress)
+	Progress func(transport.Progress)
 	// Jobs is how many layers download at once (default 3).
 	Jobs int
 	// TempDir holds blobs while they download ("" = os.TempDir()).
@@ -74,7 +63,7 @@ func Pull(ctx context.Context, st *storage.Store, ref string, opts PullOptions) 
 	if err != nil {
 		return nil, err
 	}
-	opts.Progress = regSerialize(opts.Progress)
+	opts.Progress = serialize(opts.Progress)
 	var errs []error
 	for _, full := range cands {
 		if opts.Trying != nil {
@@ -87,12 +76,12 @@ func Pull(ctx context.Context, st *storage.Store, ref string, opts PullOptions) 
 		opts.log().Info("search registry failed, trying the next", "name", full, "err", err)
 		errs = append(errs, err)
 	}
-	return nil, regSearchError(ref, cands, errs)
+	return nil, searchError(ref, cands, errs)
 }
 
-// regSearchError words the failure of a short name under every search
+// searchError words the failure of a short name under every search
 // registry as one line; it is ErrManifestUnknown when no registry had it.
-func regSearchError(ref string, cands []string, errs []error) error {
+func searchError(ref string, cands []string, errs []error) error {
 	parts := make([]string, len(cands))
 	var cause error = ErrManifestUnknown
 	for i, full := range cands {
@@ -105,7 +94,7 @@ func regSearchError(ref string, cands []string, errs []error) error {
 		}
 		parts[i] = full + ": " + reason
 	}
-	return &RegistryError{Err: cause, Msg: fmt.Sprintf("short name %q was not found in any of the unqualified-search-registries (%s) (hint: give a full name such as %s, or change unqualified-search-registries in config.toml)", ref, strings.Join(parts, "; "), cands[0])}
+	return &Error{Err: cause, Msg: fmt.Sprintf("short name %q was not found in any of the unqualified-search-registries (%s) (hint: give a full name such as %s, or change unqualified-search-registries in config.toml)", ref, strings.Join(parts, "; "), cands[0])}
 }
 
 // pullName pulls one full name from its registry: mirrors first, then the
@@ -135,14 +124,14 @@ func pullName(ctx context.Context, st *storage.Store, full string, opts *PullOpt
 	return nil, firstErr
 }
 
-// regSerialize makes a progress callback safe to call from several
+// serialize makes a progress callback safe to call from several
 // goroutines.
-func regSerialize(fn func(Progress)) func(Progress) {
+func serialize(fn func(transport.Progress)) func(transport.Progress) {
 	if fn == nil {
-		return func(Progress) {}
+		return func(transport.Progress) {}
 	}
 	var mu sync.Mutex
-	return func(p Progress) {
+	return func(p transport.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		fn(p)
@@ -150,25 +139,25 @@ func regSerialize(fn func(Progress)) func(Progress) {
 }
 
 func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, opts *PullOptions) (*PullResult, error) {
-	c, err := opts.newRegClient(ctx, ep.Registry(), ep.Insecure)
+	c, err := opts.newClient(ctx, ep.Registry(), ep.Insecure)
 	if err != nil {
 		return nil, err
 	}
 	repo := ep.Ref.Context()
-	rt, err := c.transport(ctx, repo.Scope(transport.PullScope))
+	rt, err := c.transport(ctx, repo.Scope(remotetransport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	m, raw, mdigest, err := regImage(ctx, c, rt, ep, full, opts.Platform)
+	m, raw, mdigest, err := fetchManifest(ctx, c, rt, ep, full, opts.Platform)
 	if err != nil {
 		return nil, err
 	}
 	var cfg v1.ConfigFile
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("decoding the config of %s: %w", storage.ShortName(full), err)
+		return nil, fmt.Errorf("decoding the config of %s: %w", reference.Short(full), err)
 	}
 	if opts.Platform != "" {
-		want, err := regParsePlatform(opts.Platform)
+		want, err := parsePlatform(opts.Platform)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +170,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 		}
 	}
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", storage.ShortName(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
+		return nil, fmt.Errorf("%s on %s: the manifest lists %d layers and the config %d (hint: the image is corrupt)", reference.Short(full), c.host, len(m.Layers), len(cfg.RootFS.DiffIDs))
 	}
 	id := storage.ImageID(raw)
 	_, lookErr := st.Lookup("sha256:" + id)
@@ -198,16 +187,16 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 	defer wg.Wait()
 	defer cancel()
 
-	getter := &regBlobGetter{client: &http.Client{Transport: rt}, repo: repo, host: c.host}
-	downloads := make([]*regDownload, len(m.Layers))
+	getter := &blobGetter{client: &http.Client{Transport: rt}, repo: repo, host: c.host}
+	downloads := make([]*download, len(m.Layers))
 	for i, l := range m.Layers {
-		downloads[i] = newRegDownload(l, filepath.Join(spool, fmt.Sprintf("layer-%d", i)))
+		downloads[i] = newDownload(l, filepath.Join(spool, fmt.Sprintf("layer-%d", i)))
 	}
-	getter.onBytes = func(d *regDownload, n int64) {
+	getter.onBytes = func(d *download, n int64) {
 		d.mu.Lock()
 		cur := d.written
 		d.mu.Unlock()
-		opts.Progress(Progress{ID: regShort(d.desc.Digest), Status: "Downloading", Current: cur, Total: d.desc.Size})
+		opts.Progress(transport.Progress{ID: shortDigest(d.desc.Digest), Status: "Downloading", Current: cur, Total: d.desc.Size})
 	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
@@ -221,7 +210,7 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				regFetchAll(dctx, getter, downloads[from:], jobs, c, full, opts.Progress)
+				fetchAll(dctx, getter, downloads[from:], jobs, c, full, opts.Progress)
 			}()
 		})
 	}
@@ -244,27 +233,27 @@ func pullFrom(ctx context.Context, st *storage.Store, full string, ep Endpoint, 
 		if reused {
 			status = "Already exists"
 		}
-		opts.Progress(Progress{ID: regShort(m.Layers[i].Digest), Status: status})
+		opts.Progress(transport.Progress{ID: shortDigest(m.Layers[i].Digest), Status: status})
 	}
 	if !strings.Contains(full, "@") {
 		in.Names = []string{full}
 	}
-	in.Digests = []string{storage.RepositoryOf(full) + "@" + mdigest.String()}
+	in.Digests = []string{reference.Repository(full) + "@" + mdigest.String()}
 	stored, err := st.PutImage(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("pulling %s: %w", storage.ShortName(full), err)
+		return nil, fmt.Errorf("pulling %s: %w", reference.Short(full), err)
 	}
-	regRecordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs)
+	recordBlobs(st, c.host, repo.RepositoryStr(), m.Layers, cfg.RootFS.DiffIDs, opts.log())
 	return &PullResult{Image: stored, Name: full, Digest: mdigest.String(), Fresh: fresh, Registry: c.host}, nil
 }
 
-// regFetchAll downloads blobs, jobs at a time, in order.
-func regFetchAll(ctx context.Context, g *regBlobGetter, ds []*regDownload, jobs int, c *regClient, full string, progress func(Progress)) {
+// fetchAll downloads blobs, jobs at a time, in order.
+func fetchAll(ctx context.Context, g *blobGetter, ds []*download, jobs int, c *client, full string, progress func(transport.Progress)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sem := make(chan struct{}, jobs)
 	for _, d := range ds {
-		progress(Progress{ID: regShort(d.desc.Digest), Status: "Pulling fs layer"})
+		progress(transport.Progress{ID: shortDigest(d.desc.Digest), Status: "Pulling fs layer"})
 	}
 	for i, d := range ds {
 		select {
@@ -276,27 +265,27 @@ func regFetchAll(ctx context.Context, g *regBlobGetter, ds []*regDownload, jobs 
 			return
 		}
 		wg.Add(1)
-		go func(d *regDownload) {
+		go func(d *download) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			g.fetch(ctx, d)
 			d.mu.Lock()
 			err := d.err
 			if err != nil {
-				var te *transport.Error
+				var te *remotetransport.Error
 				if errors.As(err, &te) {
-					d.err = c.wrapErr(err, storage.ShortName(full))
+					d.err = c.wrapErr(err, reference.Short(full))
 				}
 			}
 			d.mu.Unlock()
 			if err == nil {
-				progress(Progress{ID: regShort(d.desc.Digest), Status: "Download complete"})
+				progress(transport.Progress{ID: shortDigest(d.desc.Digest), Status: "Download complete"})
 			}
 		}(d)
 	}
 }
 
-func regShort(h v1.Hash) string {
+func shortDigest(h v1.Hash) string {
 	if len(h.Hex) > 12 {
 		return h.Hex[:12]
 	}
@@ -307,7 +296,7 @@ func regShort(h v1.Hash) string {
 // pull --all-tags, and returns the repository's full name. A short name is
 // looked for under each unqualified-search registry in turn, as a pull of
 // one tag is: the first registry that has the repository serves its tags.
-func ListTags(ctx context.Context, ref string, opts RegistryOptions) (string, []string, error) {
+func ListTags(ctx context.Context, ref string, opts Options) (string, []string, error) {
 	cands, err := Candidates(opts.SearchRegistries, ref)
 	if err != nil {
 		return "", nil, err
@@ -316,33 +305,33 @@ func ListTags(ctx context.Context, ref string, opts RegistryOptions) (string, []
 	for i, full := range cands {
 		tags, err := listTags(ctx, full, opts)
 		if err == nil {
-			return storage.RepositoryOf(full), tags, nil
+			return reference.Repository(full), tags, nil
 		}
 		if len(cands) == 1 {
 			return "", nil, err
 		}
 		errs[i] = err
 	}
-	return "", nil, regSearchError(ref, cands, errs)
+	return "", nil, searchError(ref, cands, errs)
 }
 
-func listTags(ctx context.Context, full string, opts RegistryOptions) ([]string, error) {
+func listTags(ctx context.Context, full string, opts Options) ([]string, error) {
 	eps, err := Resolve(opts.Registries, full, false)
 	if err != nil {
 		return nil, err
 	}
 	ep := eps[0]
-	c, err := opts.newRegClient(ctx, ep.Registry(), ep.Insecure)
+	c, err := opts.newClient(ctx, ep.Registry(), ep.Insecure)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := c.transport(ctx, ep.Ref.Context().Scope(transport.PullScope))
+	rt, err := c.transport(ctx, ep.Ref.Context().Scope(remotetransport.PullScope))
 	if err != nil {
 		return nil, err
 	}
-	tags, err := remote.List(ep.Ref.Context(), regRemote(ctx, rt)...)
+	tags, err := remote.List(ep.Ref.Context(), remoteOptions(ctx, rt)...)
 	if err != nil {
-		return nil, c.wrapErr(err, storage.RepositoryOf(full))
+		return nil, c.wrapErr(err, reference.Repository(full))
 	}
 	return tags, nil
 }

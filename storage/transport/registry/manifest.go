@@ -1,4 +1,4 @@
-package transport
+package registry
 
 import (
 	"context"
@@ -9,23 +9,23 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/burrow-oci/burrow/storage"
+	"github.com/burrow-oci/burrow/storage/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// regImage resolves a name to an image: for an index, the entry for the
+// fetchManifest resolves a name to an image: for an index, the entry for the
 // platform asked for. It returns the image's manifest and config, and the
 // digest the name points to (the index's, for an index), as Docker
 // records it. go-containerregistry checks the digest of what it fetches
 // by digest.
-func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoint, full, platform string) (*v1.Manifest, []byte, v1.Hash, error) {
-	what := storage.ShortName(full)
+func fetchManifest(ctx context.Context, c *client, rt http.RoundTripper, ep Endpoint, full, platform string) (*v1.Manifest, []byte, v1.Hash, error) {
+	what := reference.Short(full)
 	fail := func(err error) (*v1.Manifest, []byte, v1.Hash, error) {
 		return nil, nil, v1.Hash{}, c.wrapManifestErr(err, what)
 	}
-	desc, err := remote.Get(ep.Ref, regRemote(ctx, rt)...)
+	desc, err := remote.Get(ep.Ref, remoteOptions(ctx, rt)...)
 	if err != nil {
 		return fail(err)
 	}
@@ -58,11 +58,11 @@ func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoi
 		if err != nil {
 			return nil, nil, v1.Hash{}, fmt.Errorf("decoding the index of %s: %w", what, err)
 		}
-		want, err := regParsePlatform(platform)
+		want, err := parsePlatform(platform)
 		if err != nil {
 			return nil, nil, v1.Hash{}, err
 		}
-		chosen, err := regPickPlatform(im, want)
+		chosen, err := pickPlatform(im, want)
 		if err != nil {
 			return nil, nil, v1.Hash{}, err
 		}
@@ -86,7 +86,7 @@ func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoi
 	}
 	raw, err := img.RawConfigFile()
 	if err != nil && strings.Contains(err.Error(), "error verifying") {
-		return nil, nil, v1.Hash{}, &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
+		return nil, nil, v1.Hash{}, &Error{Host: c.host, Err: ErrDigestMismatch,
 			Msg: fmt.Sprintf("the config blob %s from %s has a different digest or size (hint: the registry's copy is damaged)", m.Config.Digest, c.host)}
 	} else if err != nil {
 		return nil, nil, v1.Hash{}, c.wrapErr(fmt.Errorf("reading the config blob %s: %w", m.Config.Digest, err), what)
@@ -97,20 +97,20 @@ func regImage(ctx context.Context, c *regClient, rt http.RoundTripper, ep Endpoi
 // wrapManifestErr words a failure to fetch a manifest, such as one whose
 // digest is not the one asked for (go-containerregistry says so in words
 // only).
-func (c *regClient) wrapManifestErr(err error, what string) error {
+func (c *client) wrapManifestErr(err error, what string) error {
 	var have, want string
 	msg := err.Error()
 	if i := strings.Index(msg, "manifest digest: "); i >= 0 && strings.Contains(msg, "does not match requested digest") {
 		if _, serr := fmt.Sscanf(msg[i:], "manifest digest: %q does not match requested digest: %q", &have, &want); serr == nil {
-			return &RegistryError{Registry: c.host, Err: ErrDigestMismatch,
+			return &Error{Host: c.host, Err: ErrDigestMismatch,
 				Msg: fmt.Sprintf("manifest for %s from %s has digest %s, not the %s asked for (hint: the registry's copy is damaged or was replaced)", what, c.host, have, want)}
 		}
 	}
 	return c.wrapErr(err, what)
 }
 
-// regParsePlatform parses "os/arch[/variant]"; "" is the host's platform.
-func regParsePlatform(s string) (v1.Platform, error) {
+// parsePlatform parses "os/arch[/variant]"; "" is the host's platform.
+func parsePlatform(s string) (v1.Platform, error) {
 	if s == "" {
 		p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 		switch runtime.GOARCH {
@@ -128,10 +128,10 @@ func regParsePlatform(s string) (v1.Platform, error) {
 	return *p, nil
 }
 
-// regPickPlatform chooses the index entry for a platform: same OS and
+// pickPlatform chooses the index entry for a platform: same OS and
 // architecture, and the same variant when both name one (an exact variant
 // wins). Its error lists the platforms the index has.
-func regPickPlatform(im *v1.IndexManifest, want v1.Platform) (v1.Descriptor, error) {
+func pickPlatform(im *v1.IndexManifest, want v1.Platform) (v1.Descriptor, error) {
 	best := -1
 	for i, d := range im.Manifests {
 		p := d.Platform
