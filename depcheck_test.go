@@ -12,13 +12,16 @@ const module = "github.com/burrow-oci/burrow"
 // "Pieces and the way data flows"): commands -> build -> run -> storage,
 // commands and build -> storage/transport -> storage, commands -> config.
 // A package may always import its own subpackages and internal packages.
+// internal/userns is process bootstrap (the user-namespace constructor):
+// main and commands use it, and it imports no project package.
 var allowed = map[string][]string{
-	"commands":          {"build", "run", "storage", "storage/transport", "config"},
+	"commands":          {"build", "run", "storage", "storage/transport", "config", "internal/userns"},
 	"build":             {"run", "storage", "storage/transport"},
 	"run":               {"storage"},
 	"storage/transport": {"storage"},
 	"storage":           {},
 	"config":            {},
+	"internal/userns":   {},
 }
 
 // TestDependencyDirection fails when a package imports against the
@@ -50,9 +53,14 @@ func TestDependencyDirection(t *testing.T) {
 	}
 }
 
-// layerOf maps a package to the layer it belongs to: storage/transport is
-// its own layer, other subpackages belong to their top directory.
+// layerOf maps a package to the layer it belongs to: storage/transport and
+// each package under the module's internal/ are layers of their own, other
+// subpackages belong to their top directory.
 func layerOf(pkg string) string {
+	if rest, ok := strings.CutPrefix(pkg, "internal/"); ok {
+		name, _, _ := strings.Cut(rest, "/")
+		return "internal/" + name
+	}
 	if pkg == "storage/transport" || strings.HasPrefix(pkg, "storage/transport/") {
 		return "storage/transport"
 	}

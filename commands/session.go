@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/config"
+	"github.com/burrow-oci/burrow/internal/userns"
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/burrow-oci/burrow/storage/userns"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 )
