@@ -68,7 +68,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 //
 // no_ns_cmds never enter: help, version, and the init of --init, which
 // runs inside a container.
-static const char *const no_ns_cmds[] = {"version", "help", "h", "completion", "__init", NULL};
+static const char *const no_ns_cmds[] = {"version", "help", "h", "__init", NULL};
 // group_cmds are followed by a subcommand, which decides.
 static const char *const group_cmds[] = {"image", "container", "volume", NULL};
 // light_cmds read or signal but never write files of other owners: they
