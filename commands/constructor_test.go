@@ -125,7 +125,7 @@ func TestConstructorCommands(t *testing.T) {
 	check := func(group, name string, want userns.Need, classes []string) {
 		path := strings.TrimSpace(group + " " + name)
 		if len(classes) != 1 {
-			t.Errorf("command %q is in %d of the constructor's lists %v (want exactly one: fullNamespace in this test, or light_cmds or no_ns_cmds in internal/userns/nsenter_linux.go)", path, len(classes), classes)
+			t.Errorf("command %q is in %d of the lists %v (want exactly one: fullNamespace in this test, or light_cmds or no_ns_cmds in internal/userns/nsenter_linux.go)", path, len(classes), classes)
 			return
 		}
 		args := append([]string{"burrow"}, strings.Fields(path)...)
