@@ -12,13 +12,16 @@ const module = "github.com/burrow-oci/burrow"
 // "Pieces and the way data flows"): commands -> build -> run -> storage,
 // commands and build -> storage/transport -> storage, commands -> config.
 // A package may always import its own subpackages and internal packages.
+// internal/userns is process bootstrap (the user-namespace constructor):
+// main and commands use it, and it imports no project package.
 var allowed = map[string][]string{
-	"commands":          {"build", "run", "storage", "storage/transport", "config"},
+	"commands":          {"build", "run", "storage", "storage/transport", "config", "internal/userns"},
 	"build":             {"run", "storage", "storage/transport"},
 	"run":               {"storage"},
 	"storage/transport": {"storage"},
 	"storage":           {},
 	"config":            {},
+	"internal/userns":   {},
 }
 
 // TestDependencyDirection fails when a package imports against the
@@ -52,9 +55,14 @@ func TestDependencyDirection(t *testing.T) {
 
 // layerOf maps a package to the layer it belongs to: storage/transport and
 // its subpackages (registry, archive, and what they share) are one layer,
-// other subpackages (storage/reference among them) belong to their top
+// each package under the module's internal/ is a layer of its own, other
+// subpackages (storage/reference among them) belong to their top
 // directory.
 func layerOf(pkg string) string {
+	if rest, ok := strings.CutPrefix(pkg, "internal/"); ok {
+		name, _, _ := strings.Cut(rest, "/")
+		return "internal/" + name
+	}
 	if pkg == "storage/transport" || strings.HasPrefix(pkg, "storage/transport/") {
 		return "storage/transport"
 	}

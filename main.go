@@ -10,8 +10,8 @@ import (
 	"syscall"
 
 	"github.com/burrow-oci/burrow/commands"
+	"github.com/burrow-oci/burrow/internal/userns"
 	"github.com/burrow-oci/burrow/run"
-	"github.com/burrow-oci/burrow/storage/userns"
 	"go.podman.io/storage/pkg/reexec"
 )
 

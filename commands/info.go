@@ -5,9 +5,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/burrow-oci/burrow/internal/userns"
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/burrow-oci/burrow/storage/userns"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )

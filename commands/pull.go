@@ -185,7 +185,7 @@ func tmpSpoolDir() string {
 	if d == "" {
 		return ""
 	}
-	return filepath.Join(d, fmt.Sprintf("burrow-downloads-%d", config.ProcessEnv().UID))
+	return filepath.Join(d, fmt.Sprintf("burrow-downloads-%d", processEnv().UID))
 }
 
 // progressPrinter shows layer progress as Docker does: on a terminal, a

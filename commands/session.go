@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/config"
+	"github.com/burrow-oci/burrow/internal/userns"
 	"github.com/burrow-oci/burrow/storage"
-	"github.com/burrow-oci/burrow/storage/userns"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +28,7 @@ type session struct {
 // newSession loads the configuration and applies the global flags. It does
 // not touch the store.
 func newSession(c *cli.Context) (*session, error) {
-	cfg, err := config.Load(config.ProcessEnv())
+	cfg, err := config.Load(processEnv())
 	if err != nil {
 		return nil, toolError(err)
 	}
@@ -59,6 +59,11 @@ func newSession(c *cli.Context) (*session, error) {
 	s.log = newLogger(c.App.ErrWriter, cfg.LogLevel)
 	return s, nil
 }
+
+// processEnv is the configuration's view of this process: the caller's
+// host uid comes from the user namespace's record, since inside it the
+// process is root.
+func processEnv() config.Env { return config.ProcessEnv(userns.HostUID()) }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
@@ -111,7 +116,7 @@ func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.St
 	}
 	o.Root, o.RunRoot, o.Driver = s.cfg.Storage.Root, s.cfg.Storage.RunRoot, s.cfg.Storage.Driver
 	o.IgnoreOwners, o.Log = s.plan.Mode == userns.ModeSingle, s.log
-	o.FeatureCache = config.FeatureCacheDir(config.ProcessEnv())
+	o.FeatureCache = config.FeatureCacheDir(processEnv())
 	st, err := storage.Open(ctx, o)
 	if err != nil {
 		return nil, toolError(err)

@@ -76,33 +76,43 @@ type Env struct {
 	SystemFile string
 }
 
-// ProcessEnv is the environment of the running process.
-func ProcessEnv() Env {
-	uid := os.Getuid()
-	if inside := os.Getenv("_BURROW_INSIDE"); inside != "" && uid == 0 {
-		// Inside burrow's user namespace the caller is still the host user:
-		// keep the user's paths rather than root's.
-		var mode string
-		fmt.Sscanf(inside, "%s %d", &mode, &uid)
-	}
-	return Env{UID: uid, Getenv: os.Getenv, SystemFile: "/etc/burrow/config.toml"}
+// SystemFile is the configuration file read first, for every user.
+const SystemFile = "/etc/burrow/config.toml"
+
+// ProcessEnv is the environment of the running process, for the caller
+// whose uid on the host is uid. Inside burrow's user namespace the process
+// is root but the caller keeps the user's paths, so the caller's package
+// asks the namespace's owner for it rather than os.Getuid.
+func ProcessEnv(uid int) Env {
+	return Env{UID: uid, Getenv: os.Getenv, SystemFile: SystemFile}
 }
 
-// Load reads the configuration files that exist and applies the
-// environment (BURROW_ROOT, BURROW_RUNROOT, BURROW_LOG, BURROW_USERNS).
-func Load(env Env) (*Config, error) {
-	c := &Config{UserNS: "auto", LogLevel: "warn"}
-	files := []string{env.SystemFile}
+// Files lists the configuration files Load reads, in the order that a
+// later one overrides an earlier one: env.SystemFile,
+// $XDG_CONFIG_HOME/burrow/config.toml (or ~/.config/burrow/config.toml),
+// then $BURROW_CONFIG. Load skips those that do not exist; BURROW_USERNS
+// and the other variables override them all. The user-namespace
+// constructor reads the userns key along the same path, before the Go
+// runtime starts; a test in commands keeps the two in step.
+func Files(env Env) []string {
+	var files []string
+	if env.SystemFile != "" {
+		files = append(files, env.SystemFile)
+	}
 	if dir := userConfigDir(env); dir != "" {
 		files = append(files, filepath.Join(dir, "burrow", "config.toml"))
 	}
 	if f := env.Getenv("BURROW_CONFIG"); f != "" {
 		files = append(files, f)
 	}
-	for _, f := range files {
-		if f == "" {
-			continue
-		}
+	return files
+}
+
+// Load reads the configuration files that exist and applies the
+// environment (BURROW_ROOT, BURROW_RUNROOT, BURROW_LOG, BURROW_USERNS).
+func Load(env Env) (*Config, error) {
+	c := &Config{UserNS: "auto", LogLevel: "warn"}
+	for _, f := range Files(env) {
 		if err := c.readFile(f); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				continue

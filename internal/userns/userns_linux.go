@@ -90,6 +90,20 @@ func Start() error {
 // unprivileged process that has not entered a namespace.
 func Current() (p Plan, inside bool) { return started, started.Inside }
 
+// HostUID is the caller's uid on the host: inside a burrow namespace,
+// where the process is root, the uid its ancestor entered with (from
+// _BURROW_INSIDE); elsewhere the process's own. Paths that belong to the
+// user (configuration, run root) are chosen with it.
+func HostUID() int {
+	uid := os.Getuid()
+	if inside := os.Getenv(envInside); inside != "" && uid == 0 {
+		// Only the uid is needed; the maps are not parsed.
+		var mode string
+		fmt.Sscanf(inside, "%s %d", &mode, &uid)
+	}
+	return uid
+}
+
 // inherited returns the plan of a process whose ancestor entered the
 // namespace (its uid is 0 there).
 func inherited() (Plan, bool) {

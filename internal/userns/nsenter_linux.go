@@ -61,42 +61,65 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 	return total;
 }
 
-// Commands that read or signal but never write files of other owners:
-// they need no subordinate range (see burrow_userns_light). A group word
-// ("image", "container", "volume") is followed by its subcommand.
-static const char *light_cmds[] = {"images", "ps", "inspect", "history", "logs", "exec", "wait",
+// The constructor's tables: what it knows of the command line, before any
+// Go code runs. The command tree in commands owns these facts; the
+// TestConstructor* tests there check these copies against it, through
+// ConstructorTables and Needs (tables_linux.go).
+//
+// no_ns_cmds never enter: help, version, and the init of --init, which
+// runs inside a container.
+static const char *const no_ns_cmds[] = {"version", "help", "h", "__init", NULL};
+// group_cmds are followed by a subcommand, which decides.
+static const char *const group_cmds[] = {"image", "container", "volume", NULL};
+// light_cmds read or signal but never write files of other owners: they
+// need no subordinate range (see burrow_userns_light). Subcommands of a
+// group count too.
+static const char *const light_cmds[] = {"images", "ps", "inspect", "history", "logs", "exec", "wait",
 	"stop", "kill", "top", "port", "attach", "ls", "list", "exists", NULL};
+// valued_flags are the global flags followed by a value.
+static const char *const valued_flags[] = {"--root", "--runroot", "--storage-driver", "--log-level", "-l", NULL};
+// bare_flags ask for help, the version or completions: no namespace unless
+// a group came first.
+static const char *const bare_flags[] = {"-h", "--help", "-v", "--version", "--generate-bash-completion", NULL};
 
-static int is_light(const char *cmd) {
-	for (int i = 0; light_cmds[i]; i++)
-		if (!strcmp(cmd, light_cmds[i])) return 1;
+static int in_table(const char *const *table, const char *s) {
+	for (int i = 0; table[i]; i++)
+		if (!strcmp(s, table[i])) return 1;
 	return 0;
 }
 
+// burrow_userns_table returns one of the tables above, for the Go side
+// (tables_linux.go).
+const char *const *burrow_userns_table(int which) {
+	switch (which) {
+	case 0: return no_ns_cmds;
+	case 1: return group_cmds;
+	case 2: return light_cmds;
+	case 3: return valued_flags;
+	case 4: return bare_flags;
+	}
+	return NULL;
+}
+
 // needs_namespace tells from the command line whether this invocation can
-// touch the store: 0 no (help, version, and the init of --init, which runs
-// inside a container), 2 only to read the user's own files, 1 fully. A
+// touch the store: 0 no, 2 only to read the user's own files, 1 fully. A
 // command the guess misses re-executes itself with _BURROW_USERNS_FORCE.
 static int needs_namespace(int argc, char **argv) {
-	static const char *valued[] = {"--root", "--runroot", "--storage-driver", "--log-level", "-l", NULL};
 	const char *group = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-') {
-			if (group == NULL && (!strcmp(a, "image") || !strcmp(a, "container") || !strcmp(a, "volume"))) {
+			if (group == NULL && in_table(group_cmds, a)) {
 				group = a;
 				continue;
 			}
-			if (group == NULL && (!strcmp(a, "version") || !strcmp(a, "help") || !strcmp(a, "h") ||
-			                      !strcmp(a, "completion") || !strcmp(a, "__init")))
+			if (group == NULL && in_table(no_ns_cmds, a))
 				return 0;
-			return is_light(a) ? 2 : 1;
+			return in_table(light_cmds, a) ? 2 : 1;
 		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-v") || !strcmp(a, "--version") ||
-		    !strcmp(a, "--generate-bash-completion"))
+		if (in_table(bare_flags, a))
 			return group ? 1 : 0;
-		for (int j = 0; valued[j]; j++)
-			if (!strcmp(a, valued[j])) i++;
+		if (in_table(valued_flags, a)) i++;
 	}
 	return group ? 1 : 0; // no command: help
 }
@@ -123,21 +146,45 @@ static void config_userns(const char *path, char *out, size_t outlen) {
 	}
 }
 
-static void requested_mode(char *out, size_t outlen) {
-	char path[4096];
+// The configuration's search path, as config.Files has it.
+static const char system_config[] = "/etc/burrow/config.toml";
+#define MAX_CONFIG_FILES 3
+
+// config_files fills paths with the files the userns key is read from, in
+// order (a later one overrides an earlier one), and returns how many.
+static int config_files(char paths[MAX_CONFIG_FILES][4096]) {
 	const char *v;
+	int n = 0;
+	snprintf(paths[n++], 4096, "%s", system_config);
+	if ((v = getenv("XDG_CONFIG_HOME")) && *v)
+		snprintf(paths[n++], 4096, "%s/burrow/config.toml", v);
+	else if ((v = getenv("HOME")) && *v)
+		snprintf(paths[n++], 4096, "%s/.config/burrow/config.toml", v);
+	if ((v = getenv("BURROW_CONFIG")) && *v) snprintf(paths[n++], 4096, "%s", v);
+	return n;
+}
+
+// requested_mode is the mode the configuration asks for: the userns key of
+// the last file that sets it, or BURROW_USERNS.
+static void requested_mode(char *out, size_t outlen) {
+	char paths[MAX_CONFIG_FILES][4096];
+	const char *v;
+	int n = config_files(paths);
 	snprintf(out, outlen, "auto");
-	config_userns("/etc/burrow/config.toml", out, outlen);
-	if ((v = getenv("XDG_CONFIG_HOME")) && *v) {
-		snprintf(path, sizeof path, "%s/burrow/config.toml", v);
-		config_userns(path, out, outlen);
-	} else if ((v = getenv("HOME")) && *v) {
-		snprintf(path, sizeof path, "%s/.config/burrow/config.toml", v);
-		config_userns(path, out, outlen);
-	}
-	if ((v = getenv("BURROW_CONFIG")) && *v) config_userns(v, out, outlen);
+	for (int i = 0; i < n; i++) config_userns(paths[i], out, outlen);
 	if ((v = getenv("BURROW_USERNS")) && *v) snprintf(out, outlen, "%s", v);
 }
+
+// For the Go side (tables_linux.go): the functions above, callable from
+// another file of the package.
+int burrow_userns_needs(int argc, char **argv) { return needs_namespace(argc, argv); }
+int burrow_userns_config_file(int i, char *out, size_t outlen) {
+	char paths[MAX_CONFIG_FILES][4096];
+	if (i < 0 || i >= config_files(paths)) return 0;
+	snprintf(out, outlen, "%s", paths[i]);
+	return 1;
+}
+void burrow_userns_requested_mode(char *out, size_t outlen) { requested_mode(out, outlen); }
 
 // user_name finds the name of uid in /etc/passwd ("" if it is not there,
 // e.g. a directory-service user: /etc/subuid may then name the uid).

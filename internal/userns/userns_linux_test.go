@@ -1,0 +1,21 @@
+package userns
+
+import (
+	"os"
+	"testing"
+)
+
+func TestHostUID(t *testing.T) {
+	t.Setenv(envInside, "")
+	if got, want := HostUID(), os.Getuid(); got != want {
+		t.Errorf("HostUID outside a namespace = %d, want the process's uid %d", got, want)
+	}
+	t.Setenv(envInside, "full 1234 1235 alice|0 1234 1 1 100000 65536|0 1235 1 1 100000 65536")
+	want := os.Getuid()
+	if want == 0 {
+		want = 1234 // root inside the namespace: the recorded caller
+	}
+	if got := HostUID(); got != want {
+		t.Errorf("HostUID with %s set = %d, want %d", envInside, got, want)
+	}
+}
