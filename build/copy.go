@@ -227,7 +227,7 @@ func (s *stage) copyRoot(ctx context.Context, spec copySpec) (*copySource, error
 	if urls != 1 || len(spec.Sources) != 1 {
 		return nil, fmt.Errorf("ADD takes one URL at a time here (hint: split it into one ADD per URL)")
 	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "add-")
+	dir, err := s.b.st.TempDir("add-")
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (s *stage) inlineRoot(spec copySpec) (*copySource, error) {
 	if len(spec.Sources) > 0 {
 		return nil, fmt.Errorf("%s takes either heredocs or files, not both (hint: split it)", spec.Instruction)
 	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "heredoc-")
+	dir, err := s.b.st.TempDir("heredoc-")
 	if err != nil {
 		return nil, err
 	}

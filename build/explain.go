@@ -1,13 +1,10 @@
 package build
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/burrow-oci/burrow/build/cachekey"
@@ -41,29 +38,20 @@ func (s *stage) stepKey(parts ...keyPart) string {
 	return cachekey.Key(s.st.key, values...)
 }
 
-func (b *builder) notePath(parent string) string {
-	return filepath.Join(b.st.CacheDir(), "why", parent[:2], parent)
-}
-
-// note records the parts of a step that ran under its parent's key.
+// note records the parts of a step that ran under its parent's key. It is
+// best effort: a note that cannot be written only makes a later
+// explanation vaguer.
 func (s *stage) note(parent, key string) {
-	if len(parent) < 2 || s.parts == nil {
+	if s.parts == nil {
 		return
 	}
 	line, err := json.Marshal(keyNote{Key: key, Parts: s.parts})
 	if err != nil {
 		return
 	}
-	p := s.b.notePath(parent)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return
+	if err := s.b.st.AddCacheNote(parent, line); err != nil {
+		s.b.opts.Log.Debug("noting a step's key parts", "err", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	_, _ = f.Write(append(line, '\n'))
 }
 
 // explainMiss logs, at debug level, what differs between a step that
@@ -74,18 +62,15 @@ func (s *stage) explainMiss() {
 		return
 	}
 	step := fmt.Sprintf("%d/%d", s.n, s.of)
-	f, err := os.Open(s.b.notePath(s.st.key))
-	if err != nil {
+	notes, err := s.b.st.CacheNotes(s.st.key)
+	if err != nil || len(notes) == 0 {
 		log.Debug("cache miss: no step was ever cached after the previous one (the previous step is new or changed)", "step", step)
 		return
 	}
-	defer f.Close()
 	var best []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
+	for _, line := range notes {
 		var n keyNote
-		if json.Unmarshal(sc.Bytes(), &n) != nil || len(n.Parts) != len(s.parts) {
+		if json.Unmarshal(line, &n) != nil || len(n.Parts) != len(s.parts) {
 			continue
 		}
 		var diffs []string
