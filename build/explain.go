@@ -27,42 +27,52 @@ type keyNote struct {
 	Parts []keyPart `json:"parts"`
 }
 
-// stepKey computes a step's key from its named parts, and keeps the parts
-// for the note and the explanation.
-func (s *stage) stepKey(parts ...keyPart) string {
+// stepKey is a step's cache key with what it was made of: its parent's key
+// and its named parts, which the note keeps and the miss explanation
+// compares.
+type stepKey struct {
+	parent string
+	key    string
+	parts  []keyPart
+}
+
+// keyOf computes the key of a step under parent from its named parts, in
+// order (cachekey.Key of their values).
+func keyOf(parent string, parts ...keyPart) stepKey {
 	values := make([]string, len(parts))
 	for i, p := range parts {
 		values[i] = p.Value
 	}
-	s.parts = parts
-	return cachekey.Key(s.st.key, values...)
+	return stepKey{parent: parent, key: cachekey.Key(parent, values...), parts: parts}
 }
 
-// note records the parts of a step that ran under its parent's key. It is
+// stepKey computes the key of the stage's next step from its named parts.
+func (s *stage) stepKey(parts ...keyPart) stepKey {
+	return keyOf(s.st.key, parts...)
+}
+
+// note records the parts of a step that ran, under its parent's key. It is
 // best effort: a note that cannot be written only makes a later
 // explanation vaguer.
-func (s *stage) note(parent, key string) {
-	if s.parts == nil {
-		return
-	}
-	line, err := json.Marshal(keyNote{Key: key, Parts: s.parts})
+func (s *stage) note(k stepKey) {
+	line, err := json.Marshal(keyNote{Key: k.key, Parts: k.parts})
 	if err != nil {
 		return
 	}
-	if err := s.b.st.AddCacheNote(parent, line); err != nil {
+	if err := s.b.st.AddCacheNote(k.parent, line); err != nil {
 		s.b.opts.Log.Debug("noting a step's key parts", "err", err)
 	}
 }
 
-// explainMiss logs, at debug level, what differs between a step that
-// missed and the closest step cached under the same parent.
-func (s *stage) explainMiss() {
+// explainMiss logs, at debug level, what differs between the step k that
+// missed and the closest step noted under the same parent.
+func (s *stage) explainMiss(k stepKey) {
 	log := s.b.opts.Log
-	if !log.Enabled(context.Background(), slog.LevelDebug) || s.parts == nil {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
 	step := fmt.Sprintf("%d/%d", s.n, s.of)
-	notes, err := s.b.st.CacheNotes(s.st.key)
+	notes, err := s.b.st.CacheNotes(k.parent)
 	if err != nil || len(notes) == 0 {
 		log.Debug("cache miss: no step was ever cached after the previous one (the previous step is new or changed)", "step", step)
 		return
@@ -70,11 +80,11 @@ func (s *stage) explainMiss() {
 	var best []string
 	for _, line := range notes {
 		var n keyNote
-		if json.Unmarshal(line, &n) != nil || len(n.Parts) != len(s.parts) {
+		if json.Unmarshal(line, &n) != nil || len(n.Parts) != len(k.parts) {
 			continue
 		}
 		var diffs []string
-		for i, p := range s.parts {
+		for i, p := range k.parts {
 			if n.Parts[i].Value != p.Value {
 				diffs = append(diffs, fmt.Sprintf("%s (now %s, cached %s)", p.Name, clip(p.Value), clip(n.Parts[i].Value)))
 			}
