@@ -113,7 +113,7 @@ func Build(ctx context.Context, st *storage.Store, opts Options) (*storage.Image
 	if b.ignore, err = copier.ReadIgnore(opts.ContextDir, opts.DockerfilePath); err != nil {
 		return nil, err
 	}
-	memo := copier.LoadMemo(b.memoPath())
+	memo := copier.LoadMemo(st.StatMemoPath())
 	b.memo = memo
 	target, err := b.targetStage()
 	if err != nil {
@@ -168,8 +168,6 @@ type builder struct {
 	// ignore is the context's .dockerignore.
 	ignore *copier.Ignore
 }
-
-func (b *builder) memoPath() string { return b.st.CacheDir() + "/stat-memo" }
 
 // prepare evaluates the meta ARGs and the stages' FROM lines.
 func (b *builder) prepare() error {

@@ -8,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/burrow-oci/burrow/build/cachekey"
 	"github.com/burrow-oci/burrow/build/dockerfile"
 )
 
@@ -105,5 +106,18 @@ func TestParseChmod(t *testing.T) {
 		if _, err := parseChmod(v); err == nil {
 			t.Errorf("parseChmod(%q) accepted", v)
 		}
+	}
+}
+
+// keyOf returns, with the key, what it was made of: the miss explanation
+// and the note are given the parts, not told them through the stage.
+func TestKeyOf(t *testing.T) {
+	parts := []keyPart{{"instruction", "COPY"}, {"source files", "stage:abc"}}
+	k := keyOf("parent", parts...)
+	if want := cachekey.Key("parent", "COPY", "stage:abc"); k.key != want {
+		t.Errorf("key %s, want %s", k.key, want)
+	}
+	if k.parent != "parent" || len(k.parts) != 2 || k.parts[1] != parts[1] {
+		t.Errorf("keyOf kept parent %q and parts %v", k.parent, k.parts)
 	}
 }

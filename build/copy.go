@@ -56,7 +56,6 @@ func isURL(s string) bool {
 type root struct {
 	*copier.Root
 	done func() // releases it (unmounts a stage's or image's filesystem)
-	key  string // for another stage or an image: what identifies its content
 }
 
 func (b *builder) contextRoot() *copier.Root {
@@ -64,7 +63,8 @@ func (b *builder) contextRoot() *copier.Root {
 }
 
 // sourceKey identifies the content of another stage (its last key) or of
-// an image (its ID) for a COPY --from or a --mount from=.
+// an image (its ID) for a COPY --from or a --mount from=. It waits for the
+// stage to be built, but mounts nothing: a step's key needs only this.
 func (s *stage) sourceKey(ref string) (string, error) {
 	if j := s.b.df.StageIndex(ref, s.index); j >= 0 {
 		r := s.b.results[j]
@@ -82,9 +82,10 @@ func (s *stage) sourceKey(ref string) (string, error) {
 }
 
 // fromRoot mounts another stage's or an image's filesystem to read from.
+// Mounting is slow work (on vfs it copies every layer): callers do it only
+// on a cache miss, having keyed the step with sourceKey.
 func (s *stage) fromRoot(ctx context.Context, ref string) (*root, error) {
-	key, err := s.sourceKey(ref)
-	if err != nil {
+	if _, err := s.sourceKey(ref); err != nil {
 		return nil, err
 	}
 	top := ""
@@ -102,7 +103,7 @@ func (s *stage) fromRoot(ctx context.Context, ref string) (*root, error) {
 		return nil, err
 	}
 	name := fmt.Sprintf("stage %q", ref)
-	return &root{Root: &copier.Root{Dir: sc.Root, Name: name}, done: func() { s.b.st.DropScratch(sc) }, key: key}, nil
+	return &root{Root: &copier.Root{Dir: sc.Root, Name: name}, done: func() { s.b.st.DropScratch(sc) }}, nil
 }
 
 // copy runs a COPY or an ADD step.
@@ -121,24 +122,27 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 		}
 	}
 	spec.Dest = dest
-	src, err := s.copyRoot(ctx, spec)
-	if err != nil {
-		return err
-	}
-	if src.done != nil {
-		defer src.done()
-	}
-	paths := spec.Sources
-	if src.names != nil {
-		paths = src.names
-	}
-	srcs, err := selectSources(src.Root, paths, spec.Instruction)
-	if err != nil {
-		return err
-	}
 	opts := copier.Options{Instruction: spec.Instruction, Dest: dest, KeepOwners: spec.From != "",
-		Parents: spec.Parents, Exclude: spec.Exclude,
-		Extract: spec.Instruction == "ADD" && !src.fetched && (spec.Unpack == nil || *spec.Unpack)}
+		Parents: spec.Parents, Exclude: spec.Exclude}
+	// Another stage or an image is keyed by its own key and mounted only
+	// on a miss (issue 13: on vfs, mounting copies it whole). Other
+	// sources are read for their digest, so they are opened first.
+	fromOther := spec.From != "" && len(spec.Inline) == 0
+	var (
+		src   *copySource
+		srcs  []copier.Source
+		input string
+		err   error
+	)
+	if fromOther {
+		input, err = s.sourceKey(spec.From)
+	} else {
+		src, srcs, err = s.openSources(ctx, spec, &opts)
+		defer src.release()
+	}
+	if err != nil {
+		return err
+	}
 	if spec.Chmod != "" {
 		mode, err := parseChmod(spec.Chmod)
 		if err != nil {
@@ -146,8 +150,7 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 		}
 		opts.Chmod = &mode
 	}
-	input := src.key
-	if input == "" {
+	if !fromOther {
 		if input, err = copier.Digest(src.Root, srcs, opts); err != nil {
 			return err
 		}
@@ -160,8 +163,22 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 		return nil
 	}
 	started := time.Now()
+	if fromOther {
+		src, srcs, err = s.openSources(ctx, spec, &opts)
+		defer src.release()
+		if err != nil {
+			return err
+		}
+	}
+	return s.writeCopy(ctx, key, spec, src.Root, srcs, opts, hist, started)
+}
+
+// writeCopy writes the layer of a COPY that missed the cache, from srcs in
+// src, and records it under key.
+func (s *stage) writeCopy(ctx context.Context, key stepKey, spec copySpec, src *copier.Root, srcs []copier.Source, opts copier.Options, hist string, started time.Time) error {
 	var parent *storage.Scratch
 	if s.st.top != "" {
+		var err error
 		if parent, err = s.b.st.NewScratch(s.st.top); err != nil {
 			return err
 		}
@@ -182,7 +199,7 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 			pw.CloseWithError(tar.NewWriter(pw).Close())
 			return
 		}
-		pw.CloseWithError(copier.Write(pw, src.Root, srcs, opts))
+		pw.CloseWithError(copier.Write(pw, src, srcs, opts))
 	}()
 	info, err := s.b.st.NewLayer(ctx, s.st.top, pr)
 	pr.CloseWithError(errors.New("layer written"))
@@ -192,11 +209,36 @@ func (s *stage) copy(ctx context.Context, spec copySpec, text string) error {
 	return s.record(key, storage.CacheEntry{Layer: info.ID, DiffID: info.DiffID, Created: time.Now().UTC()}, hist, started)
 }
 
+// openSources opens a COPY's root and selects its sources in it. It sets
+// opts.Extract, which depends on the root (a downloaded ADD source is
+// never extracted). The root it returns, even with an error, is released
+// with release.
+func (s *stage) openSources(ctx context.Context, spec copySpec, opts *copier.Options) (*copySource, []copier.Source, error) {
+	src, err := s.copyRoot(ctx, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	paths := spec.Sources
+	if src.names != nil {
+		paths = src.names
+	}
+	opts.Extract = spec.Instruction == "ADD" && !src.fetched && (spec.Unpack == nil || *spec.Unpack)
+	srcs, err := selectSources(src.Root, paths, spec.Instruction)
+	return src, srcs, err
+}
+
 // copySource is a COPY's root with what copy needs to know of it.
 type copySource struct {
 	root
 	fetched bool     // an ADD URL, downloaded: never extracted
 	names   []string // the sources' names in the root, when not as written
+}
+
+// release releases the root; it does nothing on nil.
+func (c *copySource) release() {
+	if c != nil && c.done != nil {
+		c.done()
+	}
 }
 
 // copyRoot picks where a COPY reads: the context, another stage or image
@@ -227,7 +269,7 @@ func (s *stage) copyRoot(ctx context.Context, spec copySpec) (*copySource, error
 	if urls != 1 || len(spec.Sources) != 1 {
 		return nil, fmt.Errorf("ADD takes one URL at a time here (hint: split it into one ADD per URL)")
 	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "add-")
+	dir, err := s.b.st.TempDir("add-")
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +301,7 @@ func (s *stage) inlineRoot(spec copySpec) (*copySource, error) {
 	if len(spec.Sources) > 0 {
 		return nil, fmt.Errorf("%s takes either heredocs or files, not both (hint: split it)", spec.Instruction)
 	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "heredoc-")
+	dir, err := s.b.st.TempDir("heredoc-")
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,10 @@
 package build
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/burrow-oci/burrow/build/cachekey"
@@ -30,66 +27,64 @@ type keyNote struct {
 	Parts []keyPart `json:"parts"`
 }
 
-// stepKey computes a step's key from its named parts, and keeps the parts
-// for the note and the explanation.
-func (s *stage) stepKey(parts ...keyPart) string {
+// stepKey is a step's cache key with what it was made of: its parent's key
+// and its named parts, which the note keeps and the miss explanation
+// compares.
+type stepKey struct {
+	parent string
+	key    string
+	parts  []keyPart
+}
+
+// keyOf computes the key of a step under parent from its named parts, in
+// order (cachekey.Key of their values).
+func keyOf(parent string, parts ...keyPart) stepKey {
 	values := make([]string, len(parts))
 	for i, p := range parts {
 		values[i] = p.Value
 	}
-	s.parts = parts
-	return cachekey.Key(s.st.key, values...)
+	return stepKey{parent: parent, key: cachekey.Key(parent, values...), parts: parts}
 }
 
-func (b *builder) notePath(parent string) string {
-	return filepath.Join(b.st.CacheDir(), "why", parent[:2], parent)
+// stepKey computes the key of the stage's next step from its named parts.
+func (s *stage) stepKey(parts ...keyPart) stepKey {
+	return keyOf(s.st.key, parts...)
 }
 
-// note records the parts of a step that ran under its parent's key.
-func (s *stage) note(parent, key string) {
-	if len(parent) < 2 || s.parts == nil {
-		return
-	}
-	line, err := json.Marshal(keyNote{Key: key, Parts: s.parts})
+// note records the parts of a step that ran, under its parent's key. It is
+// best effort: a note that cannot be written only makes a later
+// explanation vaguer.
+func (s *stage) note(k stepKey) {
+	line, err := json.Marshal(keyNote{Key: k.key, Parts: k.parts})
 	if err != nil {
 		return
 	}
-	p := s.b.notePath(parent)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return
+	if err := s.b.st.AddCacheNote(k.parent, line); err != nil {
+		s.b.opts.Log.Debug("noting a step's key parts", "err", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	_, _ = f.Write(append(line, '\n'))
 }
 
-// explainMiss logs, at debug level, what differs between a step that
-// missed and the closest step cached under the same parent.
-func (s *stage) explainMiss() {
+// explainMiss logs, at debug level, what differs between the step k that
+// missed and the closest step noted under the same parent.
+func (s *stage) explainMiss(k stepKey) {
 	log := s.b.opts.Log
-	if !log.Enabled(context.Background(), slog.LevelDebug) || s.parts == nil {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
 	step := fmt.Sprintf("%d/%d", s.n, s.of)
-	f, err := os.Open(s.b.notePath(s.st.key))
-	if err != nil {
+	notes, err := s.b.st.CacheNotes(k.parent)
+	if err != nil || len(notes) == 0 {
 		log.Debug("cache miss: no step was ever cached after the previous one (the previous step is new or changed)", "step", step)
 		return
 	}
-	defer f.Close()
 	var best []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
+	for _, line := range notes {
 		var n keyNote
-		if json.Unmarshal(sc.Bytes(), &n) != nil || len(n.Parts) != len(s.parts) {
+		if json.Unmarshal(line, &n) != nil || len(n.Parts) != len(k.parts) {
 			continue
 		}
 		var diffs []string
-		for i, p := range s.parts {
+		for i, p := range k.parts {
 			if n.Parts[i].Value != p.Value {
 				diffs = append(diffs, fmt.Sprintf("%s (now %s, cached %s)", p.Name, clip(p.Value), clip(n.Parts[i].Value)))
 			}

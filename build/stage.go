@@ -50,8 +50,6 @@ type stage struct {
 	argSeq []string          // their names, in declaration order
 	cmdSet bool
 	n, of  int // step number and count, for progress
-	// parts are the named parts of the current step's key (explain.go).
-	parts []keyPart
 }
 
 // buildStage runs the steps of stage i.
@@ -313,21 +311,21 @@ func (s *stage) history(text string, empty bool, created time.Time) {
 
 // cached looks a step's key up and, on a hit, applies it. It prints the
 // hit or miss before any slow work.
-func (s *stage) cached(key, text string) bool {
+func (s *stage) cached(k stepKey, text string) bool {
 	if s.b.opts.NoCache {
 		return false
 	}
-	e, ok := s.b.st.CacheGet(key)
+	e, ok := s.b.st.CacheGet(k.key)
 	if ok && e.Layer != "" && !s.b.st.LayerExists(e.Layer) {
 		ok = false
 	}
 	if !ok {
-		s.explainMiss()
+		s.explainMiss(k)
 		return false
 	}
 	fmt.Fprintln(s.b.out, "  CACHED")
 	s.history(text, e.Layer == "", e.Created)
-	s.apply(key, e)
+	s.apply(k.key, e)
 	return true
 }
 
@@ -347,13 +345,13 @@ func (s *stage) apply(key string, e *storage.CacheEntry) {
 }
 
 // record stores a step's result under its key and applies it.
-func (s *stage) record(key string, e storage.CacheEntry, text string, started time.Time) error {
-	if err := s.b.st.CachePut(key, e, s.st.top); err != nil {
+func (s *stage) record(k stepKey, e storage.CacheEntry, text string, started time.Time) error {
+	if err := s.b.st.CachePut(k.key, e, s.st.top); err != nil {
 		return err
 	}
-	s.note(s.st.key, key)
+	s.note(k)
 	s.history(text, e.Layer == "", e.Created)
-	s.apply(key, &e)
+	s.apply(k.key, &e)
 	fmt.Fprintf(s.b.out, "  DONE %.1fs\n", time.Since(started).Seconds())
 	return nil
 }

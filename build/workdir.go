@@ -24,7 +24,7 @@ func (s *stage) workdir(ctx context.Context) error {
 	user := s.st.cfg.Config.User
 	key := s.stepKey(keyPart{"instruction", "WORKDIR"}, keyPart{"path", wd}, keyPart{"user", user})
 	if wd == "/" {
-		s.st.key = key
+		s.st.key = key.key
 		s.history(text, true, s.st.created)
 		return nil
 	}

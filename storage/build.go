@@ -369,7 +369,7 @@ func (s *Store) PruneBuildCache(opts CachePruneOptions) (*Removal, error) {
 		}
 	}
 	if opts.All {
-		for _, d := range []string{"mounts", "why"} {
+		for _, d := range []string{"mounts", notesDir} {
 			p := filepath.Join(s.CacheDir(), d)
 			r.Reclaimed += dirSize(p)
 			if err := os.RemoveAll(p); err != nil {
