@@ -2,8 +2,6 @@ package build
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -229,12 +227,11 @@ func (s *stage) runMounts(ctx context.Context, mounts []*instructions.Mount) ([]
 			if id == "" {
 				id = target
 			}
-			sum := sha256.Sum256([]byte(id))
-			dir := filepath.Join(s.b.st.CacheDir(), "mounts", hex.EncodeToString(sum[:16]))
-			if _, err := os.Stat(dir); os.IsNotExist(err) {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return nil, cleanup, err
-				}
+			dir, created, err := s.b.st.CacheMountDir(id)
+			if err != nil {
+				return nil, cleanup, err
+			}
+			if created {
 				if m.Mode != nil {
 					_ = os.Chmod(dir, os.FileMode(*m.Mode))
 				}
@@ -367,7 +364,7 @@ func (s *stage) heredocScripts(c *instructions.RunCommand) (heredocFiles, error)
 	if len(c.Files) == 0 || len(c.CmdLine) != 1 || parser.MustParseHeredoc(c.CmdLine[0]) == nil || !strings.HasPrefix(c.Files[0].Data, "#!") {
 		return h, nil
 	}
-	dir, err := os.MkdirTemp(s.b.st.RunRoot(), "heredoc-")
+	dir, err := s.b.st.TempDir("heredoc-")
 	if err != nil {
 		return h, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -217,10 +216,7 @@ func layerPaths(st *storage.Store, img *storage.Image) map[string]string {
 	if len(img.Layers) == 0 {
 		return map[string]string{}
 	}
-	dir := func(id string) string { return filepath.Join(st.Root(), st.Driver(), id, "diff") }
-	if st.Driver() == "vfs" {
-		dir = func(id string) string { return filepath.Join(st.Root(), "vfs", "dir", id) }
-	}
+	dir := st.LayerDir
 	top := img.Layers[len(img.Layers)-1]
 	data := map[string]string{"UpperDir": dir(top)}
 	if len(img.Layers) > 1 {

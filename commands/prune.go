@@ -70,9 +70,6 @@ func (f pruneFilter) keeps(created time.Time, labels map[string]string) bool {
 // configs are read only when a label filter needs them.
 func imagePruneOptions(st *storage.Store, f pruneFilter, all bool) storage.PruneOptions {
 	o := storage.PruneOptions{All: all, Until: f.until}
-	if d := tmpSpoolDir(); d != "" && storage.OwnedDir(d) {
-		o.SpoolDirs = []string{d} // where pulls spool then (see pullTempDir)
-	}
 	if len(f.labels)+len(f.notLabels) > 0 {
 		o.Keep = func(img *storage.Image) (bool, error) {
 			cfg, err := st.Config(img.ID)

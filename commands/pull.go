@@ -108,7 +108,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registr
 		return nil, toolError(err)
 	}
 	var p *progressPrinter
-	opts := registry.PullOptions{Options: ropts, Platform: platform, TempDir: pullTempDir(st)}
+	opts := registry.PullOptions{Options: ropts, Platform: platform, TempDir: st.SpoolDir()}
 	if !quiet {
 		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			fmt.Fprintln(w, "Using default tag: latest")
@@ -160,23 +160,6 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registr
 	}
 	fmt.Fprintln(w, res.Name)
 	return res, nil
-}
-
-// pullTempDir is where pulls spool their downloads: on the store's disk
-// (not a tmpfs /tmp), or, when the user sets TMPDIR, in a directory of
-// the user's own under it (a shared TMPDIR holds other users' spools and
-// locks).
-func pullTempDir(st *storage.Store) string {
-	if d := tmpSpoolDir(); d != "" {
-		if err := os.Mkdir(d, 0o700); err == nil || os.IsExist(err) && storage.OwnedDir(d) {
-			return d
-		}
-	}
-	dir := filepath.Join(st.Root(), storage.DownloadsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return ""
-	}
-	return dir
 }
 
 // tmpSpoolDir is the user's directory for spools under TMPDIR, or "".

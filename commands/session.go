@@ -3,11 +3,10 @@ package commands
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/burrow-oci/burrow/config"
 	"github.com/burrow-oci/burrow/internal/userns"
@@ -116,6 +115,7 @@ func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.St
 	}
 	o.Root, o.RunRoot, o.Driver = s.cfg.Storage.Root, s.cfg.Storage.RunRoot, s.cfg.Storage.Driver
 	o.IgnoreOwners, o.Log = s.plan.Mode == userns.ModeSingle, s.log
+	o.TmpSpoolDir = tmpSpoolDir()
 	o.FeatureCache = config.FeatureCacheDir(processEnv())
 	st, err := storage.Open(ctx, o)
 	if err != nil {
@@ -129,20 +129,12 @@ func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.St
 		}
 		notices = append(notices, fmt.Sprintf("single-id mode: %s, so files of other owners are stored as yours (hint: an admin enables full mapping with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`)", why, s.plan.User))
 	}
-	s.noticeOnce(st.Root(), notices)
-	return st, nil
-}
-
-// noticeOnce prints each notice the first time this store sees it.
-func (s *session) noticeOnce(root string, notices []string) {
 	for _, n := range notices {
-		marker := filepath.Join(root, ".notice-"+shortHash(n))
-		if _, err := os.Stat(marker); err == nil {
-			continue
+		if st.NoticeOnce(n) {
+			fmt.Fprintln(s.errw, "burrow: "+n)
 		}
-		fmt.Fprintln(s.errw, "burrow: "+n)
-		_ = os.WriteFile(marker, []byte(n+"\n"), 0o600)
 	}
+	return st, nil
 }
 
 // withStore runs fn with a store opened for reading and closes it, keeping
@@ -183,12 +175,9 @@ func runWithStoreOpts(c *cli.Context, o storage.Options, fn func(s *session, st 
 }
 
 func shortHash(s string) string {
-	var h uint32 = 2166136261
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return strings.ToLower(fmt.Sprintf("%08x", h))
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // confirmInNamespace asks a yes/no question once the process is in its user

@@ -122,7 +122,7 @@ type StepOptions struct {
 // Step runs a build step's command in a sandbox built as a container's is,
 // and returns its exit code. Errors are as StartAttached's.
 func Step(ctx context.Context, st *storage.Store, opts StepOptions) (int, error) {
-	dir, err := st.NewStepDir()
+	dir, err := st.TempDir("build-")
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -83,4 +85,18 @@ func (s *Store) CacheNotes(parent string) ([][]byte, error) {
 // source). The caller removes it.
 func (s *Store) TempDir(prefix string) (string, error) {
 	return os.MkdirTemp(s.opts.RunRoot, prefix)
+}
+
+// CacheMountDir is the directory of RUN --mount=type=cache with id,
+// created (and created true) when it is new.
+func (s *Store) CacheMountDir(id string) (dir string, created bool, err error) {
+	sum := sha256.Sum256([]byte(id))
+	dir = filepath.Join(s.CacheDir(), "mounts", hex.EncodeToString(sum[:16]))
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		return dir, false, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, err
+	}
+	return dir, true, nil
 }

@@ -154,9 +154,6 @@ type PruneOptions struct {
 	// Keep, if set, is asked about each candidate; true keeps it. Label
 	// filters use it.
 	Keep func(img *Image) (bool, error)
-	// SpoolDirs are other directories where pulls spool downloads (the
-	// user's TMPDIR); their spools are swept too.
-	SpoolDirs []string
 }
 
 // PruneImages removes dangling images (all unused images with All) and then
@@ -207,7 +204,7 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 	}
 	// Spools are locked by their pulls, so this is safe beside a build.
 	SweepSpools(filepath.Join(s.opts.Root, DownloadsDir), s.opts.Log)
-	for _, d := range opts.SpoolDirs {
+	if d := s.opts.TmpSpoolDir; d != "" && OwnedDir(d) {
 		SweepSpools(d, s.opts.Log)
 	}
 	freed, err := s.removeOrphanLayers()

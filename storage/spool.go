@@ -96,3 +96,20 @@ func SweepSpools(parent string, log *slog.Logger) {
 		f.Close()
 	}
 }
+
+// SpoolDir is where pulls spool their downloads: on the store's disk (not
+// a tmpfs /tmp), or, when the user sets TMPDIR, in a directory of the
+// user's own under it (Options.TmpSpoolDir: a shared TMPDIR holds other
+// users' spools and locks). "" lets the caller choose.
+func (s *Store) SpoolDir() string {
+	if d := s.opts.TmpSpoolDir; d != "" {
+		if err := os.Mkdir(d, 0o700); err == nil || os.IsExist(err) && OwnedDir(d) {
+			return d
+		}
+	}
+	dir := filepath.Join(s.opts.Root, DownloadsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return dir
+}

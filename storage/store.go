@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -45,6 +46,10 @@ type Options struct {
 	// methods that read (Volume, Volumes) work. It spares a listing of
 	// volumes the store's start-up.
 	VolumesOnly bool
+	// TmpSpoolDir, if set, is the user's own directory under a TMPDIR the
+	// user set: pulls spool their downloads there rather than on the
+	// store's disk, and prunes sweep it (see SpoolDir).
+	TmpSpoolDir string
 	// FeatureCache is a directory of the user's where the overlay driver's
 	// answers about the kernel and file system are kept for new run roots
 	// (see featurecache.go); "" keeps none.
@@ -74,9 +79,27 @@ func (s *Store) SingleID() bool { return s.opts.IgnoreOwners }
 // to copying it when the path makes its mount options too long).
 func (s *Store) RuntimeDir() string { return filepath.Join(s.opts.RunRoot, "rt") }
 
-// NewStepDir makes a directory of its own, in the run root, for the files
-// of a build step's sandbox. The caller removes it.
-func (s *Store) NewStepDir() (string, error) { return os.MkdirTemp(s.opts.RunRoot, "build-") }
+// LayerDir is the directory that holds a layer's files, as Docker's
+// GraphDriver.Data names them (overlay's diff directory).
+func (s *Store) LayerDir(id string) string {
+	if s.driver == "vfs" {
+		return filepath.Join(s.opts.Root, "vfs", "dir", id)
+	}
+	return filepath.Join(s.opts.Root, s.driver, id, "diff")
+}
+
+// NoticeOnce reports whether the store has not shown notice yet, and
+// remembers that it now has.
+func (s *Store) NoticeOnce(notice string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(notice))
+	marker := filepath.Join(s.opts.Root, fmt.Sprintf(".notice-%08x", h.Sum32()))
+	if _, err := os.Stat(marker); err == nil {
+		return false
+	}
+	_ = os.WriteFile(marker, []byte(notice+"\n"), 0o600)
+	return true
+}
 
 // Sentinel errors callers branch on.
 var (
