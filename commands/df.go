@@ -2,9 +2,7 @@ package commands
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/urfave/cli/v2"
@@ -48,14 +46,6 @@ func reclaimable(n, of int64) string {
 	return fmt.Sprintf("%s (%d%%)", humanSize(n), n*100/of)
 }
 
-type ctrUsage struct {
-	c       *storage.Container
-	size    int64
-	running bool
-	status  string
-	volumes int
-}
-
 func runSystemDf(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
@@ -65,66 +55,38 @@ func runSystemDf(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		ctrs, err := st.Containers()
+		cu, err := run.ContainersUsage(st)
 		if err != nil {
 			return err
 		}
-		// Each container's state and writable layer, and each volume's
-		// files, are measured side by side: most of the time is waiting
-		// on the file system.
-		cu := make([]ctrUsage, len(ctrs))
-		errs := make([]error, len(ctrs))
-		parallel(len(ctrs), func(i int) {
-			state, err := run.State(st, &ctrs[i])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			rw, _ := st.ContainerRWSize(&ctrs[i])
-			cu[i] = ctrUsage{c: &ctrs[i], size: rw, running: state.Status == storage.StatusRunning, status: string(state.Status)}
-			for _, m := range ctrs[i].Config.Mounts {
-				if m.Type == "volume" {
-					cu[i].volumes++
-				}
-			}
-		})
+		vu, err := run.VolumesUsage(st)
+		if err != nil {
+			return err
+		}
 		var ctrSize, ctrFree int64
 		running := 0
-		for i, x := range cu {
-			if errs[i] != nil {
-				return errs[i]
-			}
-			ctrSize += x.size
-			if x.running {
+		for _, x := range cu {
+			ctrSize += x.Size
+			if x.Running {
 				running++
 			} else {
-				ctrFree += x.size
+				ctrFree += x.Size
 			}
-		}
-		vols, err := st.Volumes()
-		if err != nil {
-			return err
-		}
-		links, err := st.VolumeUsers()
-		if err != nil {
-			return err
 		}
 		var volSize, volFree int64
 		volActive := 0
-		volSizes := make([]int64, len(vols))
-		parallel(len(vols), func(i int) { volSizes[i] = st.VolumeSize(&vols[i]) })
-		for i := range vols {
-			volSize += volSizes[i]
-			if len(links[vols[i].Name]) > 0 {
+		for _, v := range vu {
+			volSize += v.Size
+			if v.Links > 0 {
 				volActive++
 			} else {
-				volFree += volSizes[i]
+				volFree += v.Size
 			}
 		}
 		rows := []any{
 			dfRow{"Images", len(u.Images), u.ImagesActive, humanSize(u.ImagesSize), reclaimable(u.ImagesReclaimable, u.ImagesSize)},
-			dfRow{"Containers", len(ctrs), running, humanSize(ctrSize), reclaimable(ctrFree, ctrSize)},
-			dfRow{"Local Volumes", len(vols), volActive, humanSize(volSize), reclaimable(volFree, volSize)},
+			dfRow{"Containers", len(cu), running, humanSize(ctrSize), reclaimable(ctrFree, ctrSize)},
+			dfRow{"Local Volumes", len(vu), volActive, humanSize(volSize), reclaimable(volFree, volSize)},
 			dfRow{"Build Cache", len(u.Cache), 0, humanSize(u.CacheSize), humanSize(u.CacheSize)},
 		}
 		if !c.Bool("verbose") {
@@ -153,14 +115,14 @@ func runSystemDf(c *cli.Context) error {
 		fmt.Fprintln(w)
 		var crows []any
 		for _, x := range cu {
-			img := x.c.Config.Image
+			img := x.Container.Config.Image
 			if img == "" {
-				img = x.c.ImageID[:12]
+				img = x.Container.ImageID[:12]
 			}
-			crows = append(crows, map[string]string{"ID": x.c.ID[:12], "Image": img,
-				"Command": ellipsis(strings.Join(append(append([]string{}, x.c.Config.Entrypoint...), x.c.Config.Cmd...), " "), 20),
-				"Volumes": fmt.Sprint(x.volumes), "Size": humanSize(x.size), "Created": humanSince(x.c.Created),
-				"Status": x.status, "Names": x.c.Name})
+			crows = append(crows, map[string]string{"ID": x.Container.ID[:12], "Image": img,
+				"Command": ellipsis(strings.Join(append(append([]string{}, x.Container.Config.Entrypoint...), x.Container.Config.Cmd...), " "), 20),
+				"Volumes": fmt.Sprint(x.Volumes), "Size": humanSize(x.Size), "Created": humanSince(x.Container.Created),
+				"Status": string(x.Status), "Names": x.Container.Name})
 		}
 		if err := (listFormat{Table: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Volumes}}\t{{.Size}}\t{{.Created}}\t{{.Status}}\t{{.Names}}",
 			Headers: map[string]string{"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Volumes": "LOCAL VOLUMES",
@@ -171,8 +133,8 @@ func runSystemDf(c *cli.Context) error {
 		fmt.Fprintln(w, "Local Volumes space usage:")
 		fmt.Fprintln(w)
 		var vrows []any
-		for i := range vols {
-			vrows = append(vrows, map[string]string{"Name": vols[i].Name, "Links": fmt.Sprint(len(links[vols[i].Name])), "Size": humanSize(volSizes[i])})
+		for _, v := range vu {
+			vrows = append(vrows, map[string]string{"Name": v.Volume.Name, "Links": fmt.Sprint(v.Links), "Size": humanSize(v.Size)})
 		}
 		if err := (listFormat{Table: "{{.Name}}\t{{.Links}}\t{{.Size}}",
 			Headers: map[string]string{"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}}).write(w, "", vrows); err != nil {
@@ -188,25 +150,4 @@ func runSystemDf(c *cli.Context) error {
 		return (listFormat{Table: "{{.ID}}\t{{.Type}}\t{{.Size}}\t{{.Created}}\t{{.Shared}}",
 			Headers: map[string]string{"ID": "CACHE ID", "Type": "CACHE TYPE", "Size": "SIZE", "Created": "CREATED", "Shared": "SHARED"}}).write(w, "", brows)
 	})
-}
-
-// parallel calls fn(0..n-1) on a few goroutines and waits for them.
-func parallel(n int, fn func(i int)) {
-	workers := min(n, 2*runtime.NumCPU())
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

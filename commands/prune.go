@@ -86,29 +86,7 @@ func imagePruneOptions(st *storage.Store, f pruneFilter, all bool) storage.Prune
 // the filter does not spare), and returns their IDs and the bytes their
 // writable layers held.
 func pruneContainers(st *storage.Store, f pruneFilter) ([]string, int64, error) {
-	ctrs, err := st.Containers()
-	if err != nil {
-		return nil, 0, err
-	}
-	var deleted []string
-	var freed int64
-	for i := range ctrs {
-		c := &ctrs[i]
-		state, err := run.State(st, c)
-		if err != nil {
-			return deleted, freed, err
-		}
-		if state.Status == storage.StatusRunning || f.keeps(c.Created, c.Config.Labels) {
-			continue
-		}
-		rw, _ := st.ContainerRWSize(c)
-		if err := st.DeleteContainer(c); err != nil {
-			return deleted, freed, err
-		}
-		deleted = append(deleted, c.ID)
-		freed += rw
-	}
-	return deleted, freed, nil
+	return run.Prune(st, func(c *storage.Container) bool { return f.keeps(c.Created, c.Config.Labels) })
 }
 
 // printDeleted prints a "Deleted X:" section, as Docker's prunes do.

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -176,51 +175,9 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	return cfg, name, nil
 }
 
-// envFromFlags reads --env-file files then -e values, as Docker does: a
-// bare NAME takes its value from burrow's own environment, or is dropped.
+// envFromFlags reads --env-file files then -e values (run.Environment).
 func envFromFlags(c *cli.Context) ([]string, error) {
-	var out []string
-	add := func(kv, where string) error {
-		k, _, hasValue := strings.Cut(kv, "=")
-		if k == "" {
-			return fmt.Errorf("invalid environment variable %q%s (hint: use NAME=value or NAME)", kv, where)
-		}
-		if !hasValue {
-			v, ok := os.LookupEnv(k)
-			if !ok {
-				return nil
-			}
-			kv = k + "=" + v
-		}
-		out = append(out, kv)
-		return nil
-	}
-	for _, f := range c.StringSlice("env-file") {
-		file, err := os.Open(f)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", f, errors.Unwrap(err))
-		}
-		sc := bufio.NewScanner(file)
-		line := 0
-		for sc.Scan() {
-			line++
-			t := strings.TrimSpace(sc.Text())
-			if t == "" || strings.HasPrefix(t, "#") {
-				continue
-			}
-			if err := add(t, fmt.Sprintf(" in %s line %d", f, line)); err != nil {
-				file.Close()
-				return nil, err
-			}
-		}
-		file.Close()
-	}
-	for _, kv := range c.StringSlice("env") {
-		if err := add(kv, ""); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return run.Environment(c.StringSlice("env-file"), c.StringSlice("env"))
 }
 
 // createContainer records a container from the command line.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	units "github.com/docker/go-units"
 
@@ -57,7 +56,7 @@ func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.C
 		cfg.Ulimits = append(cfg.Ulimits, u)
 	}
 	cfg.Init = c.Bool("init")
-	policy, max, err := parseRestart(c.String("restart"))
+	policy, max, err := run.ParseRestart(c.String("restart"))
 	if err != nil {
 		return err
 	}
@@ -93,29 +92,6 @@ func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.C
 	return healthFromFlags(c, cfg, img, extra)
 }
 
-func parseRestart(s string) (string, int, error) {
-	name, n, hasN := strings.Cut(s, ":")
-	switch name {
-	case "", "no":
-		return "no", 0, nil
-	case "always", "unless-stopped":
-		if hasN {
-			return "", 0, fmt.Errorf("maximum retry count cannot be used with restart policy '%s'", name)
-		}
-		return name, 0, nil
-	case "on-failure":
-		max := 0
-		if hasN {
-			var err error
-			if max, err = strconv.Atoi(n); err != nil || max < 0 {
-				return "", 0, fmt.Errorf("invalid restart policy: maximum retry count must be a positive integer")
-			}
-		}
-		return name, max, nil
-	}
-	return "", 0, fmt.Errorf("invalid restart policy '%s' (hint: no, on-failure[:max-retries], always or unless-stopped)", name)
-}
-
 // healthFromFlags sets the health check: the image's HEALTHCHECK with the
 // --health-* flags over it, or none with --no-healthcheck.
 func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config, extra storage.ConfigExtra) error {
@@ -125,23 +101,7 @@ func healthFromFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Confi
 		}
 		return nil
 	}
-	h := &storage.HealthCheck{Interval: 30 * time.Second, Timeout: 30 * time.Second, Retries: 3}
-	if ic := img.Healthcheck; ic != nil && len(ic.Test) > 0 && ic.Test[0] != "NONE" {
-		h.Test = ic.Test
-		if ic.Interval > 0 {
-			h.Interval = ic.Interval
-		}
-		if ic.Timeout > 0 {
-			h.Timeout = ic.Timeout
-		}
-		if ic.StartPeriod > 0 {
-			h.StartPeriod = ic.StartPeriod
-		}
-		h.StartInterval = extra.HealthStartInterval
-		if ic.Retries > 0 {
-			h.Retries = ic.Retries
-		}
-	}
+	h := run.ImageHealthCheck(img, extra)
 	if cmd := c.String("health-cmd"); cmd != "" {
 		h.Test = []string{"CMD-SHELL", cmd}
 	}

@@ -123,3 +123,31 @@ func KillAll(root, runRoot string) {
 		}
 	}
 }
+
+// Prune removes the containers that do not run and that keep does not
+// spare, and returns their IDs and the bytes their writable layers held.
+func Prune(st *storage.Store, keep func(*storage.Container) bool) ([]string, int64, error) {
+	ctrs, err := st.Containers()
+	if err != nil {
+		return nil, 0, err
+	}
+	var deleted []string
+	var freed int64
+	for i := range ctrs {
+		c := &ctrs[i]
+		state, err := State(st, c)
+		if err != nil {
+			return deleted, freed, err
+		}
+		if state.Status == storage.StatusRunning || keep(c) {
+			continue
+		}
+		rw, _ := st.ContainerRWSize(c)
+		if err := st.DeleteContainer(c); err != nil {
+			return deleted, freed, err
+		}
+		deleted = append(deleted, c.ID)
+		freed += rw
+	}
+	return deleted, freed, nil
+}
