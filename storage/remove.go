@@ -298,7 +298,7 @@ func (s *Store) removeOrphanLayers() (int64, error) {
 // ephemeral record knows. The caller holds the write lock and no build
 // runs, so no layer is half-made.
 func (s *Store) removeOrphanEphemeral() {
-	if !s.EphemeralSupported() {
+	if !s.ephemeralSupported() {
 		return
 	}
 	d, err := s.graphDriver()
