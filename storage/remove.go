@@ -65,7 +65,7 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 		return nil, err
 	}
 	byName := !isHex(strings.TrimPrefix(ref, "sha256:")) || !strings.HasPrefix(img.ID, strings.TrimPrefix(ref, "sha256:"))
-	users, err := s.ContainersUsing(img.ID)
+	users, err := s.containersUsing(img.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 		if !opts.Until.IsZero() && !img.Created.Before(opts.Until) {
 			continue
 		}
-		if users, err := s.ContainersUsing(img.ID); err != nil {
+		if users, err := s.containersUsing(img.ID); err != nil {
 			return r, err
 		} else if len(users) > 0 {
 			continue
