@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,6 +102,14 @@ func testBackend(t *testing.T, driver string, b backend) {
 			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 				t.Errorf("dir(%d) = %s, not a directory: %v", k, dir, err)
 			}
+		}
+		// Reset finds state files without opening the store.
+		if err := s.SetState(c, ContainerState{Status: "created"}); err != nil {
+			t.Fatal(err)
+		}
+		dir, _ := b.dir(s, c, dataDir)
+		if !slices.Contains(stateFiles(s.Root(), s.RunRoot()), filepath.Join(dir, stateFile)) {
+			t.Errorf("stateFiles does not find %s", filepath.Join(dir, stateFile))
 		}
 	})
 

@@ -254,7 +254,7 @@ func (s *Store) State(c *Container) (ContainerState, error) {
 	if err != nil {
 		return ContainerState{}, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return ContainerState{Status: StatusCreated}, nil
 	}
@@ -291,10 +291,23 @@ func (s *Store) SetState(c *Container, st ContainerState) error {
 	}
 	// Not synced: a state lost with a crash of the machine is one of a boot
 	// that ended, which run reports as such whatever it said.
-	if err := atomicfile.Write(filepath.Join(dir, "state.json"), data, 0o600, atomicfile.NoSync); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, stateFile), data, 0o600, atomicfile.NoSync); err != nil {
 		return fmt.Errorf("recording the state of container %s: %w", short(c.ID), err)
 	}
 	return nil
+}
+
+// stateFile is the name of a container's run state in its ContainerDir.
+const stateFile = "state.json"
+
+// stateFiles finds the state files of every container of both kinds
+// without opening the store (which may be too damaged to open): those in
+// containers/storage's directories (<root>/<driver>-containers/<id>/userdata,
+// what ContainerDirectory returns) and those of ephemeral containers.
+func stateFiles(root, runRoot string) []string {
+	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", stateFile))
+	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", stateFile))
+	return append(files, eph...)
 }
 
 // DeleteContainer removes a container: its layer, its directories and its

@@ -372,10 +372,8 @@ func Reset(root, runRoot string) error {
 // runRoot without opening it (it may be too damaged to open), so that the
 // processes of its running containers can be stopped before a reset.
 func RecordedStates(root, runRoot string) []ContainerState {
-	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", "state.json"))
-	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", "state.json"))
 	var out []ContainerState
-	for _, f := range append(files, eph...) {
+	for _, f := range stateFiles(root, runRoot) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			continue
