@@ -16,9 +16,6 @@ import (
 
 	"github.com/burrow-oci/burrow/storage/atomicfile"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	cstorage "go.podman.io/storage"
-	graphdriver "go.podman.io/storage/drivers"
-	"go.podman.io/storage/pkg/archive"
 )
 
 // ContainerConfig is what a container was created with: Docker's
@@ -92,14 +89,18 @@ type Container struct {
 	LayerID string
 	Created time.Time
 	Config  ContainerConfig
-	// ephemeral: kept in the run root, not by containers/storage (see
-	// ephemeral.go); LayerID is then empty.
-	ephemeral bool
+	// kind is the backend that keeps the container (see backend.go):
+	// csContainers, or ephemeralContainers for one kept in the run root
+	// (LayerID is then empty).
+	kind backend
 }
 
 // Ephemeral reports whether the container is one of `run --rm` in the
 // foreground, kept only in the run root.
-func (c *Container) Ephemeral() bool { return c.ephemeral }
+func (c *Container) Ephemeral() bool {
+	_, ok := c.kind.(ephemeralContainers)
+	return ok
+}
 
 // ContainerState is a container's run state, kept beside its record in
 // the graph root so that it survives a reboot (or a wiped run root); the
@@ -158,98 +159,33 @@ type NewContainer struct {
 	Config ContainerConfig
 	// Ephemeral asks for a container that lives only in the run root, for
 	// `run --rm` in the foreground (see ephemeral.go). Stores that cannot
-	// (EphemeralSupported) make an ordinary one.
+	// (those of the vfs driver) make an ordinary one.
 	Ephemeral bool
 }
 
 // CreateContainer records a container and its writable layer on the image.
 // A name in use is refused with Docker's message naming the holder.
 func (s *Store) CreateContainer(nc NewContainer) (*Container, error) {
-	if nc.Ephemeral && s.EphemeralSupported() {
-		return s.createEphemeral(nc)
+	var b backend = csContainers{}
+	if nc.Ephemeral && s.ephemeralSupported() {
+		b = ephemeralContainers{}
 	}
-	unlock, err := s.lockWrite()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	meta, err := json.Marshal(containerMeta{Config: nc.Config, Created: time.Now().UTC()})
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	if nc.Name != "" {
-		names = []string{nc.Name}
-		// containers/storage checks its own names; ephemeral containers'
-		// are checked here.
-		eph, err := s.ephemeralContainers()
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range eph {
-			if c.Name == nc.Name {
-				return nil, s.nameInUse(nc.Name)
-			}
-		}
-	}
-	// Volatile: the container's record and layer are kept in the graph
-	// root (they survive a reboot) but written without fsync, which
-	// otherwise costs more than the rest of `run` together.
-	c, err := s.cs.CreateContainer("", names, nc.Image.ID, "", string(meta), &cstorage.ContainerOptions{Volatile: true})
-	if err != nil {
-		if errors.Is(err, cstorage.ErrDuplicateName) {
-			// containers/storage checks names; only a conflict needs the
-			// holder, for Docker's message.
-			return nil, s.nameInUse(nc.Name)
-		}
-		return nil, fmt.Errorf("creating container: %w", err)
-	}
-	return s.containerFrom(c)
+	return b.create(s, nc)
 }
 
-// containerMeta is what burrow keeps in containers/storage's metadata
-// field of a container.
-type containerMeta struct {
-	Config  ContainerConfig
-	Created time.Time
-}
-
-func (s *Store) containerFrom(c *cstorage.Container) (*Container, error) {
-	var m containerMeta
-	if c.Metadata != "" {
-		if err := json.Unmarshal([]byte(c.Metadata), &m); err != nil {
-			return nil, fmt.Errorf("decoding container %s: %w", short(c.ID), err)
-		}
-	}
-	out := &Container{ID: c.ID, ImageID: c.ImageID, LayerID: c.LayerID, Created: m.Created, Config: m.Config}
-	if out.Created.IsZero() {
-		out.Created = c.Created
-	}
-	if len(c.Names) > 0 {
-		out.Name = c.Names[0]
-	}
-	return out, nil
-}
+// backends are the kinds of container, each listed by Containers.
+var backends = []backend{csContainers{}, ephemeralContainers{}}
 
 // Containers lists every container, newest first.
 func (s *Store) Containers() ([]Container, error) {
-	cs, err := s.cs.Containers()
-	if err != nil {
-		return nil, fmt.Errorf("listing containers: %w", err)
-	}
-	out := make([]Container, 0, len(cs))
-	for i := range cs {
-		c, err := s.containerFrom(&cs[i])
+	var out []Container
+	for _, b := range backends {
+		cs, err := b.list(s)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *c)
+		out = append(out, cs...)
 	}
-	eph, err := s.ephemeralContainers()
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, eph...)
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
 	return out, nil
 }
@@ -290,58 +226,24 @@ func (s *Store) lookupContainer(ref string, nameOnly bool) (*Container, error) {
 // MountContainer mounts the container's root filesystem and returns its
 // path. The mount lives in the caller's mount namespace.
 func (s *Store) MountContainer(c *Container) (string, error) {
-	if c.ephemeral {
-		d, err := s.graphDriver()
-		if err != nil {
-			return "", err
-		}
-		p, err := d.Get(c.ID, graphdriver.MountOpts{Volatile: true})
-		if err != nil {
-			return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
-		}
-		return p, nil
-	}
-	p, err := s.cs.Mount(c.ID, "")
-	if err != nil {
-		return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
-	}
-	return p, nil
+	return c.backend().mount(s, c)
 }
 
 // UnmountContainer undoes MountContainer.
 func (s *Store) UnmountContainer(c *Container) error {
-	if c.ephemeral {
-		d, err := s.graphDriver()
-		if err == nil {
-			err = d.Put(c.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
-		}
-		return nil
-	}
-	if _, err := s.cs.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
-		return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
-	}
-	return nil
+	return c.backend().unmount(s, c)
 }
 
 // ContainerDir is a directory of the container's own, kept in the graph
 // root with its layer (hosts, resolv.conf, hostname, logs).
 func (s *Store) ContainerDir(c *Container) (string, error) {
-	if c.ephemeral {
-		return s.ephemeralPath(c.ID), nil
-	}
-	return s.cs.ContainerDirectory(c.ID)
+	return c.backend().dir(s, c, dataDir)
 }
 
 // ContainerRunDir is the container's directory in the run root (state,
 // runtime files).
 func (s *Store) ContainerRunDir(c *Container) (string, error) {
-	if c.ephemeral {
-		return s.ephemeralPath(c.ID), nil
-	}
-	return s.cs.ContainerRunDirectory(c.ID)
+	return c.backend().dir(s, c, runDir)
 }
 
 // State reads a container's run state as it was recorded, with the boot it
@@ -352,7 +254,7 @@ func (s *Store) State(c *Container) (ContainerState, error) {
 	if err != nil {
 		return ContainerState{}, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return ContainerState{Status: StatusCreated}, nil
 	}
@@ -376,16 +278,12 @@ var BootID = sync.OnceValue(func() string {
 // SetState records a container's run state atomically.
 func (s *Store) SetState(c *Container, st ContainerState) error {
 	st.BootID = BootID()
+	// The directory exists while the container does, and is not made
+	// again for one removed meanwhile (an ephemeral container's directory
+	// is its record).
 	dir, err := s.ContainerDir(c)
 	if err != nil {
 		return err
-	}
-	// An ephemeral container's directory is its record: one removed
-	// meanwhile must not be made again.
-	if !c.ephemeral {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -393,33 +291,29 @@ func (s *Store) SetState(c *Container, st ContainerState) error {
 	}
 	// Not synced: a state lost with a crash of the machine is one of a boot
 	// that ended, which run reports as such whatever it said.
-	if err := atomicfile.Write(filepath.Join(dir, "state.json"), data, 0o600, atomicfile.NoSync); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, stateFile), data, 0o600, atomicfile.NoSync); err != nil {
 		return fmt.Errorf("recording the state of container %s: %w", short(c.ID), err)
 	}
 	return nil
 }
 
+// stateFile is the name of a container's run state in its ContainerDir.
+const stateFile = "state.json"
+
+// stateFiles finds the state files of every container of both kinds
+// without opening the store (which may be too damaged to open): those in
+// containers/storage's directories (<root>/<driver>-containers/<id>/userdata,
+// what ContainerDirectory returns) and those of ephemeral containers.
+func stateFiles(root, runRoot string) []string {
+	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", stateFile))
+	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", stateFile))
+	return append(files, eph...)
+}
+
 // DeleteContainer removes a container: its layer, its directories and its
 // record. The caller makes sure it is not running.
 func (s *Store) DeleteContainer(c *Container) error {
-	if c.ephemeral {
-		// No record of containers/storage changes: no write lock.
-		return s.deleteEphemeral(c)
-	}
-	unlock, err := s.lockWrite()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	// Another command may have removed it while this one waited.
-	if _, err := s.cs.Container(c.ID); err != nil {
-		return &ContainerNotFoundError{Ref: c.Name}
-	}
-	// Deleting the layer unmounts it first.
-	if err := s.cs.DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
-		return fmt.Errorf("removing container %s: %w", short(c.ID), err)
-	}
-	return nil
+	return c.backend().remove(s, c)
 }
 
 // Change is one entry of a container's filesystem diff: Kind is 'A'
@@ -431,13 +325,7 @@ type Change struct {
 
 // Changes lists what the container changed on top of its image.
 func (s *Store) Changes(c *Container) ([]Change, error) {
-	var chs []archive.Change
-	var err error
-	if c.ephemeral {
-		chs, err = s.ephemeralChanges(c)
-	} else {
-		chs, err = s.cs.Changes("", c.LayerID)
-	}
+	chs, err := c.backend().changes(s, c)
 	if err != nil {
 		return nil, fmt.Errorf("comparing container %s with its image: %w", short(c.ID), err)
 	}
@@ -484,7 +372,7 @@ func (s *Store) CommitContainer(ctx context.Context, c *Container, cfg *v1.Confi
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	diff, err := s.containerDiff(c)
+	diff, err := c.backend().diff(s, c)
 	if err != nil {
 		return nil, fmt.Errorf("reading the changes of container %s: %w", short(c.ID), err)
 	}
@@ -546,18 +434,7 @@ func (s *Store) RenameContainer(c *Container, name string) error {
 	if _, err := s.lookupContainer(name, true); err == nil {
 		return s.nameInUse(name)
 	}
-	if c.ephemeral {
-		rec, err := readEphemeral(s.ephemeralPath(c.ID))
-		if err != nil {
-			return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
-		}
-		rec.Name = name
-		return writeEphemeral(s.ephemeralPath(c.ID), rec)
-	}
-	if err := s.cs.SetNames(c.ID, []string{name}); err != nil {
-		return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
-	}
-	return nil
+	return c.backend().rename(s, c, name)
 }
 
 // ContainerSize returns the size of what the container wrote (its
@@ -576,13 +453,7 @@ func (s *Store) ContainerSize(c *Container) (rw, virtual int64, err error) {
 // ContainerRWSize is the bytes of what a container changed (its writable
 // layer), without the image's size (which ContainerSize adds).
 func (s *Store) ContainerRWSize(c *Container) (int64, error) {
-	var rw int64
-	var err error
-	if c.ephemeral {
-		rw, err = s.ephemeralDiffSize(c)
-	} else {
-		rw, err = s.cs.DiffSize("", c.LayerID)
-	}
+	rw, err := c.backend().diffSize(s, c)
 	if err != nil {
 		return 0, fmt.Errorf("measuring container %s: %w", short(c.ID), err)
 	}

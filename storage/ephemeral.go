@@ -27,7 +27,7 @@ import (
 //   - a writable layer made by the overlay driver directly, on the image's
 //     top layer, named by the container's ID, with no layer record.
 //
-// Every container method of Store serves both kinds. Names are unique
+// ephemeralContainers is their backend (see backend.go). Names are unique
 // across both: they are checked under the store's write lock, which every
 // container creation and rename takes. An image an ephemeral container
 // uses counts as used, so it cannot be removed under it.
@@ -47,10 +47,11 @@ func (s *Store) ephemeralRoot() string { return filepath.Join(s.opts.RunRoot, ep
 
 func (s *Store) ephemeralPath(id string) string { return filepath.Join(s.ephemeralRoot(), id) }
 
-// EphemeralSupported reports whether CreateContainer can make ephemeral
+// ephemeralSupported reports whether CreateContainer makes ephemeral
 // containers in this store: with the overlay driver only (vfs would have
-// to copy the image, which its layer store does the same way).
-func (s *Store) EphemeralSupported() bool { return s.driver == "overlay" }
+// to copy the image, which its layer store does the same way). The
+// backend itself works with any driver; its tests run on vfs.
+func (s *Store) ephemeralSupported() bool { return s.driver == "overlay" }
 
 func (s *Store) graphDriver() (graphdriver.Driver, error) {
 	d, err := s.cs.GraphDriver()
@@ -60,15 +61,20 @@ func (s *Store) graphDriver() (graphdriver.Driver, error) {
 	return d, nil
 }
 
-// createEphemeral records an ephemeral container and makes its layer.
-func (s *Store) createEphemeral(nc NewContainer) (*Container, error) {
-	c := &Container{ImageID: nc.Image.ID, Name: nc.Name, Created: time.Now().UTC(), Config: nc.Config, ephemeral: true}
+// ephemeralContainers is the backend of ephemeral containers.
+type ephemeralContainers struct{}
+
+var _ backend = (*ephemeralContainers)(nil)
+
+// create writes the record under the write lock, after the name check, and
+// before the layer: from then on the image counts as used. The layer is
+// made after the lock is released.
+func (ephemeralContainers) create(s *Store, nc NewContainer) (*Container, error) {
+	c := &Container{ImageID: nc.Image.ID, Name: nc.Name, Created: time.Now().UTC(), Config: nc.Config, kind: ephemeralContainers{}}
 	rec := ephemeralRecord{ImageID: nc.Image.ID, TopLayer: nc.Image.TopLayer, Name: nc.Name, Created: c.Created, Config: nc.Config}
 	if err := os.MkdirAll(s.ephemeralRoot(), 0o700); err != nil {
 		return nil, fmt.Errorf("creating container: %w", err)
 	}
-	// The record is written under the write lock, after the name check,
-	// and before the layer: from then on the image counts as used.
 	err := func() error {
 		unlock, err := s.lockWrite()
 		if err != nil {
@@ -120,6 +126,8 @@ func writeEphemeral(dir string, rec *ephemeralRecord) error {
 	return nil
 }
 
+func (ephemeralContainers) list(s *Store) ([]Container, error) { return s.ephemeralContainers() }
+
 // ephemeralContainers lists the ephemeral containers. A directory without
 // a record (one being created, or a creation cut short) is skipped.
 func (s *Store) ephemeralContainers() ([]Container, error) {
@@ -142,7 +150,7 @@ func (s *Store) ephemeralContainers() ([]Container, error) {
 			}
 			return nil, err
 		}
-		out = append(out, Container{ID: rec.ID, Name: rec.Name, ImageID: rec.ImageID, Created: rec.Created, Config: rec.Config, ephemeral: true})
+		out = append(out, Container{ID: rec.ID, Name: rec.Name, ImageID: rec.ImageID, Created: rec.Created, Config: rec.Config, kind: ephemeralContainers{}})
 	}
 	return out, nil
 }
@@ -159,21 +167,19 @@ func readEphemeral(dir string) (*ephemeralRecord, error) {
 	return &rec, nil
 }
 
-// ephemeralParent is the layer an ephemeral container's layer sits on.
-func (s *Store) ephemeralParent(c *Container) (string, error) {
+// rename rewrites the record whole (writeEphemeral).
+func (ephemeralContainers) rename(s *Store, c *Container, name string) error {
 	rec, err := readEphemeral(s.ephemeralPath(c.ID))
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", &ContainerNotFoundError{Ref: c.Name}
-		}
-		return "", err
+		return fmt.Errorf("renaming container %s: %w", short(c.ID), err)
 	}
-	return rec.TopLayer, nil
+	rec.Name = name
+	return writeEphemeral(s.ephemeralPath(c.ID), rec)
 }
 
-// deleteEphemeral removes an ephemeral container's layer (unmounting it)
-// and then its record.
-func (s *Store) deleteEphemeral(c *Container) error {
+// remove removes the layer (unmounting it) and then the record. No record
+// of containers/storage changes: it takes no write lock.
+func (ephemeralContainers) remove(s *Store, c *Container) error {
 	dir := s.ephemeralPath(c.ID)
 	if _, err := os.Stat(filepath.Join(dir, "record.json")); err != nil {
 		return &ContainerNotFoundError{Ref: c.Name}
@@ -192,44 +198,70 @@ func (s *Store) deleteEphemeral(c *Container) error {
 	return nil
 }
 
-// ephemeralLayer is the driver that holds an ephemeral container's layer
-// and the layer it sits on, for the driver's diff methods.
-func (s *Store) ephemeralLayer(c *Container) (graphdriver.Driver, string, error) {
-	parent, err := s.ephemeralParent(c)
+// dir: both of an ephemeral container's directories are its record's
+// directory in the run root, which must not be made again once removed.
+func (ephemeralContainers) dir(s *Store, c *Container, _ dirKind) (string, error) {
+	return s.ephemeralPath(c.ID), nil
+}
+
+func (ephemeralContainers) mount(s *Store, c *Container) (string, error) {
+	d, err := s.graphDriver()
 	if err != nil {
+		return "", err
+	}
+	p, err := d.Get(c.ID, graphdriver.MountOpts{Volatile: true})
+	if err != nil {
+		return "", fmt.Errorf("mounting the root filesystem of container %s: %w", short(c.ID), err)
+	}
+	return p, nil
+}
+
+func (ephemeralContainers) unmount(s *Store, c *Container) error {
+	d, err := s.graphDriver()
+	if err == nil {
+		err = d.Put(c.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("unmounting container %s: %w", short(c.ID), err)
+	}
+	return nil
+}
+
+// layer is the driver that holds an ephemeral container's layer and the
+// layer it sits on, for the driver's diff methods. A removed container is
+// an error matching ErrContainerUnknown.
+func (ephemeralContainers) layer(s *Store, c *Container) (graphdriver.Driver, string, error) {
+	rec, err := readEphemeral(s.ephemeralPath(c.ID))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", &ContainerNotFoundError{Ref: c.Name}
+		}
 		return nil, "", err
 	}
 	d, err := s.graphDriver()
-	return d, parent, err
+	return d, rec.TopLayer, err
 }
 
-// ephemeralChanges lists what an ephemeral container changed.
-func (s *Store) ephemeralChanges(c *Container) ([]archive.Change, error) {
-	d, parent, err := s.ephemeralLayer(c)
+func (e ephemeralContainers) changes(s *Store, c *Container) ([]archive.Change, error) {
+	d, parent, err := e.layer(s, c)
 	if err != nil {
 		return nil, err
 	}
 	return d.Changes(c.ID, nil, parent, nil, "")
 }
 
-// ephemeralDiffSize is the size of what an ephemeral container changed.
-func (s *Store) ephemeralDiffSize(c *Container) (int64, error) {
-	d, parent, err := s.ephemeralLayer(c)
-	if err != nil {
-		return 0, err
-	}
-	return d.DiffSize(c.ID, nil, parent, nil, "")
-}
-
-// containerDiff is the tar stream of what a container changed (deletions
-// as whiteouts), uncompressed.
-func (s *Store) containerDiff(c *Container) (io.ReadCloser, error) {
-	if !c.ephemeral {
-		return s.cs.Diff("", c.LayerID, nil)
-	}
-	d, parent, err := s.ephemeralLayer(c)
+func (e ephemeralContainers) diff(s *Store, c *Container) (io.ReadCloser, error) {
+	d, parent, err := e.layer(s, c)
 	if err != nil {
 		return nil, err
 	}
 	return d.Diff(c.ID, nil, parent, nil, "")
+}
+
+func (e ephemeralContainers) diffSize(s *Store, c *Container) (int64, error) {
+	d, parent, err := e.layer(s, c)
+	if err != nil {
+		return 0, err
+	}
+	return d.DiffSize(c.ID, nil, parent, nil, "")
 }

@@ -228,8 +228,8 @@ func (s *Store) containerImages() (map[string]string, error) {
 	return out, nil
 }
 
-// ContainersUsing lists the IDs of containers created from the image.
-func (s *Store) ContainersUsing(id string) ([]string, error) {
+// containersUsing lists the IDs of containers created from the image.
+func (s *Store) containersUsing(id string) ([]string, error) {
 	all, err := s.containerImages()
 	if err != nil {
 		return nil, err

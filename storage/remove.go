@@ -65,7 +65,7 @@ func (s *Store) RemoveImage(ref string, force bool) (*Removal, error) {
 		return nil, err
 	}
 	byName := !isHex(strings.TrimPrefix(ref, "sha256:")) || !strings.HasPrefix(img.ID, strings.TrimPrefix(ref, "sha256:"))
-	users, err := s.ContainersUsing(img.ID)
+	users, err := s.containersUsing(img.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (s *Store) PruneImages(opts PruneOptions) (*Removal, error) {
 		if !opts.Until.IsZero() && !img.Created.Before(opts.Until) {
 			continue
 		}
-		if users, err := s.ContainersUsing(img.ID); err != nil {
+		if users, err := s.containersUsing(img.ID); err != nil {
 			return r, err
 		} else if len(users) > 0 {
 			continue
@@ -295,7 +295,7 @@ func (s *Store) removeOrphanLayers() (int64, error) {
 // ephemeral record knows. The caller holds the write lock and no build
 // runs, so no layer is half-made.
 func (s *Store) removeOrphanEphemeral() {
-	if !s.EphemeralSupported() {
+	if !s.ephemeralSupported() {
 		return
 	}
 	d, err := s.graphDriver()
@@ -369,10 +369,8 @@ func Reset(root, runRoot string) error {
 // runRoot without opening it (it may be too damaged to open), so that the
 // processes of its running containers can be stopped before a reset.
 func RecordedStates(root, runRoot string) []ContainerState {
-	files, _ := filepath.Glob(filepath.Join(root, "*-containers", "*", "userdata", "state.json"))
-	eph, _ := filepath.Glob(filepath.Join(runRoot, ephemeralDir, "*", "state.json"))
 	var out []ContainerState
-	for _, f := range append(files, eph...) {
+	for _, f := range stateFiles(root, runRoot) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			continue

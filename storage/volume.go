@@ -71,8 +71,9 @@ func (s *Store) EnsureVolume(name string, anonymous bool) (v *Volume, created bo
 	return v, true, nil
 }
 
-// RemoveVolume deletes a volume and its data.
-func (s *Store) RemoveVolume(name string) error {
+// removeVolume deletes a volume's directory and data, without the checks
+// of DeleteVolume (its callers made them, or own the volume alone).
+func (s *Store) removeVolume(name string) error {
 	if !ValidVolumeName(name) {
 		return fmt.Errorf("invalid volume name %q", name)
 	}
@@ -88,7 +89,7 @@ func (s *Store) RemoveAnonymousVolumes(c *Container) error {
 	var errs []error
 	for _, m := range c.Config.Mounts {
 		if m.Type == "volume" && m.Anonymous {
-			errs = append(errs, s.RemoveVolume(m.Source))
+			errs = append(errs, s.removeVolume(m.Source))
 		}
 	}
 	return errors.Join(errs...)
@@ -278,7 +279,7 @@ func (s *Store) DeleteVolume(name string) (int64, error) {
 	if err := os.Remove(filepath.Join(s.volumeDir(name), "volume.json")); err != nil {
 		return 0, fmt.Errorf("removing volume %s: %w", name, err)
 	}
-	return size, s.RemoveVolume(name)
+	return size, s.removeVolume(name)
 }
 
 // VolumeSize is the bytes of regular files under a volume's directory.
