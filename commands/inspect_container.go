@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"path/filepath"
 	"time"
 
 	"github.com/burrow-oci/burrow/run"
@@ -71,7 +70,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 	}
 	cfg := imgCfg.Config
 	args := run.Args(&cfg, run.Options{Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint})
-	dir, _ := st.ContainerDir(ctr)
+	files := run.ContainerFiles(st, ctr)
 	logPath, _ := run.LogPath(st, ctr)
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
@@ -82,8 +81,8 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 	d := &containerInspect{
 		ID: ctr.ID, Created: stamp(ctr.Created), Image: "sha256:" + ctr.ImageID,
 		Name: "/" + ctr.Name, Driver: st.Driver(), Platform: "linux",
-		ResolvConfPath: filepath.Join(dir, "resolv.conf"), HostnamePath: filepath.Join(dir, "hostname"),
-		HostsPath: filepath.Join(dir, "hosts"), LogPath: logPath, Mounts: []any{},
+		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
+		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{}}, "Ports": map[string]any{}},
 		State: containerStateJ{
 			Status: string(state.Status), Running: state.Status == storage.StatusRunning, Pid: state.Pid,
@@ -112,35 +111,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 	if cc.Restart == "" {
 		d.HostConfig.RestartPolicy.Name = "no"
 	}
-	// The container's config is the image's with the run options applied.
-	cfg.Env = run.Env(&cfg, run.Options{Env: cc.Env}, cc.Hostname, "")
-	if cc.Cmd != nil {
-		cfg.Cmd = cc.Cmd
-	}
-	if cc.Entrypoint != nil {
-		cfg.Entrypoint = cc.Entrypoint
-	}
-	if cc.WorkingDir != "" {
-		cfg.WorkingDir = cc.WorkingDir
-	}
-	if cc.User != "" {
-		cfg.User = cc.User
-	}
-	if cc.Hostname != "" {
-		cfg.Hostname = cc.Hostname
-	} else {
-		cfg.Hostname = ctr.ID[:12]
-	}
-	if len(cc.Labels) > 0 {
-		if cfg.Labels == nil {
-			cfg.Labels = map[string]string{}
-		}
-		for k, v := range cc.Labels {
-			cfg.Labels[k] = v
-		}
-	}
-	cfg.Image = cc.Image
-	cfg.OpenStdin = cc.OpenStdin
+	cfg = run.ContainerConfig(&cfg, ctr)
 	d.Config = dockerConfig(&cfg, imageExtra(st, ctr.ImageID))
 	return d, nil
 }

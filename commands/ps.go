@@ -77,14 +77,20 @@ func runPs(c *cli.Context) error {
 		}
 	}
 	return withStore(c, func(_ *session, st *storage.Store) error {
-		ctrs, err := st.Containers()
-		if err != nil {
-			return err
-		}
-		all := c.Bool("all") || c.Bool("latest") || c.Int("last") >= 0 || len(filters["status"]) > 0 || len(filters["exited"]) > 0
 		limit := c.Int("last")
 		if c.Bool("latest") {
 			limit = 1
+		}
+		listed, err := run.List(st, run.ListOptions{
+			All:     c.Bool("all") || c.Bool("latest") || c.Int("last") >= 0,
+			Last:    limit,
+			Filters: filters,
+		})
+		if err != nil {
+			return err
+		}
+		if limit == 0 {
+			listed = nil // -n 0
 		}
 		var rows []any
 		configs := map[string]*v1.Config{} // read once per image, not per container
@@ -99,24 +105,8 @@ func runPs(c *cli.Context) error {
 			configs[id] = c
 			return c
 		}
-		for i := range ctrs {
-			if limit >= 0 && i >= limit {
-				break
-			}
-			ctr := &ctrs[i]
-			state, err := run.State(st, ctr)
-			if err != nil {
-				return err
-			}
-			if !all && state.Status != storage.StatusRunning {
-				continue
-			}
-			if ok, err := psMatch(st, ctr, state, filters); err != nil {
-				return err
-			} else if !ok {
-				continue
-			}
-			rows = append(rows, makePsRow(st, ctr, imageConfig(ctr.ImageID), state, c.Bool("no-trunc"), c.Bool("size")))
+		for _, l := range listed {
+			rows = append(rows, makePsRow(st, l.Container, imageConfig(l.Container.ImageID), l.State, c.Bool("no-trunc"), c.Bool("size")))
 		}
 		if c.Bool("quiet") {
 			for _, r := range rows {
@@ -130,45 +120,6 @@ func runPs(c *cli.Context) error {
 		}
 		return lf.write(c.App.Writer, c.String("format"), rows)
 	})
-}
-
-func psMatch(st *storage.Store, ctr *storage.Container, state storage.ContainerState, f map[string][]string) (bool, error) {
-	anyOf := func(vals []string, pred func(string) bool) bool {
-		if len(vals) == 0 {
-			return true
-		}
-		for _, v := range vals {
-			if pred(v) {
-				return true
-			}
-		}
-		return false
-	}
-	if !anyOf(f["status"], func(v string) bool { return storage.Status(v) == state.Status }) ||
-		!anyOf(f["name"], func(v string) bool { return strings.Contains(ctr.Name, v) }) ||
-		!anyOf(f["id"], func(v string) bool { return strings.HasPrefix(ctr.ID, v) }) ||
-		!anyOf(f["exited"], func(v string) bool { return state.Status == storage.StatusExited && strconv.Itoa(state.ExitCode) == v }) {
-		return false, nil
-	}
-	if len(f["ancestor"]) > 0 {
-		ok := false
-		for _, a := range f["ancestor"] {
-			if img, err := st.Lookup(a); err == nil && img.ID == ctr.ImageID {
-				ok = true
-			}
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	for _, l := range f["label"] {
-		k, v, hasValue := strings.Cut(l, "=")
-		got, ok := ctr.Config.Labels[k]
-		if !ok || hasValue && got != v {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state storage.ContainerState, noTrunc, size bool) psRow {

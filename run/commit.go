@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -86,4 +87,38 @@ func Export(st *storage.Store, ctr *storage.Container, w io.Writer) error {
 		return fmt.Errorf("exporting container %s: %w", ctr.Name, err)
 	}
 	return nil
+}
+
+// ContainerConfig is a container's config as Docker shows it: the image's
+// with the options it was created with applied.
+func ContainerConfig(img *v1.Config, ctr *storage.Container) v1.Config {
+	cfg := *img
+	cc := ctr.Config
+	cfg.Env = Env(&cfg, Options{Env: cc.Env}, cc.Hostname, "")
+	if cc.Cmd != nil {
+		cfg.Cmd = cc.Cmd
+	}
+	if cc.Entrypoint != nil {
+		cfg.Entrypoint = cc.Entrypoint
+	}
+	if cc.WorkingDir != "" {
+		cfg.WorkingDir = cc.WorkingDir
+	}
+	if cc.User != "" {
+		cfg.User = cc.User
+	}
+	if cc.Hostname != "" {
+		cfg.Hostname = cc.Hostname
+	} else {
+		cfg.Hostname = ctr.ID[:12]
+	}
+	if len(cc.Labels) > 0 {
+		cfg.Labels = maps.Clone(cfg.Labels)
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		maps.Copy(cfg.Labels, cc.Labels)
+	}
+	cfg.Image, cfg.OpenStdin = cc.Image, cc.OpenStdin
+	return cfg
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/burrow-oci/burrow/storage"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/sys/user"
 )
@@ -35,14 +36,28 @@ func ResolveUser(rootfs, spec string) (User, error) {
 	return u, nil
 }
 
-// WriteFiles writes the container's /etc/hosts, /etc/hostname and
-// /etc/resolv.conf into dir, as Docker generates them.
-func WriteFiles(dir, hostname, network string, extraHosts []string) (Files, error) {
-	f := Files{
+// ContainerFiles are the paths of the /etc files WriteFiles writes for a
+// container (empty when its directory cannot be found).
+func ContainerFiles(st *storage.Store, ctr *storage.Container) Files {
+	dir, err := st.ContainerDir(ctr)
+	if err != nil {
+		return Files{}
+	}
+	return filesIn(dir)
+}
+
+func filesIn(dir string) Files {
+	return Files{
 		Hosts:      filepath.Join(dir, "hosts"),
 		Hostname:   filepath.Join(dir, "hostname"),
 		ResolvConf: filepath.Join(dir, "resolv.conf"),
 	}
+}
+
+// WriteFiles writes the container's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf into dir, as Docker generates them.
+func WriteFiles(dir, hostname, network string, extraHosts []string) (Files, error) {
+	f := filesIn(dir)
 	var hosts strings.Builder
 	if network == NetworkHost {
 		if data, err := os.ReadFile("/etc/hosts"); err == nil {

@@ -1,0 +1,98 @@
+package run
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// ListOptions choose the containers List returns.
+type ListOptions struct {
+	// All lists stopped containers too; a status or exited filter
+	// implies it.
+	All bool
+	// Last, when positive, looks only at the Last newest containers.
+	Last int
+	// Filters are Docker's ps filters, each a list of values of which one
+	// must match: status, name (a substring), id (a prefix), ancestor (an
+	// image reference), label (KEY or KEY=VALUE: each must match) and
+	// exited (an exit code).
+	Filters map[string][]string
+}
+
+// Listed is a container with its state now.
+type Listed struct {
+	Container *storage.Container
+	State     storage.ContainerState
+}
+
+// List returns the containers, newest first, that opts choose, with their
+// states.
+func List(st *storage.Store, opts ListOptions) ([]Listed, error) {
+	ctrs, err := st.Containers()
+	if err != nil {
+		return nil, err
+	}
+	all := opts.All || len(opts.Filters["status"]) > 0 || len(opts.Filters["exited"]) > 0
+	var out []Listed
+	for i := range ctrs {
+		if opts.Last > 0 && i >= opts.Last {
+			break
+		}
+		ctr := &ctrs[i]
+		state, err := State(st, ctr)
+		if err != nil {
+			return nil, err
+		}
+		if !all && state.Status != storage.StatusRunning {
+			continue
+		}
+		if ok, err := matches(st, ctr, state, opts.Filters); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		out = append(out, Listed{Container: ctr, State: state})
+	}
+	return out, nil
+}
+
+func matches(st *storage.Store, ctr *storage.Container, state storage.ContainerState, f map[string][]string) (bool, error) {
+	anyOf := func(vals []string, pred func(string) bool) bool {
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if pred(v) {
+				return true
+			}
+		}
+		return false
+	}
+	if !anyOf(f["status"], func(v string) bool { return storage.Status(v) == state.Status }) ||
+		!anyOf(f["name"], func(v string) bool { return strings.Contains(ctr.Name, v) }) ||
+		!anyOf(f["id"], func(v string) bool { return strings.HasPrefix(ctr.ID, v) }) ||
+		!anyOf(f["exited"], func(v string) bool { return state.Status == storage.StatusExited && strconv.Itoa(state.ExitCode) == v }) {
+		return false, nil
+	}
+	if len(f["ancestor"]) > 0 {
+		ok := false
+		for _, a := range f["ancestor"] {
+			if img, err := st.Lookup(a); err == nil && img.ID == ctr.ImageID {
+				ok = true
+			}
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	for _, l := range f["label"] {
+		k, v, hasValue := strings.Cut(l, "=")
+		got, ok := ctr.Config.Labels[k]
+		if !ok || hasValue && got != v {
+			return false, nil
+		}
+	}
+	return true, nil
+}
