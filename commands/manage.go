@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 
 	"github.com/burrow-oci/burrow/run"
@@ -44,42 +42,14 @@ func newTopCommand() *cli.Command {
 				return err
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				state, err := run.State(st, ctr)
-				if err != nil {
-					return err
-				}
-				if state.Status != storage.StatusRunning {
+				lines, err := run.Top(st, ctr, c.Args().Tail())
+				if errors.Is(err, run.ErrNotRunning) {
 					return fmt.Errorf("container %s is not running", ctr.ID)
 				}
-				pids := map[string]bool{}
-				for _, p := range run.Descendants(state.MonitorPid) {
-					pids[strconv.Itoa(p)] = true
+				for _, l := range lines {
+					fmt.Fprintln(c.App.Writer, l)
 				}
-				args := c.Args().Tail()
-				if len(args) == 0 {
-					args = []string{"-ef"}
-				}
-				out, err := exec.Command("ps", args...).Output()
-				if err != nil {
-					return fmt.Errorf("running ps %s: %v", strings.Join(args, " "), err)
-				}
-				lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-				col := -1
-				for i, h := range strings.Fields(lines[0]) {
-					if h == "PID" {
-						col = i
-					}
-				}
-				if col < 0 {
-					return errors.New("couldn't find PID field in ps output (hint: keep the pid column in the ps options)")
-				}
-				fmt.Fprintln(c.App.Writer, lines[0])
-				for _, l := range lines[1:] {
-					if f := strings.Fields(l); len(f) > col && pids[f[col]] && !strings.Contains(l, "burrow") {
-						fmt.Fprintln(c.App.Writer, l)
-					}
-				}
-				return nil
+				return err
 			})
 		},
 	}

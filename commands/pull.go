@@ -251,7 +251,7 @@ func (p *progressPrinter) finish() {
 // first, never only looks. Pull output goes to stderr, as Docker's does.
 func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*storage.Image, error) {
 	policy := c.String("pull")
-	img, err := lookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
+	img, err := registry.LookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
 	if err == nil && policy != "always" {
 		return img, nil
 	}
@@ -280,26 +280,6 @@ func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*st
 	return res.Image, nil
 }
 
-// lookupSearched finds a short name in the store under each of the
-// unqualified-search-registries in turn, as Podman does, so that a name
-// pulled from the second registry is found without pulling again.
-func lookupSearched(st *storage.Store, search []string, ref string) (*storage.Image, error) {
-	img, err := st.Lookup(ref)
-	if err == nil || !errors.Is(err, storage.ErrImageUnknown) {
-		return img, err
-	}
-	cands, cerr := registry.Candidates(search, ref)
-	if cerr != nil || len(cands) < 2 {
-		return img, err
-	}
-	for _, full := range cands {
-		if found, ferr := st.Lookup(full); ferr == nil {
-			return found, nil
-		}
-	}
-	return nil, err
-}
-
 // isPullable says whether ref is a name (not an image ID).
 func isPullable(ref string) bool {
 	img := strings.TrimPrefix(ref, "sha256:")
@@ -324,7 +304,7 @@ func mustFull(ref string) string {
 func pullForBuild(s *session, st *storage.Store, w io.Writer, always bool) func(ctx context.Context, ref string) (*storage.Image, error) {
 	ropts := registryOptions(s.cfg, nil)
 	return func(ctx context.Context, ref string) (*storage.Image, error) {
-		img, missing := lookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
+		img, missing := registry.LookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
 		if missing == nil && !always {
 			return img, nil
 		}

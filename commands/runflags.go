@@ -41,7 +41,7 @@ func lifecycleFlags() []cli.Flag {
 // settings of cfg from the flags and the image.
 func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.Config, extra storage.ConfigExtra) error {
 	if s := c.String("stop-signal"); s != "" {
-		if _, err := parseSignal(s); err != nil {
+		if _, err := run.ParseSignal(s); err != nil {
 			return err
 		}
 		cfg.StopSignal = s

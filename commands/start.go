@@ -3,8 +3,6 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -108,7 +106,7 @@ func newKillCommand() *cli.Command {
 			if err := checkArgs(c, 1, -1); err != nil {
 				return err
 			}
-			sig, err := parseSignal(c.String("signal"))
+			sig, err := run.ParseSignal(c.String("signal"))
 			if err != nil {
 				return toolError(err)
 			}
@@ -185,51 +183,16 @@ func eachContainer(c *cli.Context, fn func(s *session, st *storage.Store, ctr *s
 	})
 }
 
-// parseSignal reads a signal by name ("TERM", "SIGTERM") or number.
-func parseSignal(s string) (syscall.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s", s)
-		}
-		return syscall.Signal(n), nil
-	}
-	name := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(s), "SIG"))
-	if sig := unixSignal(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal: %s (hint: a name such as TERM or SIGKILL, or a number)", s)
-}
-
 func newRestartCommand() *cli.Command {
 	return newStoppingCommand("restart", "Restart one or more containers", startDetached)
 }
 
 // stopSettings is the signal and timeout with which stop and restart stop
-// a container: the flags, else the container's and then the image's
-// settings, else SIGTERM and 10 seconds.
+// a container: the flags over run.StopSettings.
 func stopSettings(c *cli.Context, st *storage.Store, ctr *storage.Container) (syscall.Signal, time.Duration, error) {
-	sigName := c.String("signal")
-	if sigName == "" {
-		sigName = ctr.Config.StopSignal
-	}
-	if sigName == "" {
-		if cfg, err := st.Config(ctr.ImageID); err == nil {
-			sigName = cfg.Config.StopSignal
-		}
-	}
-	sig := syscall.SIGTERM
-	if sigName != "" {
-		var err error
-		if sig, err = parseSignal(sigName); err != nil {
-			return 0, 0, err
-		}
-	}
-	timeout := 10 * time.Second
-	if ctr.Config.StopTimeout != nil {
-		timeout = time.Duration(*ctr.Config.StopTimeout) * time.Second
-	}
+	timeout := time.Duration(-1)
 	if t := c.Int("time"); t >= 0 {
 		timeout = time.Duration(t) * time.Second
 	}
-	return sig, timeout, nil
+	return run.StopSettings(st, ctr, c.String("signal"), timeout)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -361,4 +362,24 @@ func errText(te *remotetransport.Error) string {
 		return fmt.Sprintf("%d %s", te.StatusCode, http.StatusText(te.StatusCode))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// LookupSearched finds a short name in the store under each of the
+// unqualified-search-registries in turn, as Podman does, so that a name
+// pulled from the second registry is found without pulling again.
+func LookupSearched(st *storage.Store, search []string, ref string) (*storage.Image, error) {
+	img, err := st.Lookup(ref)
+	if err == nil || !errors.Is(err, storage.ErrImageUnknown) {
+		return img, err
+	}
+	cands, cerr := Candidates(search, ref)
+	if cerr != nil || len(cands) < 2 {
+		return img, err
+	}
+	for _, full := range cands {
+		if found, ferr := st.Lookup(full); ferr == nil {
+			return found, nil
+		}
+	}
+	return nil, err
 }
