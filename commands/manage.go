@@ -21,8 +21,8 @@ func newRenameCommand() *cli.Command {
 				return err
 			}
 			name := strings.TrimPrefix(c.Args().Get(1), "/")
-			if !validName().MatchString(name) {
-				return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+			if err := run.CheckName(name); err != nil {
+				return err
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				return st.RenameContainer(ctr, name)

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
@@ -90,9 +88,6 @@ func newCreateCommand() *cli.Command {
 	}
 }
 
-// validName is Docker's rule for container names.
-var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
-
 // configFromFlags turns run/create flags into the stored config. Errors
 // here are the caller's (exit 125).
 func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
@@ -101,8 +96,10 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		return cfg, "", argsError(c, "at least 1 argument")
 	}
 	name := c.String("name")
-	if name != "" && !validName().MatchString(name) {
-		return cfg, "", toolError(fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
+	if name != "" {
+		if err := run.CheckName(name); err != nil {
+			return cfg, "", toolError(err)
+		}
 	}
 	if len(c.StringSlice("publish")) > 0 {
 		return cfg, "", toolError(errors.New("publishing ports (-p) needs the user-mode network, which burrow does not have yet (hint: use --network host and bind the port inside the container)"))
@@ -112,18 +109,12 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	default:
 		return cfg, "", toolError(fmt.Errorf("invalid pull policy %q (hint: use always, missing or never)", c.String("pull")))
 	}
-	net := c.String("network")
-	switch net {
-	case "", "host", "default", "bridge", "slirp4netns", "pasta":
-		net = run.NetworkHost
-	case "none":
-	default:
-		return cfg, "", toolError(fmt.Errorf("network %s not found (hint: use --network host or --network none)", net))
+	net, err := run.ParseNetwork(c.String("network"))
+	if err != nil {
+		return cfg, "", toolError(err)
 	}
-	for _, capName := range append(c.StringSlice("cap-add"), c.StringSlice("cap-drop")...) {
-		if !run.ValidCapability(capName) {
-			return cfg, "", toolError(fmt.Errorf("invalid capability %q (hint: names such as NET_ADMIN or CAP_NET_ADMIN, or ALL)", capName))
-		}
+	if err := run.CheckCapabilities(append(c.StringSlice("cap-add"), c.StringSlice("cap-drop")...)); err != nil {
+		return cfg, "", toolError(err)
 	}
 	env, err := envFromFlags(c)
 	if err != nil {

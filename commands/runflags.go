@@ -2,11 +2,6 @@ package commands
 
 import (
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
-
-	units "github.com/docker/go-units"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
@@ -64,30 +59,8 @@ func applyLifecycleFlags(c *cli.Context, cfg *storage.ContainerConfig, img *v1.C
 		return errors.New("conflicting options: cannot specify both --restart and --rm")
 	}
 	cfg.Restart, cfg.RestartMax = policy, max
-	if d := c.String("log-driver"); d != "json-file" && d != "" {
-		return fmt.Errorf("logging driver %q is not available (hint: json-file is)", d)
-	}
-	for _, o := range c.StringSlice("log-opt") {
-		k, v, _ := strings.Cut(o, "=")
-		switch k {
-		case "max-size":
-			n, err := units.RAMInBytes(v)
-			if err != nil || n <= 0 {
-				return fmt.Errorf("invalid value for log-opt max-size: %q", v)
-			}
-			cfg.LogMaxSize = n
-		case "max-file":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return fmt.Errorf("invalid value for log-opt max-file: %q", v)
-			}
-			cfg.LogMaxFile = n
-		default:
-			return fmt.Errorf("unknown log opt '%s' for json-file log driver", k)
-		}
-	}
-	if cfg.LogMaxFile > 1 && cfg.LogMaxSize == 0 {
-		return errors.New("max-file cannot be set without max-size")
+	if cfg.LogMaxSize, cfg.LogMaxFile, err = run.ParseLogOptions(c.String("log-driver"), c.StringSlice("log-opt")); err != nil {
+		return err
 	}
 	return healthFromFlags(c, cfg, img, extra)
 }

@@ -1,0 +1,76 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	units "github.com/docker/go-units"
+)
+
+// validName is Docker's rule for container names.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
+
+// CheckName checks a container name against Docker's rule.
+func CheckName(name string) error {
+	if !validName().MatchString(name) {
+		return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	}
+	return nil
+}
+
+// ParseNetwork reads --network: the host's network (also for Docker's
+// and Podman's default names), or none.
+func ParseNetwork(mode string) (string, error) {
+	switch mode {
+	case "", "host", "default", "bridge", "slirp4netns", "pasta":
+		return NetworkHost, nil
+	case NetworkNone:
+		return NetworkNone, nil
+	}
+	return "", fmt.Errorf("network %s not found (hint: use --network host or --network none)", mode)
+}
+
+// CheckCapabilities checks --cap-add and --cap-drop names.
+func CheckCapabilities(names []string) error {
+	for _, name := range names {
+		if !ValidCapability(name) {
+			return fmt.Errorf("invalid capability %q (hint: names such as NET_ADMIN or CAP_NET_ADMIN, or ALL)", name)
+		}
+	}
+	return nil
+}
+
+// ParseLogOptions reads --log-driver and --log-opt: json-file, with
+// max-size and max-file.
+func ParseLogOptions(driver string, opts []string) (maxSize int64, maxFile int, err error) {
+	if driver != "json-file" && driver != "" {
+		return 0, 0, fmt.Errorf("logging driver %q is not available (hint: json-file is)", driver)
+	}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size":
+			n, err := units.RAMInBytes(v)
+			if err != nil || n <= 0 {
+				return 0, 0, fmt.Errorf("invalid value for log-opt max-size: %q", v)
+			}
+			maxSize = n
+		case "max-file":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return 0, 0, fmt.Errorf("invalid value for log-opt max-file: %q", v)
+			}
+			maxFile = n
+		default:
+			return 0, 0, fmt.Errorf("unknown log opt '%s' for json-file log driver", k)
+		}
+	}
+	if maxFile > 1 && maxSize == 0 {
+		return 0, 0, errors.New("max-file cannot be set without max-size")
+	}
+	return maxSize, maxFile, nil
+}
