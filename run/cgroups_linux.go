@@ -1,5 +1,3 @@
-// Package run turns images and options into running containers. So far it
-// knows what the host's cgroups let an unprivileged user enforce.
 package run
 
 import (

@@ -1,3 +1,13 @@
+// Package run is burrow's container lifecycle library: it creates
+// containers, starts them in the foreground or under a monitor, stops,
+// kills, waits on, attaches to, execs in and copies into and out of them,
+// and runs build steps in the same sandbox. It is the only writer of a
+// container's status.
+//
+// The translation of an image's config and a container's options into an
+// OCI runtime spec (spec.go, seccomp.go, ulimit.go) is pure: it does no
+// I/O, so it is tested without starting anything (TestSpecIsPure keeps it
+// so).
 package run
 
 import (
