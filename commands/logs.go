@@ -53,15 +53,9 @@ func runLogs(c *cli.Context) error {
 		}
 		*p.t = t
 	}
+	opts := run.LogsOptions{Tail: tail, Since: since, Until: until, Follow: c.Bool("follow")}
 	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-		path, err := run.LogPath(st, ctr)
-		if err != nil {
-			return err
-		}
-		print := func(e run.LogEntry) error {
-			if !since.IsZero() && e.Time.Before(since) || !until.IsZero() && e.Time.After(until) {
-				return nil
-			}
+		return run.Logs(c.Context, st, ctr, opts, func(e run.LogEntry) error {
 			w := c.App.Writer
 			if e.Stream == "stderr" {
 				w = c.App.ErrWriter
@@ -71,47 +65,6 @@ func runLogs(c *cli.Context) error {
 			}
 			_, err := io.WriteString(w, e.Log)
 			return err
-		}
-		var entries []run.LogEntry
-		var offset int64
-		for _, f := range run.LogFiles(path) {
-			o, err := run.ReadLog(f, 0, func(e run.LogEntry) error {
-				entries = append(entries, e)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			offset = o // of the current file, the last one
-		}
-		if tail >= 0 && len(entries) > tail {
-			entries = entries[len(entries)-tail:]
-		}
-		for _, e := range entries {
-			if err := print(e); err != nil {
-				return err
-			}
-		}
-		if !c.Bool("follow") {
-			return nil
-		}
-		for {
-			state, err := run.State(st, ctr)
-			if err != nil {
-				return err
-			}
-			if offset, err = run.ReadLog(path, offset, print); err != nil {
-				return err
-			}
-			if state.Status != storage.StatusRunning {
-				_, err = run.ReadLog(path, offset, print)
-				return err
-			}
-			select {
-			case <-c.Context.Done():
-				return nil
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+		})
 	})
 }

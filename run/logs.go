@@ -2,12 +2,15 @@ package run
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/burrow-oci/burrow/storage"
 )
 
 // LogEntry is one record of Docker's json-file log driver.
@@ -193,6 +196,74 @@ func ReadLog(path string, offset int64, fn func(LogEntry) error) (int64, error) 
 		}
 		if err := fn(e); err != nil {
 			return offset, err
+		}
+	}
+}
+
+// LogsOptions choose the entries Logs shows.
+type LogsOptions struct {
+	// Tail, when not negative, shows only the last Tail entries logged so
+	// far.
+	Tail int
+	// Since and Until, when set, bound the entries' times.
+	Since, Until time.Time
+	// Follow goes on with new entries until the container stops or ctx
+	// ends.
+	Follow bool
+}
+
+// Logs passes a container's logged entries to fn, as docker logs shows
+// them.
+func Logs(ctx context.Context, st *storage.Store, ctr *storage.Container, opts LogsOptions, fn func(LogEntry) error) error {
+	path, err := LogPath(st, ctr)
+	if err != nil {
+		return err
+	}
+	show := func(e LogEntry) error {
+		if !opts.Since.IsZero() && e.Time.Before(opts.Since) || !opts.Until.IsZero() && e.Time.After(opts.Until) {
+			return nil
+		}
+		return fn(e)
+	}
+	var entries []LogEntry
+	var offset int64
+	for _, f := range LogFiles(path) {
+		o, err := ReadLog(f, 0, func(e LogEntry) error {
+			entries = append(entries, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		offset = o // of the current file, the last one
+	}
+	if opts.Tail >= 0 && len(entries) > opts.Tail {
+		entries = entries[len(entries)-opts.Tail:]
+	}
+	for _, e := range entries {
+		if err := show(e); err != nil {
+			return err
+		}
+	}
+	if !opts.Follow {
+		return nil
+	}
+	for {
+		state, err := State(st, ctr)
+		if err != nil {
+			return err
+		}
+		if offset, err = ReadLog(path, offset, show); err != nil {
+			return err
+		}
+		if state.Status != storage.StatusRunning {
+			_, err = ReadLog(path, offset, show)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
