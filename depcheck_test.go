@@ -12,8 +12,11 @@ const module = "github.com/burrow-oci/burrow"
 // "Pieces and the way data flows"): commands -> build -> run -> storage,
 // commands and build -> storage/transport -> storage, commands -> config.
 // A package may always import its own subpackages and internal packages.
-// internal/userns is process bootstrap (the user-namespace constructor):
-// main and commands use it, and it imports no project package.
+// storage's subpackages (reference: the image-name grammar; atomicfile)
+// belong to its layer; storage/transport's (registry, archive) to
+// transport's. internal/userns is process bootstrap (the user-namespace
+// constructor): main and commands use it, and it imports no project
+// package.
 var allowed = map[string][]string{
 	"commands":          {"build", "run", "storage", "storage/transport", "config", "internal/userns"},
 	"build":             {"run", "storage", "storage/transport"},
@@ -77,4 +80,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// cliOnly are packages that commands must not import: the container
+// runtime, the OCI runtime spec and archive handling belong to run, build
+// and storage; commands turns flags into options, makes one library call
+// and prints what Docker prints.
+var cliOnly = []string{
+	"github.com/opencontainers/runtime-spec/specs-go",
+	"github.com/opencontainers/runc/libcontainer",
+	"go.podman.io/storage/pkg/archive",
+}
+
+// TestCommandsIsCLIOnly fails when commands imports what its libraries
+// should do for it.
+func TestCommandsIsCLIOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", "./commands").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, imp := range strings.Split(string(out), "\n") {
+		for _, banned := range cliOnly {
+			if imp == banned || strings.HasPrefix(imp, banned+"/") {
+				t.Errorf("commands imports %s: that work belongs to run, build or storage", imp)
+			}
+		}
+	}
 }
