@@ -23,6 +23,20 @@ func LogPath(st *storage.Store, ctr *storage.Container) (string, error) {
 	return filepath.Join(dir, ctr.ID+"-json.log"), nil
 }
 
+// openLog opens a container's json-file log for writing, with its
+// rotation settings.
+func openLog(st *storage.Store, ctr *storage.Container) (*LogFile, error) {
+	path, err := LogPath(st, ctr)
+	if err != nil {
+		return nil, err
+	}
+	lf, err := OpenLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile)
+	if err != nil {
+		return nil, fmt.Errorf("opening the log: %w", err)
+	}
+	return lf, nil
+}
+
 // monitor is the body of a detached container's monitor process: it runs
 // the container with its output going to the json-file log, records its
 // state and exit code, passes on the signals it is asked to send, applies
@@ -42,13 +56,9 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 		return fail(125, err)
 	}
 	state := storage.ContainerState{Status: storage.StatusRunning, MonitorPid: os.Getpid()}
-	logPath, err := LogPath(st, ctr)
+	lf, err := openLog(st, ctr)
 	if err != nil {
 		return fail(125, err)
-	}
-	lf, err := OpenLogFile(logPath, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile)
-	if err != nil {
-		return fail(125, fmt.Errorf("opening the log: %w", err))
 	}
 	defer lf.Close()
 	// Output goes to the log and to attached clients; input (a terminal,

@@ -171,13 +171,11 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 	if !ctr.Config.AutoRemove {
 		// As Docker does, an attached container's output is logged too
 		// (not for --rm: its log goes with it).
-		if path, err := LogPath(st, ctr); err == nil {
-			if lf, err := OpenLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile); err == nil {
-				defer lf.Close()
-				logOut = lf.Stream("stdout")
-				p.Stdout = io.MultiWriter(opts.Stdout, logOut)
-				p.Stderr = io.MultiWriter(opts.Stderr, lf.Stream("stderr"))
-			}
+		if lf, err := openLog(st, ctr); err == nil {
+			defer lf.Close()
+			logOut = lf.Stream("stdout")
+			p.Stdout = io.MultiWriter(opts.Stdout, logOut)
+			p.Stderr = io.MultiWriter(opts.Stderr, lf.Stream("stderr"))
 		}
 	}
 	if ctr.Config.Tty {
