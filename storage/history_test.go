@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"reflect"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func TestHistoryOf(t *testing.T) {
+	hist := []v1.History{
+		{CreatedBy: "ADD rootfs"},
+		{CreatedBy: "ENV A=1", EmptyLayer: true},
+		{CreatedBy: "RUN make"},
+		{CreatedBy: "RUN more"}, // no layer left for it
+	}
+	got := historyOf(hist, []int64{100, 20})
+	want := []HistoryEntry{
+		{History: hist[3]},
+		{History: hist[2], Size: 20},
+		{History: hist[1]},
+		{History: hist[0], Size: 100},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("historyOf = %+v, want %+v", got, want)
+	}
+}
+
+func TestLayerDirs(t *testing.T) {
+	s := &Store{driver: "overlay", opts: Options{Root: "/r"}}
+	tests := []struct {
+		name   string
+		layers []string
+		want   map[string]string
+	}{
+		{"no layers", nil, map[string]string{}},
+		{"one layer", []string{"a"}, map[string]string{"UpperDir": "/r/overlay/a/diff"}},
+		{"three layers", []string{"a", "b", "c"}, map[string]string{
+			"UpperDir": "/r/overlay/c/diff", "LowerDir": "/r/overlay/b/diff:/r/overlay/a/diff"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.LayerDirs(&Image{Layers: tt.layers}); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("LayerDirs = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
