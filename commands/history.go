@@ -52,27 +52,15 @@ func runHistory(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		cfg, err := st.Config(img.ID)
-		if err != nil {
-			return err
-		}
-		sizes, err := st.LayerSizes(img)
+		hist, err := st.History(img)
 		if err != nil {
 			return err
 		}
 		human, noTrunc := c.Bool("human"), c.Bool("no-trunc")
-		// History entries that are not empty layers take the layers in
-		// order; the listing is newest first.
-		layer := 0
 		var rows []any
-		for i, h := range cfg.History {
-			var size int64
-			if !h.EmptyLayer && layer < len(sizes) {
-				size = sizes[layer]
-				layer++
-			}
+		for i, h := range hist {
 			row := historyRow{ID: "<missing>", Comment: h.Comment}
-			if i == len(cfg.History)-1 {
+			if i == 0 {
 				row.ID = img.ID[:12]
 				if noTrunc {
 					row.ID = "sha256:" + img.ID
@@ -86,12 +74,12 @@ func runHistory(c *cli.Context) error {
 			row.CreatedAt = h.Created.Format(time.RFC3339)
 			if human {
 				row.CreatedSince = humanSince(h.Created.Time)
-				row.Size = humanSize(size)
+				row.Size = humanSize(h.Size)
 			} else {
 				row.CreatedSince = row.CreatedAt
-				row.Size = strconv.FormatInt(size, 10)
+				row.Size = strconv.FormatInt(h.Size, 10)
 			}
-			rows = append([]any{row}, rows...)
+			rows = append(rows, row)
 		}
 		if c.Bool("quiet") {
 			for _, r := range rows {

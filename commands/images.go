@@ -2,8 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
@@ -55,36 +53,22 @@ func runImages(c *cli.Context) error {
 	if err := checkArgs(c, 0, 1); err != nil {
 		return err
 	}
-	filters, err := parseImageFilters(c.StringSlice("filter"))
+	f, err := storage.ParseImageFilters(c.StringSlice("filter"))
 	if err != nil {
 		return err
 	}
 	if c.NArg() == 1 {
-		filters.references = append(filters.references, c.Args().First())
+		f.References = append(f.References, c.Args().First())
 	}
+	f.All = c.Bool("all")
 	return withStore(c, func(s *session, st *storage.Store) error {
-		imgs, err := st.Images()
+		imgs, err := st.FilterImages(f)
 		if err != nil {
 			return err
 		}
-		if err := filters.resolve(st, imgs); err != nil {
-			return err
-		}
-		intermediate := intermediateImages(imgs)
 		var rows []any
 		for i := range imgs {
-			img := &imgs[i]
-			if !c.Bool("all") && intermediate[img.ID] {
-				continue
-			}
-			ok, err := filters.match(st, img)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			for _, r := range imageRows(img, c.Bool("no-trunc"), filters.references) {
+			for _, r := range imageRows(&imgs[i], c.Bool("no-trunc"), &f) {
 				rows = append(rows, r)
 			}
 		}
@@ -106,7 +90,7 @@ func runImages(c *cli.Context) error {
 // imageRows makes one row per name of the image (one "<none>" row when it
 // has none), as Docker lists them. With reference filters, only the
 // names that match are listed.
-func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
+func imageRows(img *storage.Image, noTrunc bool, f *storage.ImageFilter) []imageRow {
 	id := img.ID[:12]
 	if noTrunc {
 		id = "sha256:" + img.ID
@@ -126,7 +110,7 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 	}
 	var rows []imageRow
 	for _, n := range img.Names {
-		if len(refs) > 0 && !matchesAny(n, refs) {
+		if !f.MatchesName(n) {
 			continue
 		}
 		r := base
@@ -150,137 +134,4 @@ func imageRows(img *storage.Image, noTrunc bool, refs []string) []imageRow {
 		rows = append(rows, r)
 	}
 	return rows
-}
-
-func matchesAny(name string, patterns []string) bool {
-	for _, p := range patterns {
-		if reference.Match(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// intermediateImages are nameless images whose top layer is below another
-// image's: the steps of a build, hidden unless -a, as Docker hides them.
-func intermediateImages(imgs []storage.Image) map[string]bool {
-	below := map[string]bool{}
-	for _, img := range imgs {
-		for _, l := range img.Layers[:max(0, len(img.Layers)-1)] {
-			below[l] = true
-		}
-	}
-	out := map[string]bool{}
-	for _, img := range imgs {
-		if img.Dangling() && len(img.Digests) == 0 && below[img.TopLayer] {
-			out[img.ID] = true
-		}
-	}
-	return out
-}
-
-// imageFilters are Docker's `images --filter` conditions.
-type imageFilters struct {
-	dangling      *bool
-	references    []string
-	labels        []string
-	before, since string
-	beforeT       time.Time
-	sinceT        time.Time
-}
-
-func parseImageFilters(in []string) (*imageFilters, error) {
-	f := &imageFilters{}
-	for _, kv := range in {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("bad format of filter (expected name=value): %q", kv)
-		}
-		switch strings.ToLower(k) {
-		case "dangling":
-			switch strings.ToLower(v) {
-			case "true", "1":
-				t := true
-				f.dangling = &t
-			case "false", "0":
-				t := false
-				f.dangling = &t
-			default:
-				return nil, fmt.Errorf("invalid filter 'dangling=%s' (hint: use dangling=true or dangling=false)", v)
-			}
-		case "reference":
-			f.references = append(f.references, v)
-		case "label":
-			f.labels = append(f.labels, v)
-		case "before":
-			f.before = v
-		case "since":
-			f.since = v
-		default:
-			return nil, fmt.Errorf("invalid filter '%s' (hint: images filters are dangling, reference, label, before and since)", k)
-		}
-	}
-	return f, nil
-}
-
-// resolve turns before= and since= image references into times.
-func (f *imageFilters) resolve(st *storage.Store, _ []storage.Image) error {
-	for _, p := range []struct {
-		ref string
-		t   *time.Time
-	}{{f.before, &f.beforeT}, {f.since, &f.sinceT}} {
-		if p.ref == "" {
-			continue
-		}
-		img, err := st.Lookup(p.ref)
-		if err != nil {
-			return err
-		}
-		*p.t = img.Created
-	}
-	return nil
-}
-
-func (f *imageFilters) match(st *storage.Store, img *storage.Image) (bool, error) {
-	if f.dangling != nil && img.Dangling() != *f.dangling {
-		return false, nil
-	}
-	if len(f.references) > 0 {
-		found := false
-		for _, n := range img.Names {
-			if matchesAny(n, f.references) {
-				found = true
-			}
-		}
-		if !found {
-			return false, nil
-		}
-	}
-	if !f.beforeT.IsZero() && !img.Created.Before(f.beforeT) {
-		return false, nil
-	}
-	if !f.sinceT.IsZero() && !img.Created.After(f.sinceT) {
-		return false, nil
-	}
-	if len(f.labels) > 0 {
-		return matchLabels(st, img, f.labels)
-	}
-	return true, nil
-}
-
-// matchLabels reports whether an image's config has every label filter
-// ("key" or "key=value").
-func matchLabels(st *storage.Store, img *storage.Image, filters []string) (bool, error) {
-	cfg, err := st.Config(img.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, lf := range filters {
-		k, v, hasValue := strings.Cut(lf, "=")
-		got, ok := cfg.Config.Labels[k]
-		if !ok || (hasValue && got != v) {
-			return false, nil
-		}
-	}
-	return true, nil
 }

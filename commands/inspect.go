@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/burrow-oci/burrow/storage"
@@ -167,7 +166,7 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 		Size:         img.Size,
 		Config:       dockerConfig(&cfg.Config, imageExtra(st, img.ID)),
 		RootFS:       rootFS{Type: "layers", Layers: []string{}},
-		GraphDriver:  graphDriver{Name: st.Driver(), Data: layerPaths(st, img)},
+		GraphDriver:  graphDriver{Name: st.Driver(), Data: st.LayerDirs(img)},
 	}
 	d.Metadata.LastTagTime = time.Time{}.Format(time.RFC3339)
 	for _, n := range img.Names {
@@ -186,13 +185,7 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 }
 
 // imageExtra reads what the image config holds beyond v1.ConfigFile.
-func imageExtra(st *storage.Store, id string) storage.ConfigExtra {
-	raw, err := st.RawConfig(id)
-	if err != nil {
-		return storage.ConfigExtra{}
-	}
-	return storage.ReadConfigExtra(raw)
-}
+func imageExtra(st *storage.Store, id string) storage.ConfigExtra { return st.ConfigExtra(id) }
 
 func dockerConfig(c *v1.Config, extra storage.ConfigExtra) containerConfig {
 	out := containerConfig{
@@ -208,25 +201,6 @@ func dockerConfig(c *v1.Config, extra storage.ConfigExtra) containerConfig {
 		out.Healthcheck = &hc
 	}
 	return out
-}
-
-// layerPaths are the directories of the image's layers, as Docker's
-// GraphDriver.Data shows them for overlay2.
-func layerPaths(st *storage.Store, img *storage.Image) map[string]string {
-	if len(img.Layers) == 0 {
-		return map[string]string{}
-	}
-	dir := st.LayerDir
-	top := img.Layers[len(img.Layers)-1]
-	data := map[string]string{"UpperDir": dir(top)}
-	if len(img.Layers) > 1 {
-		var lower []string
-		for i := len(img.Layers) - 2; i >= 0; i-- {
-			lower = append(lower, dir(img.Layers[i]))
-		}
-		data["LowerDir"] = strings.Join(lower, ":")
-	}
-	return data
 }
 
 // inspectObject finds what ref names, a container first, as Docker looks.

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -33,27 +32,9 @@ func runSearch(c *cli.Context) error {
 	if err := checkArgs(c, 1, 1); err != nil {
 		return err
 	}
-	var official *bool
-	minStars := 0
-	for _, f := range c.StringSlice("filter") {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "is-official":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return toolError(fmt.Errorf("invalid filter 'is-official=%s' (hint: is-official=true or false)", v))
-			}
-			official = &b
-		case "stars":
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return toolError(fmt.Errorf("invalid filter 'stars=%s' (hint: a number)", v))
-			}
-			minStars = n
-		case "is-automated":
-		default:
-			return toolError(fmt.Errorf("invalid filter '%s' (hint: is-official=true|false or stars=N)", k))
-		}
+	filter, err := registry.ParseSearchFilters(c.StringSlice("filter"))
+	if err != nil {
+		return toolError(err)
 	}
 	var tmpl *template.Template
 	if f := c.String("format"); f != "" {
@@ -67,16 +48,13 @@ func runSearch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := registry.Search(c.Context, c.Args().First(), registry.SearchOptions{Options: registryOptions(s.cfg, c), Limit: c.Int("limit")})
+	res, err := registry.Search(c.Context, c.Args().First(), registry.SearchOptions{Options: registryOptions(s.cfg, c), Limit: c.Int("limit"), Filter: filter})
 	if err != nil {
 		return err
 	}
 	w := c.App.Writer
 	if tmpl != nil {
 		for _, r := range res {
-			if (official != nil && r.Official != *official) || r.Stars < minStars {
-				continue
-			}
 			row := map[string]any{"Name": r.Name, "Description": r.Description, "StarCount": r.Stars, "Stars": r.Stars, "IsOfficial": r.Official, "Official": okMark(r.Official)}
 			if err := tmpl.Execute(w, row); err != nil {
 				return err
@@ -88,9 +66,6 @@ func runSearch(c *cli.Context) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDESCRIPTION\tSTARS\tOFFICIAL")
 	for _, r := range res {
-		if (official != nil && r.Official != *official) || r.Stars < minStars {
-			continue
-		}
 		d := strings.ReplaceAll(r.Description, "\n", " ")
 		if !c.Bool("no-trunc") && len(d) > 45 {
 			d = d[:42] + "..."

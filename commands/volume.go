@@ -134,37 +134,24 @@ func runVolumeLs(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
 	}
-	match, err := volumeFilter(c.StringSlice("filter"), true)
+	f, err := storage.ParseVolumeFilters(c.StringSlice("filter"))
 	if err != nil {
-		return err
+		return toolError(err)
 	}
 	// Only dangling= needs the containers; without it the store itself
 	// is not opened.
-	dangling := false
-	for _, f := range c.StringSlice("filter") {
-		dangling = dangling || strings.HasPrefix(f, "dangling=")
-	}
 	open := withVolumes
-	if dangling {
+	if f.NeedsContainers() {
 		open = withStore
 	}
 	return open(c, func(_ *session, st *storage.Store) error {
-		vols, err := st.Volumes()
+		vols, err := st.FilterVolumes(f)
 		if err != nil {
 			return err
-		}
-		users := map[string][]string{}
-		if dangling {
-			if users, err = st.VolumeUsers(); err != nil {
-				return err
-			}
 		}
 		var rows []any
 		for i := range vols {
 			v := &vols[i]
-			if !match(v, len(users[v.Name]) > 0) {
-				continue
-			}
 			if c.Bool("quiet") {
 				fmt.Fprintln(c.App.Writer, v.Name)
 				continue
@@ -182,46 +169,6 @@ func runVolumeLs(c *cli.Context) error {
 			"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE", "Labels": "LABELS"}}
 		return lf.write(c.App.Writer, c.String("format"), rows)
 	})
-}
-
-// volumeFilter reads volume ls / prune filters: dangling=, name=, label=
-// (label!= too). withDangling says whether dangling= is allowed.
-func volumeFilter(filters []string, withDangling bool) (func(v *storage.Volume, used bool) bool, error) {
-	var tests []func(v *storage.Volume, used bool) bool
-	for _, f := range filters {
-		k, val, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, toolError(fmt.Errorf("bad format of filter (expected name=value): %q", f))
-		}
-		switch {
-		case k == "dangling" && withDangling:
-			want := val == "true" || val == "1"
-			if !want && val != "false" && val != "0" {
-				return nil, toolError(fmt.Errorf("invalid filter 'dangling=%s' (hint: true or false)", val))
-			}
-			tests = append(tests, func(_ *storage.Volume, used bool) bool { return used != want })
-		case k == "name" && withDangling:
-			tests = append(tests, func(v *storage.Volume, _ bool) bool { return strings.Contains(v.Name, val) })
-		case k == "label" || k == "label!":
-			lk, lv, hasValue := strings.Cut(val, "=")
-			neg := k == "label!"
-			tests = append(tests, func(v *storage.Volume, _ bool) bool {
-				got, ok := v.Labels[lk]
-				m := ok && (!hasValue || got == lv)
-				return m != neg
-			})
-		default:
-			return nil, toolError(fmt.Errorf("invalid filter '%s'", k))
-		}
-	}
-	return func(v *storage.Volume, used bool) bool {
-		for _, t := range tests {
-			if !t(v, used) {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 func runVolumeInspect(c *cli.Context) error {
@@ -285,11 +232,11 @@ func runVolumePrune(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
 	}
-	match, err := volumeFilter(c.StringSlice("filter"), false)
+	f, err := storage.ParseVolumePruneFilters(c.StringSlice("filter"))
 	if err != nil {
-		return err
+		return toolError(err)
 	}
-	o := storage.VolumePruneOptions{All: c.Bool("all"), Keep: func(v *storage.Volume) bool { return !match(v, false) }}
+	o := storage.VolumePruneOptions{All: c.Bool("all"), Keep: func(v *storage.Volume) bool { return !f.Match(v, false) }}
 	if !c.Bool("force") {
 		warning := "WARNING! This will remove anonymous local volumes not used by at least one container."
 		if o.All {

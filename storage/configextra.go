@@ -36,6 +36,16 @@ func ReadConfigExtra(raw []byte) ConfigExtra {
 	return ConfigExtra{HealthStartInterval: c.Config.Healthcheck.StartInterval}
 }
 
+// ConfigExtra reads what image id's config holds beyond v1.ConfigFile; an
+// image whose config cannot be read has none.
+func (s *Store) ConfigExtra(id string) ConfigExtra {
+	raw, err := s.RawConfig(id)
+	if err != nil {
+		return ConfigExtra{}
+	}
+	return ReadConfigExtra(raw)
+}
+
 // HealthConfig is Docker's health check of an image config, with its
 // fields in Docker's order (go-containerregistry's lacks StartInterval).
 type HealthConfig struct {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -86,6 +87,25 @@ func (s *Store) LayerDir(id string) string {
 		return filepath.Join(s.opts.Root, "vfs", "dir", id)
 	}
 	return filepath.Join(s.opts.Root, s.driver, id, "diff")
+}
+
+// LayerDirs are the directories of the image's layers as Docker's
+// GraphDriver.Data shows them for overlay2: UpperDir the top layer's,
+// LowerDir the others', top down and joined by colons.
+func (s *Store) LayerDirs(img *Image) map[string]string {
+	if len(img.Layers) == 0 {
+		return map[string]string{}
+	}
+	top := img.Layers[len(img.Layers)-1]
+	data := map[string]string{"UpperDir": s.LayerDir(top)}
+	if len(img.Layers) > 1 {
+		var lower []string
+		for i := len(img.Layers) - 2; i >= 0; i-- {
+			lower = append(lower, s.LayerDir(img.Layers[i]))
+		}
+		data["LowerDir"] = strings.Join(lower, ":")
+	}
+	return data
 }
 
 // NoticeOnce reports whether the store has not shown notice yet, and

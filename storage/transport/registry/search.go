@@ -26,13 +26,31 @@ type SearchOptions struct {
 	Options
 	// Limit is the most results wanted (default 25).
 	Limit int
+	// Filter selects among the results, after the limit (as Docker does:
+	// Hub's API takes no filters).
+	Filter SearchFilter
 }
 
 // Search looks for repositories matching term: Docker Hub's search API
 // for docker.io, and the registry's catalog (/v2/_catalog) filtered by the
 // term elsewhere, including where docker.io is relocated. A term may
-// start with a registry ("127.0.0.1:5000/busy").
+// start with a registry ("127.0.0.1:5000/busy"). Of at most opts.Limit
+// results, those opts.Filter keeps are returned.
 func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResult, error) {
+	res, err := search(ctx, term, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []SearchResult
+	for i := range res {
+		if opts.Filter.Keep(&res[i]) {
+			out = append(out, res[i])
+		}
+	}
+	return out, nil
+}
+
+func search(ctx context.Context, term string, opts SearchOptions) ([]SearchResult, error) {
 	if opts.Limit <= 0 {
 		opts.Limit = 25
 	}
@@ -113,4 +131,47 @@ func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 		return fmt.Errorf("decoding %s: %w", req.URL.Path, err)
 	}
 	return nil
+}
+
+// SearchFilter keeps the results of Docker's `search --filter` conditions.
+// The zero value keeps every result.
+type SearchFilter struct {
+	// Official, when set, keeps only results that are (true) or are not
+	// (false) official images.
+	Official *bool
+	// MinStars keeps results with at least this many stars.
+	MinStars int
+}
+
+// ParseSearchFilters reads `search --filter` values: is-official=BOOL,
+// stars=N, and is-automated= (accepted and ignored, as Docker Hub no
+// longer has automated builds). Its errors are meant for the user.
+func ParseSearchFilters(in []string) (SearchFilter, error) {
+	var f SearchFilter
+	for _, kv := range in {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "is-official":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return SearchFilter{}, fmt.Errorf("invalid filter 'is-official=%s' (hint: is-official=true or false)", v)
+			}
+			f.Official = &b
+		case "stars":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return SearchFilter{}, fmt.Errorf("invalid filter 'stars=%s' (hint: a number)", v)
+			}
+			f.MinStars = n
+		case "is-automated":
+		default:
+			return SearchFilter{}, fmt.Errorf("invalid filter '%s' (hint: is-official=true|false or stars=N)", k)
+		}
+	}
+	return f, nil
+}
+
+// Keep reports whether r meets the filter's conditions.
+func (f *SearchFilter) Keep(r *SearchResult) bool {
+	return (f.Official == nil || r.Official == *f.Official) && r.Stars >= f.MinStars
 }
