@@ -46,7 +46,7 @@ func runBuilderPrune(c *cli.Context) error {
 		}
 		switch k {
 		case "until":
-			t, err := parseUntil(v, time.Now())
+			t, err := storage.ParseUntil(v, time.Now())
 			if err != nil {
 				return toolError(err)
 			}

@@ -51,7 +51,7 @@ func runCommit(c *cli.Context) error {
 		}
 		// The image's start interval stays unless a change replaced its
 		// healthcheck (--change does not carry --start-interval).
-		extra := imageExtra(st, ctr.ImageID)
+		extra := st.ConfigExtra(ctr.ImageID)
 		if cfg.Config.Healthcheck != hc {
 			extra = storage.ConfigExtra{}
 		}

@@ -164,7 +164,7 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 		Variant:      cfg.Variant,
 		Os:           cfg.OS,
 		Size:         img.Size,
-		Config:       dockerConfig(&cfg.Config, imageExtra(st, img.ID)),
+		Config:       dockerConfig(&cfg.Config, st.ConfigExtra(img.ID)),
 		RootFS:       rootFS{Type: "layers", Layers: []string{}},
 		GraphDriver:  graphDriver{Name: st.Driver(), Data: st.LayerDirs(img)},
 	}
@@ -183,9 +183,6 @@ func inspectImage(st *storage.Store, ref string) (*imageInspect, error) {
 	}
 	return d, nil
 }
-
-// imageExtra reads what the image config holds beyond v1.ConfigFile.
-func imageExtra(st *storage.Store, id string) storage.ConfigExtra { return st.ConfigExtra(id) }
 
 func dockerConfig(c *v1.Config, extra storage.ConfigExtra) containerConfig {
 	out := containerConfig{

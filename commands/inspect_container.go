@@ -112,6 +112,6 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		d.HostConfig.RestartPolicy.Name = "no"
 	}
 	cfg = run.ContainerConfig(&cfg, ctr)
-	d.Config = dockerConfig(&cfg, imageExtra(st, ctr.ImageID))
+	d.Config = dockerConfig(&cfg, st.ConfigExtra(ctr.ImageID))
 	return d, nil
 }

@@ -47,7 +47,7 @@ func runLogs(c *cli.Context) error {
 		if p.v == "" {
 			continue
 		}
-		t, err := parseUntil(p.v, time.Now())
+		t, err := storage.ParseUntil(p.v, time.Now())
 		if err != nil {
 			return toolError(err)
 		}

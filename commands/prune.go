@@ -26,7 +26,7 @@ func parsePruneFilter(filters []string, what string) (pruneFilter, error) {
 		}
 		switch k {
 		case "until":
-			t, err := parseUntil(v, time.Now())
+			t, err := storage.ParseUntil(v, time.Now())
 			if err != nil {
 				return f, err
 			}

@@ -185,7 +185,7 @@ func createContainer(c *cli.Context, s *session, st *storage.Store) (*storage.Co
 	if err != nil {
 		return nil, toolError(err)
 	}
-	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, imageExtra(st, img.ID)); err != nil {
+	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, st.ConfigExtra(img.ID)); err != nil {
 		return nil, toolError(err)
 	}
 	ctr, err := run.Create(st, run.CreateOptions{
