@@ -1,17 +1,19 @@
-# bench/lib.sh: what the bench scripts share, sourced by images.sh, containers.sh and
-# run-phases.sh (not run on its own). It sets the common knobs' defaults and defines:
+# bench/lib.sh: what the bench scripts share, sourced by images.sh, containers.sh,
+# compare.sh, run-phases.sh and the others (not run on its own). It sets the common
+# knobs' defaults and defines:
 #
 #   log, die                 messages on stderr, die exits 1
-#   bench_check_burrow       BURROW must be an executable; made an absolute path
+#   bench_check_burrow       BURROW (and every binary of BENCH_BINS) must be an
+#                            executable; made an absolute path
 #   bench_become_user ARGS   started by root: re-run the script as BENCH_USER and exit
-#                            with its status (copying binary, script and this file to a
+#                            with its status (copying binaries, script and this file to a
 #                            temporary directory if the user cannot reach them)
 #   as_user CMD...           run CMD as BENCH_USER (from /, with runuser)
 #   bench_check_tools T...   each tool must be installed; the fixture's busybox too
 #   bench_detect_podman      PODMAN="" when PODMAN=none or podman is not installed
 #   bench_start_work NAME    WORK: a new temporary directory under BENCH_TMP, removed at
 #                            exit, Ctrl-C or TERM (bench_cleanup), with a private copy of
-#                            the binary (BURROW is then that copy); P_STORE and pod()
+#                            each binary (BURROW is then WORK/bin/burrow); P_STORE and pod()
 #   make_rootfs_tar OUT      the fixture: a busybox rootfs tarball
 #   busy_pct, wait_quiet     the machine's CPU busy %; the wait for a quiet machine
 #   run_hyperfine, stats, ratio   timing with hyperfine and the figures of its times
@@ -19,6 +21,9 @@
 # A script sets `set -euo pipefail`, sources this file, then appends its own knobs to
 # BENCH_KNOBS (the variables passed on when re-run as BENCH_USER) and may define
 # cleanup_stores, which bench_cleanup calls first (with set +e) to empty its stores.
+# A script that times a second burrow binary (bench/compare.sh) appends the name of the
+# variable holding it to both BENCH_KNOBS and BENCH_BINS (the variables holding burrow
+# binaries: checked, copied for BENCH_USER if need be, and copied into WORK).
 # shellcheck shell=bash
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[1]}")
@@ -41,6 +46,7 @@ BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
 JSON=${JSON:-}
 BENCH_KNOBS=(BENCH_USER BURROW PODMAN RUNS WARMUP ROUNDS BREAKDOWN BUSYBOX
              WAIT_QUIET QUIET_PCT QUIET_MAX BENCH_TMP JSON)
+BENCH_BINS=(BURROW)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
@@ -48,33 +54,54 @@ die() { log "FATAL: $*"; exit 1; }
 as_user() { (cd / && runuser -u "$BENCH_USER" -- "$@"); }
 
 bench_check_burrow() {
+  local v
   [ -x "$BURROW" ] || die "no executable burrow at $BURROW (hint: run \`make build\` first, or set BURROW=/path/to/burrow)"
-  BURROW=$(readlink -f "$BURROW")
+  for v in "${BENCH_BINS[@]}"; do
+    [ -x "${!v}" ] || die "no executable burrow at ${!v} (hint: set $v=/path/to/burrow)"
+    printf -v "$v" '%s' "$(readlink -f "${!v}")"
+  done
+}
+
+# bench_bin_dir VAR: the directory, in WORK or the copy for BENCH_USER, of the binary
+# held by VAR: bin for BURROW, bin-old for BURROW_OLD, bin-x for BURROW_X.
+bench_bin_dir() {
+  if [ "$1" = BURROW ]; then echo bin; else local s=${1#BURROW_}; echo "bin-${s,,}"; fi
 }
 
 # ---------------------------------------------------------------- root: re-run as BENCH_USER
 # bench_become_user "$@": as root (and BENCH_USER is not root), re-run the script as
 # BENCH_USER with the knobs of BENCH_KNOBS and exit with its status. If that user cannot
-# reach the binary, the script or this file, they are copied to a temporary directory
-# first, removed at exit. As BENCH_USER, return; as root with BENCH_USER=root, die.
+# reach a binary (of BENCH_BINS), the script or this file, they are copied to a
+# temporary directory first (BURROW's as burrow, another's as DIR/burrow, DIR from
+# bench_bin_dir), removed at exit. As BENCH_USER, return; as root with BENCH_USER=root,
+# die.
 BENCH_COPY_DIR=""
 bench_become_user() {
   if [ "$(id -u)" = 0 ] && [ "$(id -un)" != "$BENCH_USER" ]; then
     id "$BENCH_USER" >/dev/null 2>&1 || die "no user $BENCH_USER (hint: set BENCH_USER to an unprivileged user with /etc/subuid and /etc/subgid ranges)"
     trap '[ -z "$BENCH_COPY_DIR" ] || rm -rf "$BENCH_COPY_DIR"' EXIT
-    local bin=$BURROW script=$SCRIPT name uid v rc=0 envs=()
-    if ! as_user test -x "$BURROW" || ! as_user test -r "$SCRIPT" || ! as_user test -r "$BENCH_LIB"; then
+    local script=$SCRIPT name uid v d rc=0 envs=() reach=1
+    local -A bins=()
+    for v in "${BENCH_BINS[@]}"; do
+      bins[$v]=${!v}
+      as_user test -x "${!v}" || reach=0
+    done
+    if [ "$reach" = 0 ] || ! as_user test -r "$SCRIPT" || ! as_user test -r "$BENCH_LIB"; then
       name=$(basename "$SCRIPT")
       BENCH_COPY_DIR=$(mktemp -d "$BENCH_TMP/burrow-bench-bin.XXXXXX")
       chmod 755 "$BENCH_COPY_DIR"
-      install -m 0755 "$BURROW" "$BENCH_COPY_DIR/burrow"
+      for v in "${BENCH_BINS[@]}"; do
+        if [ "$v" = BURROW ]; then d=$BENCH_COPY_DIR; else d=$BENCH_COPY_DIR/$(bench_bin_dir "$v"); mkdir -m 755 "$d"; fi
+        install -m 0755 "${!v}" "$d/burrow"
+        bins[$v]=$d/burrow
+      done
       install -m 0644 "$SCRIPT" "$BENCH_COPY_DIR/$name"
       install -m 0644 "$BENCH_LIB" "$BENCH_COPY_DIR/lib.sh"
-      bin=$BENCH_COPY_DIR/burrow script=$BENCH_COPY_DIR/$name
-      log "copied burrow, $name and lib.sh to $BENCH_COPY_DIR (not reachable by $BENCH_USER where they are)"
+      script=$BENCH_COPY_DIR/$name
+      log "copied burrow (${BENCH_BINS[*]}), $name and lib.sh to $BENCH_COPY_DIR (not reachable by $BENCH_USER where they are)"
     fi
     for v in "${BENCH_KNOBS[@]}"; do
-      if [ "$v" = BURROW ]; then envs+=("BURROW=$bin"); else envs+=("$v=${!v}"); fi
+      if [ -n "${bins[$v]+set}" ]; then envs+=("$v=${bins[$v]}"); else envs+=("$v=${!v}"); fi
     done
     # root's XDG_RUNTIME_DIR (if any) must not leak into the user's podman.
     uid=$(id -u "$BENCH_USER")
@@ -110,6 +137,7 @@ bench_detect_podman() {
 # bench_cleanup at exit (also on failure, Ctrl-C or TERM). The binary is timed from a
 # private copy, in a directory of its own, WORK/bin: a `make build` during the run must
 # not swap it under us, and libcontainer's exe sealing needs it (see containers.sh).
+# So is every other binary of BENCH_BINS (BURROW_OLD: WORK/bin-old/burrow).
 # KEEP_IN_WORK: a name in WORK that bench_cleanup leaves (the rest is removed).
 # podman_used=1 once podman's store (P_STORE, under WORK/podman) may hold anything.
 WORK="" KEEP_IN_WORK="" podman_used=0 P_STORE=()
@@ -118,8 +146,12 @@ bench_start_work() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  mkdir "$WORK/bin"; install -m 0755 "$BURROW" "$WORK/bin/burrow"
-  BURROW=$WORK/bin/burrow
+  local v d
+  for v in "${BENCH_BINS[@]}"; do
+    d=$WORK/$(bench_bin_dir "$v")
+    mkdir "$d"; install -m 0755 "${!v}" "$d/burrow"
+    printf -v "$v" '%s' "$d/burrow"
+  done
   P_STORE=(--root "$WORK/podman/root" --runroot "$WORK/podman/run")
 }
 pod() { "$PODMAN" "${P_STORE[@]}" "$@"; }
