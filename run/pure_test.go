@@ -14,7 +14,7 @@ func TestSpecIsPure(t *testing.T) {
 	banned := map[string]bool{
 		"os": true, "os/exec": true, "io": true, "io/ioutil": true, "net": true, "syscall": true,
 		"github.com/opencontainers/runc/libcontainer": true,
-		"github.com/burrow-oci/burrow/storage": true,
+		"github.com/burrow-oci/burrow/storage":        true,
 	}
 	for _, file := range []string{"spec.go", "seccomp.go", "ulimit.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
