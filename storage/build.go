@@ -100,9 +100,9 @@ func (s *Store) CachePut(key string, e CacheEntry, parentLayer string) error {
 	return nil
 }
 
-// CacheDir is the directory for the build cache's own files (the stat
+// cacheDir is the directory for the build cache's own files (the stat
 // memo, RUN --mount=type=cache directories).
-func (s *Store) CacheDir() string { return filepath.Join(s.opts.Root, "build-cache") }
+func (s *Store) cacheDir() string { return filepath.Join(s.opts.Root, "build-cache") }
 
 // buildLockFile, in the store's root, is the file BuildLock locks.
 const buildLockFile = "burrow-build.lock"
@@ -370,7 +370,7 @@ func (s *Store) PruneBuildCache(opts CachePruneOptions) (*Removal, error) {
 	}
 	if opts.All {
 		for _, d := range []string{"mounts", notesDir} {
-			p := filepath.Join(s.CacheDir(), d)
+			p := filepath.Join(s.cacheDir(), d)
 			r.Reclaimed += dirSize(p)
 			if err := os.RemoveAll(p); err != nil {
 				return r, fmt.Errorf("removing %s: %w", p, err)

@@ -22,7 +22,7 @@ const notesDir = "why"
 
 // StatMemoPath is the file that keeps the build's stat -> digest memo of
 // context files, so that unchanged files are not read again.
-func (s *Store) StatMemoPath() string { return filepath.Join(s.CacheDir(), "stat-memo") }
+func (s *Store) StatMemoPath() string { return filepath.Join(s.cacheDir(), "stat-memo") }
 
 // notePath is the file of the notes filed under parent, fanned out by the
 // key's first two digits.
@@ -30,7 +30,7 @@ func (s *Store) notePath(parent string) (string, error) {
 	if len(parent) < 2 || strings.ContainsAny(parent, `/\.`) {
 		return "", fmt.Errorf("internal error: %q is not a cache key", parent)
 	}
-	return filepath.Join(s.CacheDir(), notesDir, parent[:2], parent), nil
+	return filepath.Join(s.cacheDir(), notesDir, parent[:2], parent), nil
 }
 
 // AddCacheNote appends note (one line, without its newline) to the notes
@@ -91,7 +91,7 @@ func (s *Store) TempDir(prefix string) (string, error) {
 // created (and created true) when it is new.
 func (s *Store) CacheMountDir(id string) (dir string, created bool, err error) {
 	sum := sha256.Sum256([]byte(id))
-	dir = filepath.Join(s.CacheDir(), "mounts", hex.EncodeToString(sum[:16]))
+	dir = filepath.Join(s.cacheDir(), "mounts", hex.EncodeToString(sum[:16]))
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		return dir, false, nil
 	}

@@ -36,7 +36,7 @@ func TestCacheNotes(t *testing.T) {
 	}
 	// PruneBuildCache(All) removes the notes with the cache mounts; it
 	// needs a whole store, so only the directory's name is checked here.
-	if _, err := os.Stat(s.CacheDir() + "/" + notesDir); err != nil {
+	if _, err := os.Stat(s.cacheDir() + "/" + notesDir); err != nil {
 		t.Errorf("notes are not under CacheDir/%s: %v", notesDir, err)
 	}
 	dir, err := s.TempDir("step-")

@@ -17,7 +17,7 @@ func (s *Store) History(img *Image) ([]HistoryEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	sizes, err := s.LayerSizes(img)
+	sizes, err := s.layerSizes(img)
 	if err != nil {
 		return nil, err
 	}

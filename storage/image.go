@@ -191,9 +191,9 @@ func (s *Store) Manifest(id string) ([]byte, error) {
 	return s.cs.ImageBigData(id, manifestKey)
 }
 
-// LayerSizes returns the uncompressed size of each of the image's layers,
+// layerSizes returns the uncompressed size of each of the image's layers,
 // from the base up.
-func (s *Store) LayerSizes(img *Image) ([]int64, error) {
+func (s *Store) layerSizes(img *Image) ([]int64, error) {
 	layers, err := s.layerIndex()
 	if err != nil {
 		return nil, err

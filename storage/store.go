@@ -80,9 +80,9 @@ func (s *Store) SingleID() bool { return s.opts.IgnoreOwners }
 // to copying it when the path makes its mount options too long).
 func (s *Store) RuntimeDir() string { return filepath.Join(s.opts.RunRoot, "rt") }
 
-// LayerDir is the directory that holds a layer's files, as Docker's
+// layerDir is the directory that holds a layer's files, as Docker's
 // GraphDriver.Data names them (overlay's diff directory).
-func (s *Store) LayerDir(id string) string {
+func (s *Store) layerDir(id string) string {
 	if s.driver == "vfs" {
 		return filepath.Join(s.opts.Root, "vfs", "dir", id)
 	}
@@ -97,11 +97,11 @@ func (s *Store) LayerDirs(img *Image) map[string]string {
 		return map[string]string{}
 	}
 	top := img.Layers[len(img.Layers)-1]
-	data := map[string]string{"UpperDir": s.LayerDir(top)}
+	data := map[string]string{"UpperDir": s.layerDir(top)}
 	if len(img.Layers) > 1 {
 		var lower []string
 		for i := len(img.Layers) - 2; i >= 0; i-- {
-			lower = append(lower, s.LayerDir(img.Layers[i]))
+			lower = append(lower, s.layerDir(img.Layers[i]))
 		}
 		data["LowerDir"] = strings.Join(lower, ":")
 	}

@@ -119,7 +119,7 @@ func (s *Store) DiskUsage() (*Usage, error) {
 		}
 		u.Cache = append(u.Cache, cu)
 	}
-	u.CacheSize += dirSize(s.CacheDir() + "/mounts")
+	u.CacheSize += dirSize(s.cacheDir() + "/mounts")
 	return u, nil
 }
 
