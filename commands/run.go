@@ -236,7 +236,8 @@ func startAttached(c *cli.Context, st *storage.Store, ctr *storage.Container) er
 // could not run it.
 func startResult(code int, err error) error {
 	var se *run.StartError
-	if errors.Is(err, run.ErrInputNotTerminal) {
+	var re *run.RemoveError
+	if errors.Is(err, run.ErrInputNotTerminal) || errors.As(err, &re) {
 		return &exitCode{code: ExitError, err: err}
 	}
 	if errors.As(err, &se) && se.Code != 0 {

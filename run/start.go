@@ -118,11 +118,19 @@ type AttachedOptions struct {
 	NoSigProxy bool
 }
 
+// RemoveError is the failure to remove a container created with --rm
+// after it ran: its exit code is not the failure's.
+type RemoveError struct{ Err error }
+
+func (e *RemoveError) Error() string { return e.Err.Error() }
+func (e *RemoveError) Unwrap() error { return e.Err }
+
 // StartAttached runs a created container in the foreground with the
 // caller's streams and returns its exit code. Errors are a *StartError
-// with a non-zero Code when the container's command could not run, and
-// others when burrow could not run it. A container created with --rm is
-// removed afterwards, with its anonymous volumes.
+// with a non-zero Code when the container's command could not run, a
+// *RemoveError when a container created with --rm ran but could not be
+// removed afterwards (with its anonymous volumes), and others when burrow
+// could not run it.
 func StartAttached(ctx context.Context, st *storage.Store, ctr *storage.Container, opts AttachedOptions) (int, error) {
 	code, err := startAttached(ctx, st, ctr, opts)
 	if ctr.Config.AutoRemove {
@@ -142,7 +150,7 @@ func StartAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 			_ = setState(st, ctr, s)
 		}
 		if rerr != nil && err == nil {
-			err = rerr
+			err = &RemoveError{Err: rerr}
 		}
 	}
 	return code, err
