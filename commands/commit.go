@@ -102,19 +102,25 @@ func newExportCommand() *cli.Command {
 				return toolError(errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect"))
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
+				tar, err := run.Export(st, ctr)
+				if err != nil {
+					return err
+				}
+				defer tar.Close()
 				if o := c.String("output"); o != "" {
 					f, err := os.Create(o)
 					if err != nil {
 						return err
 					}
-					if err := run.Export(st, ctr, f); err != nil {
+					if _, err := io.Copy(f, tar); err != nil {
 						f.Close()
 						os.Remove(o)
-						return err
+						return fmt.Errorf("exporting container %s: %w", ctr.Name, err)
 					}
 					return f.Close()
 				}
-				return run.Export(st, ctr, out)
+				_, err = io.Copy(out, tar)
+				return err
 			})
 		},
 	}

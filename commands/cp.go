@@ -52,16 +52,8 @@ func runCp(c *cli.Context) error {
 	opts := run.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
 	return withStore(c, func(_ *session, st *storage.Store) error {
 		if srcCtr != "" {
-			ctr, err := st.LookupContainer(srcCtr)
-			if err != nil {
-				return err
-			}
-			return run.CopyOut(st, ctr, srcPath, dstPath, c.App.Writer, opts)
+			return run.CopyOut(st, srcCtr, srcPath, dstPath, c.App.Writer, opts)
 		}
-		ctr, err := st.LookupContainer(dstCtr)
-		if err != nil {
-			return err
-		}
-		return run.CopyIn(st, ctr, srcPath, c.App.Reader, dstPath, opts)
+		return run.CopyIn(st, srcPath, c.App.Reader, dstCtr, dstPath, opts)
 	})
 }

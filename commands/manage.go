@@ -115,10 +115,12 @@ func newAttachCommand() *cli.Command {
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
 				opts := run.AttachOptions{DetachKeys: c.String("detach-keys"), SigProxy: c.Bool("sig-proxy")}
-				var err error
-				if _, opts.Stdout, opts.Stderr, err = execStreams(c); err != nil {
+				in, out, errw, err := execStreams(c)
+				if err != nil {
 					return err
 				}
+				in.Close()
+				opts.Stdout, opts.Stderr = out, errw
 				if in, ok := c.App.Reader.(*os.File); ok && !c.Bool("no-stdin") {
 					opts.Stdin = in
 				}

@@ -81,16 +81,17 @@ func runPs(c *cli.Context) error {
 		if c.Bool("latest") {
 			limit = 1
 		}
-		listed, err := run.List(st, run.ListOptions{
-			All:     c.Bool("all") || c.Bool("latest") || c.Int("last") >= 0,
-			Last:    limit,
-			Filters: filters,
-		})
-		if err != nil {
-			return err
-		}
-		if limit == 0 {
-			listed = nil // -n 0
+		var listed []run.Listed
+		if limit != 0 { // -n 0 lists nothing
+			var err error
+			listed, err = run.List(st, run.ListOptions{
+				All:     c.Bool("all") || c.Bool("latest") || c.Int("last") >= 0,
+				Last:    limit,
+				Filters: filters,
+			})
+			if err != nil {
+				return err
+			}
 		}
 		var rows []any
 		configs := map[string]*v1.Config{} // read once per image, not per container

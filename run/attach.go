@@ -18,14 +18,14 @@ import (
 	"github.com/burrow-oci/burrow/storage"
 )
 
-// DefaultDetachKeys is Docker's escape sequence: Ctrl-P Ctrl-Q.
-var DefaultDetachKeys = []byte{0x10, 0x11}
+// defaultDetachKeys is Docker's escape sequence: Ctrl-P Ctrl-Q.
+var defaultDetachKeys = []byte{0x10, 0x11}
 
 // ParseDetachKeys reads Docker's --detach-keys: comma-separated keys,
 // each a character or "ctrl-<char>".
 func ParseDetachKeys(s string) ([]byte, error) {
 	if s == "" {
-		return DefaultDetachKeys, nil
+		return defaultDetachKeys, nil
 	}
 	var out []byte
 	for _, k := range strings.Split(s, ",") {
@@ -218,7 +218,7 @@ func Attach(ctx context.Context, st *storage.Store, ctr *storage.Container, opts
 		defer notifyForwarded(sigs)()
 		go func() {
 			for s := range sigs {
-				_ = Forward(st, ctr, s.(syscall.Signal))
+				_ = forward(st, ctr, s.(syscall.Signal))
 			}
 		}()
 	}
@@ -264,7 +264,8 @@ func attachStreams(st *storage.Store, ctr *storage.Container, opts AttachOptions
 	}
 	code, err := send(dir, request{Attach: &req}, Stdio{stdin, opts.Stdout, opts.Stderr}, nil, nil)
 	if errors.Is(err, ErrNotRunning) {
-		return 0, err
+		// It ran a moment ago: its monitor is gone.
+		return 0, fmt.Errorf("container %s is not running", ctr.ID)
 	}
 	return code, err
 }
@@ -290,7 +291,7 @@ func followOutput(ctx context.Context, st *storage.Store, ctr *storage.Container
 		return err
 	}
 	for {
-		if offset, err = ReadLog(path, offset, print); err != nil {
+		if offset, err = readLog(path, offset, print); err != nil {
 			return 0, err
 		}
 		s, err := State(st, ctr)
@@ -298,7 +299,7 @@ func followOutput(ctx context.Context, st *storage.Store, ctr *storage.Container
 			return 0, err
 		}
 		if s.Status != storage.StatusRunning && !s.Restarting {
-			_, _ = ReadLog(path, offset, print)
+			_, _ = readLog(path, offset, print)
 			return s.ExitCode, nil
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -42,11 +42,12 @@ func CommitConfig(img *v1.ConfigFile, ctr *storage.Container, author, message st
 	if cc.User != "" {
 		cfg.Config.User = cc.User
 	}
-	for k, v := range cc.Labels {
+	if len(cc.Labels) > 0 {
+		cfg.Config.Labels = maps.Clone(cfg.Config.Labels)
 		if cfg.Config.Labels == nil {
 			cfg.Config.Labels = map[string]string{}
 		}
-		cfg.Config.Labels[k] = v
+		maps.Copy(cfg.Config.Labels, cc.Labels)
 	}
 	now := time.Now().UTC()
 	cfg.Created = v1.Time{Time: now}
@@ -71,22 +72,30 @@ func hasEnv(env []string, key string) bool {
 	return false
 }
 
-// Export writes a tar stream of a container's filesystem to w.
-func Export(st *storage.Store, ctr *storage.Container, w io.Writer) error {
+// Export opens a tar stream of a container's filesystem, which stays
+// mounted until the stream is closed.
+func Export(st *storage.Store, ctr *storage.Container) (io.ReadCloser, error) {
 	root, err := st.MountContainer(ctr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.UnmountContainer(ctr)
 	tar, err := archive.Tar(root, archive.Uncompressed)
 	if err != nil {
-		return fmt.Errorf("exporting container %s: %w", ctr.Name, err)
+		_ = st.UnmountContainer(ctr)
+		return nil, fmt.Errorf("exporting container %s: %w", ctr.Name, err)
 	}
-	defer tar.Close()
-	if _, err := io.Copy(w, tar); err != nil {
-		return fmt.Errorf("exporting container %s: %w", ctr.Name, err)
-	}
-	return nil
+	return &exportStream{ReadCloser: tar, unmount: func() error { return st.UnmountContainer(ctr) }}, nil
+}
+
+type exportStream struct {
+	io.ReadCloser
+	unmount func() error
+}
+
+func (e *exportStream) Close() error {
+	err := e.ReadCloser.Close()
+	_ = e.unmount()
+	return err
 }
 
 // ContainerConfig is a container's config as Docker shows it: the image's

@@ -130,10 +130,11 @@ type CopyOptions struct {
 	FollowLink bool
 }
 
-// CopyOut copies src, a path in the container, to dst on the host, as
-// `docker cp CONTAINER:SRC DST` does: into dst when it is a directory, as
-// dst otherwise. With dst "-", the tar stream goes to w instead.
-func CopyOut(st *storage.Store, ctr *storage.Container, src, dst string, w io.Writer, opts CopyOptions) error {
+// CopyOut copies src, a path in the container ref names, to dst on the
+// host, as `docker cp CONTAINER:SRC DST` does: into dst when it is a
+// directory, as dst otherwise. With dst "-", the tar stream goes to w
+// instead. The host side is checked before the container is looked up.
+func CopyOut(st *storage.Store, ref, src, dst string, w io.Writer, opts CopyOptions) error {
 	spec := CopySpec{Path: src, KeepOwners: opts.Archive, SingleID: st.SingleID()}
 	target := dst
 	if dst != "-" {
@@ -164,7 +165,7 @@ func CopyOut(st *storage.Store, ctr *storage.Container, src, dst string, w io.Wr
 		// Copied out, the files belong to the user who asked.
 		done <- archive.Untar(pr, target, &archive.TarOptions{NoLchown: true})
 	}()
-	err = withContainerFS(st, ctr, copyRequest{Out: true, Spec: spec}, pw)
+	err = withContainerFS(st, ref, copyRequest{Out: true, Spec: spec}, pw)
 	pw.Close()
 	if derr := <-done; err == nil {
 		err = derr
@@ -172,10 +173,11 @@ func CopyOut(st *storage.Store, ctr *storage.Container, src, dst string, w io.Wr
 	return err
 }
 
-// CopyIn copies src, a path on the host, to dst in the container, as
-// `docker cp SRC CONTAINER:DST` does. With src "-", r is a tar stream
-// extracted into dst.
-func CopyIn(st *storage.Store, ctr *storage.Container, src string, r io.Reader, dst string, opts CopyOptions) error {
+// CopyIn copies src, a path on the host, to dst in the container ref
+// names, as `docker cp SRC CONTAINER:DST` does. With src "-", r is a tar
+// stream extracted into dst. The host side is checked before the
+// container is looked up.
+func CopyIn(st *storage.Store, src string, r io.Reader, ref, dst string, opts CopyOptions) error {
 	spec := CopySpec{Path: dst, KeepOwners: opts.Archive, SingleID: st.SingleID()}
 	var tarStream io.ReadCloser
 	if src == "-" {
@@ -205,13 +207,17 @@ func CopyIn(st *storage.Store, ctr *storage.Container, src string, r io.Reader, 
 		pw.Close()
 	}()
 	defer pr.Close()
-	return withContainerFS(st, ctr, copyRequest{Spec: spec}, pr)
+	return withContainerFS(st, ref, copyRequest{Spec: spec}, pr)
 }
 
 // withContainerFS carries out a copy on a container's filesystem: through
 // the process that runs it when it runs (its root filesystem is mounted
 // there), or mounted here when it does not.
-func withContainerFS(st *storage.Store, ctr *storage.Container, req copyRequest, stream *os.File) error {
+func withContainerFS(st *storage.Store, ref string, req copyRequest, stream *os.File) error {
+	ctr, err := st.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
 	dir, err := st.ContainerRunDir(ctr)
 	if err != nil {
 		return err

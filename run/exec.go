@@ -283,7 +283,7 @@ func Exec(st *storage.Store, ctr *storage.Container, req ExecRequest, stdio Stdi
 		if cs, err = newConsoleSocket(); err != nil {
 			return 0, err
 		}
-		defer cs.parent.Close()
+		defer cs.Close()
 	}
 	return send(dir, request{Exec: &req}, stdio, cs, terminal)
 }

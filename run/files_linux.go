@@ -54,9 +54,9 @@ func filesIn(dir string) Files {
 	}
 }
 
-// WriteFiles writes the container's /etc/hosts, /etc/hostname and
+// writeFiles writes the container's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf into dir, as Docker generates them.
-func WriteFiles(dir, hostname, network string, extraHosts []string) (Files, error) {
+func writeFiles(dir, hostname, network string, extraHosts []string) (Files, error) {
 	f := filesIn(dir)
 	var hosts strings.Builder
 	if network == NetworkHost {

@@ -33,10 +33,10 @@ type LogFile struct {
 	streams []*logStream
 }
 
-// OpenLogFile opens (appending to) a json-file log. With maxSize > 0 the
+// openLogFile opens (appending to) a json-file log. With maxSize > 0 the
 // log rotates, as Docker's max-size and max-file do: path.1 is the newest
 // full file, and maxFile files are kept in all.
-func OpenLogFile(path string, maxSize int64, maxFile int) (*LogFile, error) {
+func openLogFile(path string, maxSize int64, maxFile int) (*LogFile, error) {
 	l := &LogFile{path: path, maxSize: maxSize, maxFile: max(maxFile, 1)}
 	if err := l.open(); err != nil {
 		return nil, err
@@ -92,8 +92,8 @@ func (l *LogFile) rotate() error {
 	return l.open()
 }
 
-// LogFiles lists a log's files oldest first: rotated ones, then path.
-func LogFiles(path string) []string {
+// logFiles lists a log's files oldest first: rotated ones, then path.
+func logFiles(path string) []string {
 	var out []string
 	for i := 1; ; i++ {
 		p := fmt.Sprintf("%s.%d", path, i)
@@ -169,9 +169,9 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// ReadLog calls fn for every entry of a json-file log from offset on and
+// readLog calls fn for every entry of a json-file log from offset on and
 // returns the offset after the last complete line it read.
-func ReadLog(path string, offset int64, fn func(LogEntry) error) (int64, error) {
+func readLog(path string, offset int64, fn func(LogEntry) error) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -227,8 +227,8 @@ func Logs(ctx context.Context, st *storage.Store, ctr *storage.Container, opts L
 	}
 	var entries []LogEntry
 	var offset int64
-	for _, f := range LogFiles(path) {
-		o, err := ReadLog(f, 0, func(e LogEntry) error {
+	for _, f := range logFiles(path) {
+		o, err := readLog(f, 0, func(e LogEntry) error {
 			entries = append(entries, e)
 			return nil
 		})
@@ -253,11 +253,11 @@ func Logs(ctx context.Context, st *storage.Store, ctr *storage.Container, opts L
 		if err != nil {
 			return err
 		}
-		if offset, err = ReadLog(path, offset, show); err != nil {
+		if offset, err = readLog(path, offset, show); err != nil {
 			return err
 		}
 		if state.Status != storage.StatusRunning {
-			_, err = ReadLog(path, offset, show)
+			_, err = readLog(path, offset, show)
 			return err
 		}
 		select {

@@ -8,7 +8,7 @@ import (
 
 func TestLogFileRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
-	lf, err := OpenLogFile(path, 0, 0)
+	lf, err := openLogFile(path, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestLogFileRoundTrip(t *testing.T) {
 	lf.Close()
 
 	var got []string
-	offset, err := ReadLog(path, 0, func(e LogEntry) error {
+	offset, err := readLog(path, 0, func(e LogEntry) error {
 		if e.Time.IsZero() {
 			t.Errorf("entry without time: %+v", e)
 		}
@@ -35,18 +35,18 @@ func TestLogFileRoundTrip(t *testing.T) {
 	}
 	// Reading again from the returned offset finds nothing new.
 	n := 0
-	if _, err := ReadLog(path, offset, func(LogEntry) error { n++; return nil }); err != nil || n != 0 {
+	if _, err := readLog(path, offset, func(LogEntry) error { n++; return nil }); err != nil || n != 0 {
 		t.Errorf("re-read from offset: %d entries, %v", n, err)
 	}
 	// A missing log is empty, not an error.
-	if _, err := ReadLog(filepath.Join(t.TempDir(), "none"), 0, func(LogEntry) error { return nil }); err != nil {
+	if _, err := readLog(filepath.Join(t.TempDir(), "none"), 0, func(LogEntry) error { return nil }); err != nil {
 		t.Errorf("missing log: %v", err)
 	}
 }
 
 func TestLogRotation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
-	lf, err := OpenLogFile(path, 200, 3)
+	lf, err := openLogFile(path, 200, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +55,13 @@ func TestLogRotation(t *testing.T) {
 		w.Write([]byte(strings.Repeat("x", 20) + "\n"))
 	}
 	lf.Close()
-	files := LogFiles(path)
+	files := logFiles(path)
 	if len(files) != 3 || files[0] != path+".2" || files[2] != path {
 		t.Fatalf("files %v, want path.2, path.1, path", files)
 	}
 	n := 0
 	for _, f := range files {
-		ReadLog(f, 0, func(LogEntry) error { n++; return nil })
+		readLog(f, 0, func(LogEntry) error { n++; return nil })
 	}
 	if n == 0 || n >= 20 {
 		t.Errorf("%d entries kept over 3 files of 200 bytes: rotation kept everything or nothing", n)

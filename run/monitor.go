@@ -30,7 +30,7 @@ func openLog(st *storage.Store, ctr *storage.Container) (*LogFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf, err := OpenLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile)
+	lf, err := openLogFile(path, ctr.Config.LogMaxSize, ctr.Config.LogMaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("opening the log: %w", err)
 	}

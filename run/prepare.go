@@ -38,6 +38,10 @@ func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
 	if hostname == "" {
 		hostname = defaultHostname(ctr.Config.NetworkMode, ctr.ID[:12])
 	}
+	u, files, err := sandboxFiles(rootfs, userSpec, dir, hostname, ctr.Config.NetworkMode, ctr.Config.AddHosts)
+	if err != nil {
+		return Process{}, err
+	}
 	singleID := st.SingleID()
 	opts := Options{
 		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
@@ -66,7 +70,7 @@ func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
 	if opts.Mounts, err = userMounts(st, ctr, rootfs, singleID); err != nil {
 		return Process{}, err
 	}
-	spec, err := sandboxSpec(rootfs, &imgCfg.Config, opts, userSpec, dir, ctr.Config.AddHosts)
+	spec, err := Spec(rootfs, &imgCfg.Config, opts, u, files)
 	if err != nil {
 		return Process{}, err
 	}
@@ -88,18 +92,15 @@ func defaultHostname(network, name string) string {
 	return name
 }
 
-// sandboxSpec is what a container and a build step share: the user
-// resolved in rootfs, the /etc files written in filesDir, and the spec.
-func sandboxSpec(rootfs string, img *v1.Config, opts Options, userSpec, filesDir string, addHosts []string) (*specs.Spec, error) {
+// sandboxFiles is what a container and a build step share before their
+// spec: the user resolved in rootfs, and the /etc files written in dir.
+func sandboxFiles(rootfs, userSpec, dir, hostname, network string, addHosts []string) (User, Files, error) {
 	u, err := ResolveUser(rootfs, userSpec)
 	if err != nil {
-		return nil, err
+		return User{}, Files{}, err
 	}
-	files, err := WriteFiles(filesDir, opts.Hostname, opts.Network, addHosts)
-	if err != nil {
-		return nil, err
-	}
-	return Spec(rootfs, img, opts, u, files)
+	files, err := writeFiles(dir, hostname, network, addHosts)
+	return u, files, err
 }
 
 // StepOptions describe a build step's process: RUN's command in a
@@ -131,7 +132,11 @@ func Step(ctx context.Context, st *storage.Store, opts StepOptions) (int, error)
 		Cmd: opts.Args, Entrypoint: []string{}, Env: opts.Env, Hostname: defaultHostname(opts.Network, "buildkitsandbox"),
 		Network: opts.Network, SingleID: st.SingleID(), Mounts: opts.Mounts,
 	}
-	spec, err := sandboxSpec(opts.Rootfs, opts.Image, o, opts.Image.User, dir, nil)
+	u, files, err := sandboxFiles(opts.Rootfs, opts.Image.User, dir, o.Hostname, o.Network, nil)
+	if err != nil {
+		return 0, err
+	}
+	spec, err := Spec(opts.Rootfs, opts.Image, o, u, files)
 	if err != nil {
 		return 0, err
 	}

@@ -9,9 +9,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// LoadSeccompProfile reads a seccomp profile in Docker's JSON format
+// loadSeccompProfile reads a seccomp profile in Docker's JSON format
 // (defaultAction, architectures, syscalls with names, action, args).
-func LoadSeccompProfile(path string) (*specs.LinuxSeccomp, error) {
+func loadSeccompProfile(path string) (*specs.LinuxSeccomp, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading seccomp profile: %w", err)
@@ -52,7 +52,7 @@ func ParseSecurityOpts(opts []string) (SecurityOpts, error) {
 			case "":
 				return out, fmt.Errorf("invalid --security-opt %q (hint: seccomp=unconfined or seccomp=/path/to/profile.json)", o)
 			default:
-				p, err := LoadSeccompProfile(v)
+				p, err := loadSeccompProfile(v)
 				if err != nil {
 					return out, err
 				}

@@ -296,9 +296,9 @@ func capabilities(opts Options) []string {
 	return out
 }
 
-// ValidCapability reports whether name (with or without CAP_) is a Linux
+// validCapability reports whether name (with or without CAP_) is a Linux
 // capability, or ALL.
-func ValidCapability(name string) bool {
+func validCapability(name string) bool {
 	n := strings.ToUpper(name)
 	if n == "ALL" {
 		return true

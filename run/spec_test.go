@@ -74,7 +74,7 @@ func TestCapabilities(t *testing.T) {
 		name string
 		ok   bool
 	}{{"NET_ADMIN", true}, {"cap_chown", true}, {"ALL", true}, {"CAP_FLY", false}, {"", false}} {
-		if ValidCapability(c.name) != c.ok {
+		if validCapability(c.name) != c.ok {
 			t.Errorf("ValidCapability(%q) != %v", c.name, c.ok)
 		}
 	}

@@ -25,20 +25,20 @@ func State(st *storage.Store, ctr *storage.Container) (storage.ContainerState, e
 		return s, err
 	}
 	switch {
-	case s.BootID != "" && s.BootID != storage.BootID():
+	case s.BootID != storage.BootID():
 		s.Status, s.ExitCode, s.Pid, s.Restarting = storage.StatusExited, 255, 0, false
 		s.Error = "the machine restarted while the container ran"
 		// Not recorded: the record of the boot it ran in tells the same
 		// to every reader.
 		return s, nil
-	case s.MonitorPid != 0 && !Alive(s.MonitorPid):
-		if Alive(s.Pid) {
+	case s.MonitorPid != 0 && !alive(s.MonitorPid):
+		if alive(s.Pid) {
 			// The container outlived its monitor: stop it, it can no longer
 			// be managed or logged.
 			_ = unix.Kill(s.Pid, unix.SIGKILL)
 		}
 		recordDeath(st, ctr, &s, "the container's monitor died")
-	case s.MonitorPid == 0 && !Alive(s.Pid):
+	case s.MonitorPid == 0 && !alive(s.Pid):
 		// A foreground run whose burrow process died.
 		recordDeath(st, ctr, &s, "the process that ran the container died")
 	}
@@ -54,11 +54,11 @@ func recordDeath(st *storage.Store, ctr *storage.Container, s *storage.Container
 // Active reports whether a state is that of a container that runs, or
 // that its restart policy is about to start again.
 func Active(s storage.ContainerState) bool {
-	return s.Status == storage.StatusRunning || s.Restarting && Alive(s.MonitorPid)
+	return s.Status == storage.StatusRunning || s.Restarting && alive(s.MonitorPid)
 }
 
-// Alive reports whether a process exists (EPERM counts: it exists).
-func Alive(pid int) bool {
+// alive reports whether a process exists (EPERM counts: it exists).
+func alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

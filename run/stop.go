@@ -24,9 +24,9 @@ func Kill(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error {
 	return signalContainer(st, ctr, sig, true)
 }
 
-// Forward sends sig to a running container on behalf of an attached
+// forward sends sig to a running container on behalf of an attached
 // client (attach --sig-proxy): the restart policy still applies.
-func Forward(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error {
+func forward(st *storage.Store, ctr *storage.Container, sig syscall.Signal) error {
 	return signalContainer(st, ctr, sig, false)
 }
 

@@ -12,10 +12,10 @@ import (
 	"github.com/burrow-oci/burrow/storage"
 )
 
-// Descendants lists the processes below pid (children, theirs, and so
+// descendants lists the processes below pid (children, theirs, and so
 // on), read from /proc: a container's processes are the descendants of
 // the process that runs it (its init, and what exec started).
-func Descendants(pid int) []int {
+func descendants(pid int) []int {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -61,7 +61,7 @@ func Top(st *storage.Store, ctr *storage.Container, args []string) ([]string, er
 		return nil, ErrNotRunning
 	}
 	pids := map[string]bool{}
-	for _, p := range Descendants(state.MonitorPid) {
+	for _, p := range descendants(state.MonitorPid) {
 		pids[strconv.Itoa(p)] = true
 	}
 	if len(args) == 0 {

@@ -37,7 +37,7 @@ func ParseNetwork(mode string) (string, error) {
 // CheckCapabilities checks --cap-add and --cap-drop names.
 func CheckCapabilities(names []string) error {
 	for _, name := range names {
-		if !ValidCapability(name) {
+		if !validCapability(name) {
 			return fmt.Errorf("invalid capability %q (hint: names such as NET_ADMIN or CAP_NET_ADMIN, or ALL)", name)
 		}
 	}

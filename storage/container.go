@@ -248,7 +248,7 @@ func (s *Store) ContainerRunDir(c *Container) (string, error) {
 
 // State reads a container's run state as it was recorded, with the boot it
 // was recorded in (BootID); a container never started is StatusCreated.
-// Package run tells from it what is true now (run.Refresh).
+// Package run tells from it what is true now (run.State).
 func (s *Store) State(c *Container) (ContainerState, error) {
 	dir, err := s.ContainerDir(c)
 	if err != nil {

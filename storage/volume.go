@@ -65,7 +65,13 @@ func (s *Store) EnsureVolume(name string, anonymous bool) (v *Volume, created bo
 		return nil, false, fmt.Errorf("creating volume %s: %w", name, err)
 	}
 	data, _ := json.Marshal(v)
-	if err := atomicfile.Write(meta, data, 0o600, atomicfile.Durable); err != nil {
+	// An anonymous volume lives as long as its container: not synced, so
+	// that run --rm of an image with a VOLUME pays no sync.
+	d := atomicfile.Durable
+	if anonymous {
+		d = atomicfile.NoSync
+	}
+	if err := atomicfile.Write(meta, data, 0o600, d); err != nil {
 		return nil, false, fmt.Errorf("creating volume %s: %w", name, err)
 	}
 	return v, true, nil

@@ -83,8 +83,11 @@ func WriteFunc(path string, perm os.FileMode, d Durability, write func(io.Writer
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	// os.CreateTemp makes the file 0600: only another mode needs a chmod.
+	if perm != 0o600 {
+		if err := f.Chmod(perm); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if d == Durable {
 		if err := f.Sync(); err != nil {
