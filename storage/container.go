@@ -53,6 +53,24 @@ type ContainerConfig struct {
 	Health     *HealthCheck `json:",omitempty"`
 	LogMaxSize int64        `json:",omitempty"` // bytes; 0: no limit
 	LogMaxFile int          `json:",omitempty"`
+	// Ports are the ports published with -p and -P, as asked (a HostPort
+	// of 0 is chosen when the container starts; the state records it).
+	Ports []PortMapping `json:",omitempty"`
+	// DNS, DNSSearch and DNSOptions are --dns, --dns-search and
+	// --dns-option.
+	DNS        []string `json:",omitempty"`
+	DNSSearch  []string `json:",omitempty"`
+	DNSOptions []string `json:",omitempty"`
+}
+
+// PortMapping is a published port: HostIP:HostPort on the host forwards
+// to ContainerPort of Proto ("tcp" or "udp") in the container. An empty
+// HostIP is every address (0.0.0.0).
+type PortMapping struct {
+	HostIP        string `json:",omitempty"`
+	HostPort      uint16 `json:",omitempty"`
+	ContainerPort uint16
+	Proto         string
 }
 
 // HealthCheck is a container's health check (from the image's HEALTHCHECK
@@ -122,6 +140,11 @@ type ContainerState struct {
 	// StoppedByUser keeps the restart policy from restarting a container
 	// that stop or kill ended.
 	StoppedByUser bool `json:",omitempty"`
+	// Ports are the ports published while it runs, with the host ports
+	// chosen for those asked as 0.
+	Ports []PortMapping `json:",omitempty"`
+	// IPAddress is the container's address on its network, while it runs.
+	IPAddress string `json:",omitempty"`
 }
 
 // Status is a container's run status, as Docker names it. Package run is
