@@ -83,7 +83,10 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		Name: "/" + ctr.Name, Driver: st.Driver(), Platform: "linux",
 		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
 		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
-		NetworkSettings: map[string]any{"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{}}, "Ports": map[string]any{}},
+		NetworkSettings: map[string]any{
+			"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}},
+			"Ports":    portsDoc(state.Ports), "IPAddress": state.IPAddress,
+		},
 		State: containerStateJ{
 			Status: string(state.Status), Running: state.Status == storage.StatusRunning, Pid: state.Pid,
 			Restarting: state.Restarting, Health: state.Health,

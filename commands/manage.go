@@ -3,7 +3,9 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/burrow-oci/burrow/run"
@@ -65,13 +67,27 @@ func newPortCommand() *cli.Command {
 				return err
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				// Publishing ports is not available yet, so no container has
-				// a mapping.
-				if p := c.Args().Get(1); p != "" {
-					if !strings.Contains(p, "/") {
-						p += "/tcp"
+				state, err := run.State(st, ctr)
+				if err != nil {
+					return err
+				}
+				want := c.Args().Get(1)
+				if want != "" && !strings.Contains(want, "/") {
+					want += "/tcp"
+				}
+				found := false
+				for _, p := range state.Ports {
+					key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+					switch {
+					case want == "":
+						fmt.Fprintf(c.App.Writer, "%s -> %s\n", key, hostAddr(p))
+					case want == key:
+						fmt.Fprintln(c.App.Writer, hostAddr(p))
+						found = true
 					}
-					return fmt.Errorf("No public port '%s' published for %s", p, ctr.Name)
+				}
+				if want != "" && !found {
+					return fmt.Errorf("No public port '%s' published for %s", want, ctr.Name)
 				}
 				return nil
 			})
@@ -138,4 +154,38 @@ func newAttachCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// hostAddr is a published port's host side as Docker prints it.
+func hostAddr(p storage.PortMapping) string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(int(p.HostPort)))
+}
+
+// portsColumn is ps's PORTS: "0.0.0.0:3000->3000/tcp, ...".
+func portsColumn(ports []storage.PortMapping) string {
+	var parts []string
+	for _, p := range ports {
+		parts = append(parts, fmt.Sprintf("%s->%d/%s", hostAddr(p), p.ContainerPort, p.Proto))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// portsDoc is inspect's NetworkSettings.Ports: {"3000/tcp": [{"HostIp":
+// "0.0.0.0", "HostPort": "3000"}]}.
+func portsDoc(ports []storage.PortMapping) map[string]any {
+	out := map[string]any{}
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		list, _ := out[key].([]map[string]string)
+		out[key] = append(list, map[string]string{"HostIp": ip, "HostPort": strconv.Itoa(int(p.HostPort))})
+	}
+	return out
 }

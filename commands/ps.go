@@ -142,7 +142,7 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
 		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
 		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
-		State: string(state.Status), Status: statusWords(state),
+		State: string(state.Status), Status: statusWords(state), Ports: portsColumn(state.Ports),
 	}
 	if size {
 		if rw, virtual, err := st.ContainerSize(ctr); err == nil {

@@ -35,7 +35,11 @@ func containerFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open even if not attached"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
-		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host"},
+		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host ([IP:][HOST:]CTR[/PROTO])"},
+		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to random ports"},
+		&cli.StringSliceFlag{Name: "dns", Usage: "set custom DNS servers"},
+		&cli.StringSliceFlag{Name: "dns-search", Usage: "set custom DNS search domains"},
+		&cli.StringSliceFlag{Name: "dns-option", Aliases: []string{"dns-opt"}, Usage: "set DNS options"},
 		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull image before running (always, missing, never)"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
@@ -101,9 +105,6 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 			return cfg, "", toolError(err)
 		}
 	}
-	if len(c.StringSlice("publish")) > 0 {
-		return cfg, "", toolError(errors.New("publishing ports (-p) needs the user-mode network, which burrow does not have yet (hint: use --network host and bind the port inside the container)"))
-	}
 	switch c.String("pull") {
 	case "missing", "never", "always":
 	default:
@@ -112,6 +113,23 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	net, err := run.ParseNetwork(c.String("network"))
 	if err != nil {
 		return cfg, "", toolError(err)
+	}
+	var ports []storage.PortMapping
+	for _, p := range c.StringSlice("publish") {
+		pm, err := network.ParsePublish(p)
+		if err != nil {
+			return cfg, "", toolError(err)
+		}
+		ports = append(ports, pm...)
+	}
+	if len(ports) > 0 || c.Bool("publish-all") {
+		switch net {
+		case run.NetworkNone:
+			return cfg, "", toolError(errors.New("conflicting options: port publishing and the container type network mode"))
+		case run.NetworkHost:
+			fmt.Fprintln(c.App.ErrWriter, "WARNING: Published ports are discarded when using host network mode")
+			ports = nil
+		}
 	}
 	if err := run.CheckCapabilities(append(c.StringSlice("cap-add"), c.StringSlice("cap-drop")...)); err != nil {
 		return cfg, "", toolError(err)
@@ -150,6 +168,10 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		AddHosts:    c.StringSlice("add-host"),
 		Mounts:      mounts,
 		SecurityOpt: c.StringSlice("security-opt"),
+		Ports:       ports,
+		DNS:         c.StringSlice("dns"),
+		DNSSearch:   c.StringSlice("dns-search"),
+		DNSOptions:  c.StringSlice("dns-option"),
 	}
 	if len(labels) > 0 {
 		cfg.Labels = labels
@@ -188,6 +210,9 @@ func createContainer(c *cli.Context, s *session, st *storage.Store) (*storage.Co
 	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, st.ConfigExtra(img.ID)); err != nil {
 		return nil, toolError(err)
 	}
+	if c.Bool("publish-all") && cfg.NetworkMode == run.NetworkBridge {
+		cfg.Ports = append(cfg.Ports, run.ExposedPorts(&imgCfg.Config)...)
+	}
 	ctr, err := run.Create(st, run.CreateOptions{
 		Image: img, ImageConfig: &imgCfg.Config, Name: name, Config: cfg,
 		// `run --rm` in the foreground lives no longer than this command.
@@ -217,16 +242,17 @@ func runRun(c *cli.Context) error {
 			fmt.Fprintln(c.App.Writer, ctr.ID)
 			return nil
 		}
-		return startAttached(c, st, ctr)
+		return startAttached(c, s, st, ctr)
 	})
 }
 
 // startAttached runs a created container in the foreground with the
 // caller's stdio; its exit code becomes burrow's.
-func startAttached(c *cli.Context, st *storage.Store, ctr *storage.Container) error {
+func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.Container) error {
 	code, err := run.StartAttached(c.Context, st, ctr, run.AttachedOptions{
 		Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
 		NoSigProxy: c.IsSet("sig-proxy") && !c.Bool("sig-proxy"),
+		Network:    s.networkSettings(st),
 	})
 	return startResult(code, err)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/burrow-oci/burrow/config"
 	"github.com/burrow-oci/burrow/internal/userns"
+	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -192,4 +193,20 @@ func confirmInNamespace(c *cli.Context, question string) (bool, error) {
 		return false, err
 	}
 	return confirm(c.App.Reader, c.App.Writer, question)
+}
+
+// networkSettings are config.toml's [network] choices for run, with the
+// notice of a network without outbound access going to stderr once per
+// store.
+func (s *session) networkSettings(st *storage.Store) run.NetworkSettings {
+	return run.NetworkSettings{
+		HostFallback: s.cfg.Network.Fallback == "host",
+		HostLoopback: s.cfg.Network.HostLoopback,
+		Log:          s.log,
+		Notice: func(n string) {
+			if st.NoticeOnce(n) {
+				fmt.Fprintln(s.errw, "burrow: "+n)
+			}
+		},
+	}
 }

@@ -34,18 +34,25 @@ func newStartCommand() *cli.Command {
 				if c.Bool("interactive") {
 					ctr.Config.OpenStdin = true
 				}
-				return startAttached(c, st, ctr)
+				return startAttached(c, s, st, ctr)
 			})
 		},
 	}
 }
 
 // startDetached starts a container under a monitor process of its own.
-func startDetached(_ *session, st *storage.Store, ctr *storage.Container) error {
+func startDetached(s *session, st *storage.Store, ctr *storage.Container) error {
 	err := run.StartDetached(st, ctr)
 	var se *run.StartError
 	if errors.As(err, &se) {
 		return &exitCode{code: se.Code, err: se.Err}
+	}
+	if err == nil && ctr.Config.NetworkMode == run.NetworkBridge {
+		// The monitor cannot say it: a default network without outbound
+		// access is told here.
+		if state, serr := run.State(st, ctr); serr == nil && state.Status == storage.StatusRunning && state.IPAddress == "" && s.cfg.Network.Fallback != "host" {
+			s.networkSettings(st).Notice(run.ErrNoOutbound.Error())
+		}
 	}
 	return err
 }
@@ -57,8 +64,10 @@ func newMonitorCommand() *cli.Command {
 		Name:   run.MonitorCommand,
 		Hidden: true,
 		Action: func(c *cli.Context) error {
-			return withStore(c, func(_ *session, st *storage.Store) error {
-				return run.ServeMonitor(c.Context, st, c.Args().First())
+			return withStore(c, func(s *session, st *storage.Store) error {
+				ns := s.networkSettings(st)
+				ns.Notice = nil // a monitor has no terminal: run -d says it
+				return run.ServeMonitor(c.Context, st, c.Args().First(), ns)
 			})
 		},
 	}

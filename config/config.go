@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel   string     `toml:"log_level"`
 	Storage    Storage    `toml:"storage"`
 	Registries Registries `toml:"registries"`
+	Network    Network    `toml:"network"`
 
 	// Files lists the configuration files that were read, in order.
 	Files []string `toml:"-"`
@@ -39,6 +40,20 @@ type Storage struct {
 
 	// RunRootIsDefault is set when no file or variable chose the run root.
 	RunRootIsDefault bool `toml:"-"`
+}
+
+// Network says how containers of the default network are served.
+type Network struct {
+	// Fallback is what a container of the default network gets where
+	// /dev/net/tun is not usable: "loopback" (the default: a private
+	// network with loopback only, published ports still work) or "host"
+	// (the host's network, as --network host).
+	Fallback string `toml:"fallback"`
+	// HostLoopback lets containers reach the host's 127.0.0.1 through
+	// their gateway, 10.0.2.2. Off by default: on a shared host, services
+	// that other users bind to loopback would be reachable from any
+	// container.
+	HostLoopback bool `toml:"host_loopback"`
 }
 
 // Registries says where images are pulled from and pushed to, with the
@@ -167,6 +182,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := oneOf("storage.driver", c.Storage.Driver, "", "overlay", "vfs"); err != nil {
+		return err
+	}
+	if err := oneOf("network.fallback", c.Network.Fallback, "", "loopback", "host"); err != nil {
 		return err
 	}
 	for i, r := range c.Registries.Registry {

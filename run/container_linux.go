@@ -68,6 +68,25 @@ type Process struct {
 	SingleID bool
 	// hub, in a monitor, serves attach.
 	hub *attachHub
+	// network, with NetworkBridge, is the container's network, served by
+	// this process; close releases it.
+	network *network.Network
+}
+
+// close releases what prepare made for the process beyond its files: the
+// network and its published ports.
+func (p *Process) close() {
+	if p.network != nil {
+		p.network.Close()
+	}
+}
+
+// netState is the part of a container's state its network fills in: the
+// published ports as bound and its address.
+func (p *Process) netState(s *storage.ContainerState) {
+	if p.network != nil {
+		s.Ports, s.IPAddress = p.network.Ports(), p.network.IP()
+	}
 }
 
 // Run starts a container, waits for it and returns its exit code, with

@@ -54,37 +54,97 @@ func filesIn(dir string) Files {
 	}
 }
 
+// etcFiles say what a sandbox's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf hold.
+type etcFiles struct {
+	Hostname string
+	Network  string
+	// IP is the container's address on its network ("" without one: the
+	// hostname then names 127.0.1.1).
+	IP string
+	// Gateway is what --add-host's host-gateway stands for ("" for the
+	// host's loopback).
+	Gateway    string
+	ExtraHosts []string
+	// Nameservers replace the host's resolvers (--dns, or the user-mode
+	// network's DNS forwarder); Search and Options are --dns-search and
+	// --dns-option, added to the host's.
+	Nameservers     []string
+	Search, Options []string
+}
+
 // writeFiles writes the container's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf into dir, as Docker generates them.
-func writeFiles(dir, hostname, network string, extraHosts []string) (Files, error) {
+func writeFiles(dir string, c etcFiles) (Files, error) {
 	f := filesIn(dir)
 	var hosts strings.Builder
-	if network == NetworkHost {
+	if c.Network == NetworkHost {
 		if data, err := os.ReadFile("/etc/hosts"); err == nil {
 			hosts.Write(data)
 		}
 	} else {
 		hosts.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-		fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", hostname)
+		ip := c.IP
+		if ip == "" {
+			ip = "127.0.1.1"
+		}
+		fmt.Fprintf(&hosts, "%s\t%s\n", ip, c.Hostname)
 	}
-	for _, h := range extraHosts {
+	for _, h := range c.ExtraHosts {
 		name, ip, ok := strings.Cut(h, ":")
 		if !ok {
 			return Files{}, fmt.Errorf("invalid argument %q for \"--add-host\" flag: bad format for add-host: %q (hint: use host:ip)", h, h)
 		}
+		if ip == "host-gateway" {
+			ip = c.Gateway
+			if ip == "" {
+				ip = "127.0.0.1"
+			}
+		}
 		fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
 	}
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil || network == NetworkNone {
-		resolv = nil
+	var resolv []byte
+	if c.Network != NetworkNone || len(c.Nameservers) > 0 {
+		host, _ := os.ReadFile("/etc/resolv.conf")
+		resolv = resolvConf(host, c.Nameservers, c.Search, c.Options)
 	}
 	for _, w := range []struct {
 		path string
 		data []byte
-	}{{f.Hosts, []byte(hosts.String())}, {f.Hostname, []byte(hostname + "\n")}, {f.ResolvConf, resolv}} {
+	}{{f.Hosts, []byte(hosts.String())}, {f.Hostname, []byte(c.Hostname + "\n")}, {f.ResolvConf, resolv}} {
 		if err := os.WriteFile(w.path, w.data, 0o644); err != nil {
 			return Files{}, fmt.Errorf("writing %s: %w", w.path, err)
 		}
 	}
 	return f, nil
+}
+
+// resolvConf is the host's resolv.conf with its nameservers replaced by
+// servers (when given) and search and options added; without any change
+// it is the host's as it is.
+func resolvConf(host []byte, servers, search, options []string) []byte {
+	if len(servers)+len(search)+len(options) == 0 {
+		return host
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(string(host), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 0 && f[0] == "nameserver" && len(servers) > 0:
+		case len(f) > 0 && f[0] == "search" && len(search) > 0:
+		case line == "":
+		default:
+			out.WriteString(line + "\n")
+		}
+	}
+	for _, s := range servers {
+		out.WriteString("nameserver " + s + "\n")
+	}
+	if len(search) > 0 {
+		out.WriteString("search " + strings.Join(search, " ") + "\n")
+	}
+	if len(options) > 0 {
+		out.WriteString("options " + strings.Join(options, " ") + "\n")
+	}
+	return []byte(out.String())
 }

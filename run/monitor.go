@@ -44,17 +44,20 @@ func openLog(st *storage.Store, ctr *storage.Container) (*LogFile, error) {
 // afterwards when it was created with --rm. It tells the process that
 // started it, through ready, once the container runs or the error that
 // stopped it.
-func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, ready *readyPipe) error {
+func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, ready *readyPipe, ns NetworkSettings) error {
 	fail := func(code int, err error) error {
 		_ = setState(st, ctr, exited(code, err))
 		ready.fail(code, err)
 		cleanup(st, ctr)
 		return err
 	}
-	p, err := prepare(st, ctr)
+	p, err := prepare(ctx, st, ctr, ns)
 	if err != nil {
 		return fail(125, err)
 	}
+	// The network (and its published ports) lives until the container
+	// has ended for good, across restarts.
+	defer p.close()
 	state := storage.ContainerState{Status: storage.StatusRunning, MonitorPid: os.Getpid()}
 	lf, err := openLog(st, ctr)
 	if err != nil {
@@ -105,6 +108,7 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 		p.Started = func(pid int) {
 			mu.Lock()
 			state.Status, state.Pid, state.StartedAt, state.Restarting = storage.StatusRunning, pid, time.Now().UTC(), false
+			p.netState(&state)
 			state.Health = nil
 			if ctr.Config.Health != nil {
 				// Recorded before run -d returns, so that ps shows it at once.
@@ -125,6 +129,7 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 		}
 		mu.Lock()
 		state.Status, state.ExitCode, state.FinishedAt, state.Pid = storage.StatusExited, code, time.Now().UTC(), 0
+		state.Ports, state.IPAddress = nil, ""
 		state.StoppedByUser = stoppedByUser.Load()
 		restart := shouldRestart(ctr.Config, code, state.RestartCount, state.StoppedByUser)
 		if restart {

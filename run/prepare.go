@@ -15,9 +15,30 @@ import (
 	"github.com/burrow-oci/burrow/storage"
 )
 
+// NetworkSettings are the host's choices for the user-mode network
+// (config.toml's [network]); the zero value is the default.
+type NetworkSettings struct {
+	// HostFallback runs a container of the default network on the host's
+	// network when /dev/net/tun is not usable, instead of in a private
+	// namespace with loopback only.
+	HostFallback bool
+	// HostLoopback lets a container reach the host's 127.0.0.1 through
+	// its gateway (10.0.2.2), where other users' services may listen.
+	HostLoopback bool
+	// Notice, if set, receives the one line that says outbound access
+	// is unavailable.
+	Notice func(string)
+	Log    *slog.Logger
+}
+
+// ErrNoOutbound is the notice of a container on the default network
+// where /dev/net/tun is not usable.
+var ErrNoOutbound = errors.New("no outbound network access: /dev/net/tun is not usable here, so containers get a private network with loopback only; published ports still work (hint: run with --network host, or set fallback = \"host\" under [network] in config.toml, or ask an admin to chmod 0666 /dev/net/tun)")
+
 // prepare mounts a container's root filesystem, resolves its user, writes
-// its /etc files and builds the process Run starts.
-func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
+// its /etc files, makes its network (served by this process until the
+// Process is closed) and builds the process Run starts.
+func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns NetworkSettings) (p Process, err error) {
 	imgCfg, err := st.Config(ctr.ImageID)
 	if err != nil {
 		return Process{}, err
@@ -34,21 +55,52 @@ func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
+	mode := ctr.Config.NetworkMode
+	etc := etcFiles{Network: mode, ExtraHosts: ctr.Config.AddHosts, Nameservers: ctr.Config.DNS,
+		Search: ctr.Config.DNSSearch, Options: ctr.Config.DNSOptions}
+	var net *network.Network
+	if mode == NetworkBridge {
+		if net, err = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log}); err != nil {
+			return Process{}, err
+		}
+		defer func() {
+			if err != nil {
+				net.Close()
+			}
+		}()
+		if !net.Outbound() && ns.HostFallback && len(ctr.Config.Ports) == 0 {
+			net.Close()
+			net, mode = nil, NetworkHost
+			etc.Network = mode
+		} else if !net.Outbound() && ns.Notice != nil {
+			ns.Notice(ErrNoOutbound.Error())
+		}
+	}
+	if net != nil {
+		etc.IP, etc.Gateway = net.IP(), net.Gateway()
+		if len(etc.Nameservers) == 0 && net.DNSServer() != "" {
+			etc.Nameservers = []string{net.DNSServer()}
+		}
+	}
 	hostname := ctr.Config.Hostname
 	if hostname == "" {
-		hostname = defaultHostname(ctr.Config.NetworkMode, ctr.ID[:12])
+		hostname = defaultHostname(mode, ctr.ID[:12])
 	}
-	u, files, err := sandboxFiles(rootfs, userSpec, dir, hostname, ctr.Config.NetworkMode, ctr.Config.AddHosts)
+	etc.Hostname = hostname
+	u, files, err := sandboxFiles(rootfs, userSpec, dir, etc)
 	if err != nil {
 		return Process{}, err
 	}
 	singleID := st.SingleID()
 	opts := Options{
 		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
-		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: ctr.Config.NetworkMode,
+		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: mode,
 		ReadOnly: ctr.Config.ReadOnly, Privileged: ctr.Config.Privileged,
 		CapAdd: ctr.Config.CapAdd, CapDrop: ctr.Config.CapDrop, Tty: ctr.Config.Tty,
 		SingleID: singleID,
+	}
+	if net != nil {
+		opts.NetNSPath = net.Path()
 	}
 	sec, err := ParseSecurityOpts(ctr.Config.SecurityOpt)
 	if err != nil {
@@ -78,7 +130,7 @@ func prepare(st *storage.Store, ctr *storage.Container) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
-	return Process{ID: ctr.ID, Spec: spec, StateDir: st.RuntimeDir(), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health}, nil
+	return Process{ID: ctr.ID, Spec: spec, StateDir: st.RuntimeDir(), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health, network: net}, nil
 }
 
 // defaultHostname is a sandbox's hostname when none is asked for: the
@@ -94,12 +146,12 @@ func defaultHostname(network, name string) string {
 
 // sandboxFiles is what a container and a build step share before their
 // spec: the user resolved in rootfs, and the /etc files written in dir.
-func sandboxFiles(rootfs, userSpec, dir, hostname, network string, addHosts []string) (User, Files, error) {
+func sandboxFiles(rootfs, userSpec, dir string, etc etcFiles) (User, Files, error) {
 	u, err := ResolveUser(rootfs, userSpec)
 	if err != nil {
 		return User{}, Files{}, err
 	}
-	files, err := writeFiles(dir, hostname, network, addHosts)
+	files, err := writeFiles(dir, etc)
 	return u, files, err
 }
 
@@ -132,7 +184,7 @@ func Step(ctx context.Context, st *storage.Store, opts StepOptions) (int, error)
 		Cmd: opts.Args, Entrypoint: []string{}, Env: opts.Env, Hostname: defaultHostname(opts.Network, "buildkitsandbox"),
 		Network: opts.Network, SingleID: st.SingleID(), Mounts: opts.Mounts,
 	}
-	u, files, err := sandboxFiles(opts.Rootfs, opts.Image.User, dir, o.Hostname, o.Network, nil)
+	u, files, err := sandboxFiles(opts.Rootfs, opts.Image.User, dir, etcFiles{Hostname: o.Hostname, Network: o.Network})
 	if err != nil {
 		return 0, err
 	}

@@ -44,8 +44,11 @@ var (
 
 // Network modes.
 const (
-	NetworkHost = "host"
-	NetworkNone = "none"
+	// NetworkBridge is a private network namespace served by the
+	// user-mode network (run/network): Docker's default network.
+	NetworkBridge = "bridge"
+	NetworkHost   = "host"
+	NetworkNone   = "none"
 )
 
 // Options are the command-line settings of a container that shape its
@@ -58,7 +61,10 @@ type Options struct {
 	Env        []string // KEY=VALUE, added over the image's
 	WorkingDir string
 	Hostname   string
-	Network    string // NetworkHost or NetworkNone
+	Network    string // NetworkBridge, NetworkHost or NetworkNone
+	// NetNSPath, with NetworkBridge, is the network namespace the
+	// container joins (made and served by its parent).
+	NetNSPath string
 	ReadOnly   bool
 	Privileged bool
 	CapAdd     []string
@@ -222,7 +228,7 @@ func namespaces(opts Options) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace},
 		{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace}}
 	if opts.Network != NetworkHost {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: opts.NetNSPath})
 	}
 	return ns
 }

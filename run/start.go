@@ -93,14 +93,14 @@ func StartDetached(st *storage.Store, ctr *storage.Container) error {
 // ServeMonitor is the body of the monitor process StartDetached starts
 // (MonitorCommand): it runs the container ref names until it ends for
 // good, and reports how the start went on the ready pipe.
-func ServeMonitor(ctx context.Context, st *storage.Store, ref string) error {
+func ServeMonitor(ctx context.Context, st *storage.Store, ref string, ns NetworkSettings) error {
 	ready := &readyPipe{w: os.NewFile(readyFD, "ready")}
 	ctr, err := st.LookupContainer(ref)
 	if err != nil {
 		ready.fail(125, err)
 		return err
 	}
-	return monitor(ctx, st, ctr, ready)
+	return monitor(ctx, st, ctr, ready, ns)
 }
 
 // AttachedOptions are the caller's side of a container run in the
@@ -116,6 +116,8 @@ type AttachedOptions struct {
 	// NoSigProxy keeps the signals this process receives from being passed
 	// on to the container.
 	NoSigProxy bool
+	// Network are the host's settings for the user-mode network.
+	Network NetworkSettings
 }
 
 // RemoveError is the failure to remove a container created with --rm
@@ -166,11 +168,12 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 			return 0, ErrInputNotTerminal
 		}
 	}
-	p, err := prepare(st, ctr)
+	p, err := prepare(ctx, st, ctr, opts.Network)
 	if err != nil {
 		_ = setState(st, ctr, exited(125, err))
 		return 0, err
 	}
+	defer p.close()
 	if ctr.Config.OpenStdin {
 		p.Stdin = opts.Stdin
 	}
@@ -204,7 +207,9 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 	}
 	started := time.Now().UTC()
 	p.Started = func(pid int) {
-		_ = setState(st, ctr, storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started})
+		s := storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started}
+		p.netState(&s)
+		_ = setState(st, ctr, s)
 	}
 	sigs := make(chan os.Signal, 8)
 	if !opts.NoSigProxy {

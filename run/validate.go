@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/burrow-oci/burrow/storage"
 	units "github.com/docker/go-units"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // validName is Docker's rule for container names.
@@ -22,16 +25,19 @@ func CheckName(name string) error {
 	return nil
 }
 
-// ParseNetwork reads --network: the host's network (also for Docker's
-// and Podman's default names), or none.
+// ParseNetwork reads --network: the default network (a private one
+// served by the user-mode network; also for Podman's names of its
+// default), the host's, or none.
 func ParseNetwork(mode string) (string, error) {
 	switch mode {
-	case "", "host", "default", "bridge", "slirp4netns", "pasta":
+	case "", "default", "bridge", "slirp4netns", "pasta", "private":
+		return NetworkBridge, nil
+	case NetworkHost:
 		return NetworkHost, nil
 	case NetworkNone:
 		return NetworkNone, nil
 	}
-	return "", fmt.Errorf("network %s not found (hint: use --network host or --network none)", mode)
+	return "", fmt.Errorf("network %s not found (hint: use --network bridge, host or none)", mode)
 }
 
 // CheckCapabilities checks --cap-add and --cap-drop names.
@@ -73,4 +79,28 @@ func ParseLogOptions(driver string, opts []string) (maxSize int64, maxFile int, 
 		return 0, 0, errors.New("max-file cannot be set without max-size")
 	}
 	return maxSize, maxFile, nil
+}
+
+// ExposedPorts are an image's EXPOSEd ports, each published on a free
+// host port (-P).
+func ExposedPorts(img *v1.Config) []storage.PortMapping {
+	var out []storage.PortMapping
+	for p := range img.ExposedPorts {
+		port, proto, _ := strings.Cut(p, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			continue
+		}
+		out = append(out, storage.PortMapping{ContainerPort: uint16(n), Proto: proto})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ContainerPort != out[j].ContainerPort {
+			return out[i].ContainerPort < out[j].ContainerPort
+		}
+		return out[i].Proto < out[j].Proto
+	})
+	return out
 }
