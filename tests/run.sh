@@ -33,7 +33,17 @@ fi
 # The checkout may sit where the test users cannot read (e.g. under /root):
 # run copies from a directory they can.
 work=$(mktemp -d /tmp/burrow-tests.XXXXXX)
-trap 'umount "$work/small" 2>/dev/null; rm -rf "$work" "$log"' EXIT
+# /dev/net/tun: the tests' containers need it usable for their eth0 and
+# outbound access (issue 14). Make it 0666 for the runs and restore its
+# mode at exit; BURROW_TEST_TUN tells the tests which it is.
+tun_mode=
+tun=unusable
+if [ -c /dev/net/tun ]; then
+  tun_mode=$(stat -c %a /dev/net/tun)
+  chmod 0666 /dev/net/tun && tun=usable
+fi
+restore_tun() { [ -z "$tun_mode" ] || chmod "$tun_mode" /dev/net/tun; }
+trap 'restore_tun; umount "$work/small" 2>/dev/null; rm -rf "$work" "$log"' EXIT
 cp bin/burrow bin/integration.test "$work/"
 chmod 755 "$work" "$work/burrow" "$work/integration.test"
 # A small file system for the tests that fill a disk (TestPullDiskFull).
@@ -74,14 +84,36 @@ for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
   echo "=== integration tests as $user (userns mode $mode)"
   # shellcheck disable=SC2086
   (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
-      BURROW_TEST_MODE="$mode" BURROW_TEST_SMALLFS="$smallfs" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+      BURROW_TEST_MODE="$mode" BURROW_TEST_SMALLFS="$smallfs" BURROW_TEST_TUN="$tun" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
     | tee -a "$log" || status=1
 done
+# The loopback fallback for users who cannot use /dev/net/tun: with the
+# device 0600 (root's), run TestNetworkTunUnusable as both users again,
+# unless TESTFLAGS chose tests that leave it out.
+fallback_test=TestNetworkTunUnusable
+run_fallback=yes
+if [[ " $TESTFLAGS" =~ [[:space:]]-(test\.)?run[=[:space:]]+([^[:space:]]+) ]]; then
+  pattern=${BASH_REMATCH[2]} pattern=${pattern%\'} pattern=${pattern#\'} pattern=${pattern%\"} pattern=${pattern#\"}
+  echo "$fallback_test" | grep -qE -- "${pattern%%/*}" || run_fallback=no
+fi
+if [ "$tun" = usable ] && [ "$run_fallback" = yes ]; then
+  chmod 0600 /dev/net/tun
+  for pair in "$FULL_USER:full" "$SOLO_USER:single"; do
+    user=${pair%%:*} mode=${pair##*:}
+    home=$(getent passwd "$user" | cut -d: -f6)
+    echo "=== $fallback_test as $user (userns mode $mode) with /dev/net/tun 0600"
+    # shellcheck disable=SC2086
+    (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
+        BURROW_TEST_MODE="$mode" BURROW_TEST_SMALLFS="$smallfs" BURROW_TEST_TUN=unusable ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS -test.run "^$fallback_test\$") 2>&1 \
+      | tee -a "$log" || status=1
+  done
+  chmod 0666 /dev/net/tun
+fi
 # burrow works as root too (no user namespace; the store's default moves
 # to /var/lib/burrow, but each test has its own).
 echo "=== integration tests as root (no user namespace)"
 (cd "$work" && env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root USER=root \
-    BURROW_TEST_MODE=host BURROW_TEST_SMALLFS="$smallfs" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
+    BURROW_TEST_MODE=host BURROW_TEST_SMALLFS="$smallfs" BURROW_TEST_TUN="$tun" ./integration.test -test.v -test.count=1 -burrow "$work/burrow" $TESTFLAGS) 2>&1 \
   | tee -a "$log" || status=1
 summary
 exit $status
