@@ -286,7 +286,7 @@ func TestInspectContainer(t *testing.T) {
 	if !strings.Contains(env, "A=b") || !strings.Contains(env, "FROM_IMAGE=1") || d.Config.Image != "busybox" || d.Config.Labels["k"] != "v" {
 		t.Errorf("config: %+v", d.Config)
 	}
-	if s := strings.TrimSpace(e.ok("container", "inspect", "-f", "{{.State.Status}} {{.HostConfig.NetworkMode}}", "insp").stdout); s != "running host" {
+	if s := strings.TrimSpace(e.ok("container", "inspect", "-f", "{{.State.Status}} {{.HostConfig.NetworkMode}}", "insp").stdout); s != "running bridge" {
 		t.Errorf("container inspect -f: %q", s)
 	}
 	e.ok("stop", "-t", "0", "insp")
