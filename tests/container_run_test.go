@@ -24,7 +24,7 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"run", "--rm", "busybox", "/etc/passwd"}, 126, `exec: "/etc/passwd": permission denied`},
 		{[]string{"run", "--rm", "nope"}, 125, "No such image: nope:latest"},
 		{[]string{"run", "--rm", "--frob", "busybox"}, 125, "flag provided but not defined: -frob"},
-		{[]string{"run", "--rm", "-p", "80:80", "busybox", "true"}, 125, "publishing ports"},
+		{[]string{"run", "--rm", "-p", "abc", "busybox", "true"}, 125, "invalid containerPort: abc"},
 		{[]string{"run", "--rm", "-u", "nosuchuser", "busybox", "true"}, 125, "unable to find user nosuchuser"},
 		{[]string{"run", "--rm", "--network", "mynet", "busybox", "true"}, 125, "network mynet not found"},
 		{[]string{"run", "--rm", "-w", "relative", "busybox", "true"}, 125, "needs to be an absolute path"},
