@@ -73,8 +73,8 @@ func (e *BindError) Error() string {
 	if e.UnprivilegedPortStart > 0 {
 		_, port, _ := net.SplitHostPort(e.Addr)
 		return fmt.Sprintf("Bind for %s failed: port %s is below net.ipv4.ip_unprivileged_port_start (%d), which only root of the host may bind"+
-			" (hint: publish a higher host port, e.g. -p 8080:%s, or ask an admin to run: sysctl -w net.ipv4.ip_unprivileged_port_start=%s)",
-			e.Addr, port, e.UnprivilegedPortStart, port, port)
+			" (hint: publish a host port of %d or above, or ask an admin to run: sysctl -w net.ipv4.ip_unprivileged_port_start=%s)",
+			e.Addr, port, e.UnprivilegedPortStart, e.UnprivilegedPortStart, port)
 	}
 	return fmt.Sprintf("Bind for %s failed: %v", e.Addr, e.Err)
 }

@@ -43,6 +43,18 @@ func (n *Network) newStack(tapFD int) (*stack.Stack, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
 	})
+	// Options and handlers first: the stack reads them unlocked, and the
+	// NIC delivers packets as soon as it exists.
+	sack := tcpip.TCPSACKEnabled(true)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	// 1 MiB default buffers: the prototype's 1 GB/s inbound used them.
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 16 << 20}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 16 << 20}
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
+
+	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, 1024, n.forwardTCP).HandlePacket)
+	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, n.forwardUDP).HandlePacket)
 	mac, _ := net.ParseMAC(gatewayMAC)
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:                []int{tapFD},
@@ -75,16 +87,6 @@ func (n *Network) newStack(tapFD int) (*stack.Stack, error) {
 	s.SetPromiscuousMode(nicID, true)
 	s.SetSpoofing(nicID, true)
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: nicID}})
-	sack := tcpip.TCPSACKEnabled(true)
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
-	// 1 MiB default buffers: the prototype's 1 GB/s inbound used them.
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 16 << 20}
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 16 << 20}
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
-
-	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, 1024, n.forwardTCP).HandlePacket)
-	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, n.forwardUDP).HandlePacket)
 	return s, nil
 }
 
