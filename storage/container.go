@@ -65,10 +65,13 @@ type ContainerConfig struct {
 
 // PortMapping is a published port: HostIP:HostPort on the host forwards
 // to ContainerPort of Proto ("tcp" or "udp") in the container. An empty
-// HostIP is every address (0.0.0.0).
+// HostIP is every address (0.0.0.0). A HostPortEnd above HostPort asks
+// for the first free port of HostPort-HostPortEnd (Docker's
+// -p 8000-8010:80); once bound, HostPortEnd is 0.
 type PortMapping struct {
 	HostIP        string `json:",omitempty"`
 	HostPort      uint16 `json:",omitempty"`
+	HostPortEnd   uint16 `json:",omitempty"`
 	ContainerPort uint16
 	Proto         string
 }

@@ -1,0 +1,173 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/burrow-oci/burrow/storage"
+)
+
+// Network is a container's network namespace and what serves it. Its
+// owner keeps it for the container's life and closes it after the
+// container has exited; its methods are safe for concurrent use.
+type Network struct {
+	log          *slog.Logger
+	hostLoopback bool
+	dns          []string
+	ports        []storage.PortMapping
+	listeners    []io.Closer
+	ns           *namespace
+	stack        *stack.Stack // nil without a tap
+	ctx          context.Context
+	cancel       context.CancelFunc
+	serving      sync.WaitGroup
+	closeOnce    sync.Once
+
+	upstreamOnce sync.Once
+	upstreamList []string
+	hostAddrOnce sync.Once
+	hostAddrIP   string
+}
+
+// New binds every host listener first (a port in use fails at once, in
+// Docker's words, before anything else is made), then makes the network
+// namespace with lo up and, when /dev/net/tun is usable and opts.NoTap is
+// not set, eth0 10.0.2.100/24 with a default route via 10.0.2.2, served by
+// gvisor's netstack from the caller's namespace. Without a usable tun the
+// namespace has lo only, Outbound reports false, and published ports
+// still work by splice. On error nothing is left behind: listeners,
+// descriptors and threads are released.
+//
+// ctx bounds New only; the Network lives until Close.
+func New(ctx context.Context, opts Options) (*Network, error) {
+	t0 := time.Now()
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := &Network{log: log, hostLoopback: opts.HostLoopback, dns: opts.DNS}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if err := n.bind(opts.Ports); err != nil {
+		n.Close()
+		return nil, err
+	}
+	tBind := time.Now()
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.ns = ns
+	tNS := time.Now()
+	if ns.tap >= 0 {
+		if n.stack, err = n.newStack(ns.tap); err != nil {
+			n.Close()
+			return nil, err
+		}
+	} else {
+		log.Debug("no tap: loopback-only network namespace", "reason", ns.tapErr)
+	}
+	n.serve()
+	log.Debug("network up", "bind", tBind.Sub(t0), "netns", tNS.Sub(tBind), "stack", time.Since(tNS),
+		"total", time.Since(t0), "outbound", n.Outbound())
+	return n, nil
+}
+
+// Path names the namespace for a child process (the OCI runtime's
+// setns): /proc/<pid>/fd/<fd> of this process, valid until Close.
+func (n *Network) Path() string {
+	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), n.ns.fd)
+}
+
+// Ports are the published ports as bound: chosen host ports filled in,
+// HostPortEnd cleared.
+func (n *Network) Ports() []storage.PortMapping {
+	return append([]storage.PortMapping(nil), n.ports...)
+}
+
+// Outbound reports whether the container can reach beyond its namespace
+// (a tap is served); false in the loopback-only namespace.
+func (n *Network) Outbound() bool { return n.stack != nil }
+
+// IP is the container's address: "10.0.2.100", "" without a tap.
+func (n *Network) IP() string { return n.ifTap(containerIP) }
+
+// Gateway is the container's default gateway: "10.0.2.2", "" without a
+// tap. It reaches the host (see Options.HostLoopback).
+func (n *Network) Gateway() string { return n.ifTap(gatewayIP) }
+
+// DNSServer is the resolver to write into the container's resolv.conf:
+// "10.0.2.3", "" without a tap.
+func (n *Network) DNSServer() string { return n.ifTap(dnsIP) }
+
+func (n *Network) ifTap(s string) string {
+	if n.stack == nil {
+		return ""
+	}
+	return s
+}
+
+// Close stops serving: it closes the host listeners (their ports can be
+// bound again at once), ends every forwarded connection, stops the stack
+// and releases the namespace's descriptors and thread. The namespace
+// itself goes when its last process leaves. Close is idempotent.
+func (n *Network) Close() error {
+	n.closeOnce.Do(func() {
+		n.cancel()
+		for _, l := range n.listeners {
+			l.Close()
+		}
+		n.serving.Wait()
+		if n.stack != nil {
+			n.stack.Destroy() // stops reading the tap before it is closed
+		}
+		if n.ns != nil {
+			n.ns.close()
+		}
+	})
+	return nil
+}
+
+// pipe copies both ways between a and b until both directions end (or
+// the network closes), passing on half-closes. Between two
+// *net.TCPConn, io.Copy uses splice(2).
+func (n *Network) pipe(a, b net.Conn) {
+	stop := n.closeWithNetwork(a, b)
+	defer stop()
+	var wg sync.WaitGroup
+	cp := func(dst, src net.Conn) {
+		defer wg.Done()
+		_, _ = io.Copy(dst, src)
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		} else {
+			_ = dst.Close()
+		}
+	}
+	wg.Add(2)
+	go cp(a, b)
+	go cp(b, a)
+	wg.Wait()
+	a.Close()
+	b.Close()
+}
+
+// closeWithNetwork closes cs when the network closes; stop undoes it.
+func (n *Network) closeWithNetwork(cs ...io.Closer) (stop func() bool) {
+	return context.AfterFunc(n.ctx, func() {
+		for _, c := range cs {
+			c.Close()
+		}
+	})
+}
