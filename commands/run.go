@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/run"
+	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/urfave/cli/v2"
 )

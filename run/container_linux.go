@@ -22,6 +22,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 )
 

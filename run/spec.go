@@ -64,7 +64,7 @@ type Options struct {
 	Network    string // NetworkBridge, NetworkHost or NetworkNone
 	// NetNSPath, with NetworkBridge, is the network namespace the
 	// container joins (made and served by its parent).
-	NetNSPath string
+	NetNSPath  string
 	ReadOnly   bool
 	Privileged bool
 	CapAdd     []string
