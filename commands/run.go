@@ -238,13 +238,24 @@ func runRun(c *cli.Context) error {
 		}
 		if c.Bool("detach") {
 			if err := startDetached(s, st, ctr); err != nil {
+				dropIfUnbound(st, ctr, err)
 				return err
 			}
 			fmt.Fprintln(c.App.Writer, ctr.ID)
 			return nil
 		}
-		return startAttached(c, s, st, ctr)
+		err = startAttached(c, s, st, ctr)
+		dropIfUnbound(st, ctr, err)
+		return err
 	})
+}
+
+// dropIfUnbound removes the container run created when its start failed
+// on a published port: the attempt leaves nothing behind.
+func dropIfUnbound(st *storage.Store, ctr *storage.Container, err error) {
+	if err != nil && run.IsBindError(err) {
+		_ = run.Remove(st, ctr, run.RemoveOptions{Force: true, Volumes: true})
+	}
 }
 
 // startAttached runs a created container in the foreground with the
@@ -253,7 +264,7 @@ func startAttached(c *cli.Context, s *session, st *storage.Store, ctr *storage.C
 	code, err := run.StartAttached(c.Context, st, ctr, run.AttachedOptions{
 		Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
 		NoSigProxy: c.IsSet("sig-proxy") && !c.Bool("sig-proxy"),
-		Network:    s.networkSettings(st),
+		Network:    s.networkSettings(),
 	})
 	return startResult(code, err)
 }

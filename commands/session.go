@@ -196,17 +196,13 @@ func confirmInNamespace(c *cli.Context, question string) (bool, error) {
 }
 
 // networkSettings are config.toml's [network] choices for run, with the
-// notice of a network without outbound access going to stderr once per
-// store.
-func (s *session) networkSettings(st *storage.Store) run.NetworkSettings {
+// notice of a network without outbound access going to stderr (at each
+// run, as Docker's warnings: the container at hand lacks it).
+func (s *session) networkSettings() run.NetworkSettings {
 	return run.NetworkSettings{
 		HostFallback: s.cfg.Network.Fallback == "host",
 		HostLoopback: s.cfg.Network.HostLoopback,
 		Log:          s.log,
-		Notice: func(n string) {
-			if st.NoticeOnce(n) {
-				fmt.Fprintln(s.errw, "burrow: "+n)
-			}
-		},
+		Notice:       func(n string) { fmt.Fprintln(s.errw, "burrow: "+n) },
 	}
 }

@@ -51,7 +51,7 @@ func startDetached(s *session, st *storage.Store, ctr *storage.Container) error 
 		// The monitor cannot say it: a default network without outbound
 		// access is told here.
 		if state, serr := run.State(st, ctr); serr == nil && state.Status == storage.StatusRunning && state.IPAddress == "" && s.cfg.Network.Fallback != "host" {
-			s.networkSettings(st).Notice(run.ErrNoOutbound.Error())
+			s.networkSettings().Notice(run.ErrNoOutbound.Error())
 		}
 	}
 	return err
@@ -65,7 +65,7 @@ func newMonitorCommand() *cli.Command {
 		Hidden: true,
 		Action: func(c *cli.Context) error {
 			return withStore(c, func(s *session, st *storage.Store) error {
-				ns := s.networkSettings(st)
+				ns := s.networkSettings()
 				ns.Notice = nil // a monitor has no terminal: run -d says it
 				return run.ServeMonitor(c.Context, st, c.Args().First(), ns)
 			})

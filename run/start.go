@@ -17,6 +17,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 )
 
@@ -251,4 +252,17 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		return code, setState(st, ctr, final)
 	}
 	return code, nil
+}
+
+// IsBindError reports whether a start failed because a published port
+// could not be bound, before the container ran: `run` then removes the
+// container it created, so that nothing is left of the attempt. A
+// monitor's error arrives as text, whose form network.BindError fixes.
+func IsBindError(err error) bool {
+	var be *network.BindError
+	if errors.As(err, &be) {
+		return true
+	}
+	var se *StartError
+	return errors.As(err, &se) && strings.HasPrefix(se.Err.Error(), "Bind for ")
 }
