@@ -45,7 +45,7 @@ func startDetached(s *session, st *storage.Store, ctr *storage.Container) error 
 	err := run.StartDetached(st, ctr)
 	var se *run.StartError
 	if errors.As(err, &se) {
-		return &exitCode{code: se.Code, err: se.Err}
+		return &exitCode{code: se.Code, err: err}
 	}
 	if err == nil && ctr.Config.NetworkMode == run.NetworkBridge {
 		// The monitor cannot say it: a default network without outbound
