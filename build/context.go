@@ -144,3 +144,34 @@ func looksLikeArchive(head []byte) bool {
 	}
 	return len(head) > 262 && string(head[257:262]) == "ustar"
 }
+
+// ParseSecret reads --secret id=ID,src=FILE (also source=, and type=file).
+func ParseSecret(v string) (id, src string, err error) {
+	for _, field := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(field, "=")
+		switch strings.ToLower(k) {
+		case "id":
+			id = val
+		case "src", "source":
+			src = val
+		case "type":
+			if val != "file" {
+				return "", "", fmt.Errorf("invalid --secret %q: only type=file is supported", v)
+			}
+		case "env":
+			return "", "", fmt.Errorf("invalid --secret %q: env= secrets are not supported (hint: write it to a file and use src=)", v)
+		default:
+			return "", "", fmt.Errorf("invalid --secret %q: unknown key %q (hint: id=ID,src=FILE)", v, k)
+		}
+	}
+	if id == "" && src != "" {
+		id = filepath.Base(src)
+	}
+	if id == "" || src == "" {
+		return "", "", fmt.Errorf("invalid --secret %q (hint: id=ID,src=FILE)", v)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return "", "", fmt.Errorf("secret %q: %w", id, err)
+	}
+	return id, src, nil
+}

@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +130,7 @@ func buildOptions(c *cli.Context) (build.Options, func(), error) {
 		opts.Labels[k] = v
 	}
 	for _, sec := range c.StringSlice("secret") {
-		id, src, err := parseSecret(sec)
+		id, src, err := build.ParseSecret(sec)
 		if err != nil {
 			return opts, cleanup, toolError(err)
 		}
@@ -159,37 +158,6 @@ func buildOptions(c *cli.Context) (build.Options, func(), error) {
 	opts.ContextDir = bc.Dir
 	opts.Dockerfile, opts.DockerfileName, opts.DockerfilePath = bc.Dockerfile, bc.DockerfileName, bc.DockerfilePath
 	return opts, cleanup, nil
-}
-
-// parseSecret reads --secret id=ID,src=FILE (also source=, and type=file).
-func parseSecret(v string) (id, src string, err error) {
-	for _, field := range strings.Split(v, ",") {
-		k, val, _ := strings.Cut(field, "=")
-		switch strings.ToLower(k) {
-		case "id":
-			id = val
-		case "src", "source":
-			src = val
-		case "type":
-			if val != "file" {
-				return "", "", fmt.Errorf("invalid --secret %q: only type=file is supported", v)
-			}
-		case "env":
-			return "", "", fmt.Errorf("invalid --secret %q: env= secrets are not supported (hint: write it to a file and use src=)", v)
-		default:
-			return "", "", fmt.Errorf("invalid --secret %q: unknown key %q (hint: id=ID,src=FILE)", v, k)
-		}
-	}
-	if id == "" && src != "" {
-		id = filepath.Base(src)
-	}
-	if id == "" || src == "" {
-		return "", "", fmt.Errorf("invalid --secret %q (hint: id=ID,src=FILE)", v)
-	}
-	if _, err := os.Stat(src); err != nil {
-		return "", "", fmt.Errorf("secret %q: %w", id, err)
-	}
-	return id, src, nil
 }
 
 // newBuildxCommand accepts `buildx build` (and `buildx b`), as scripts

@@ -63,7 +63,7 @@ func runImagePrune(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
 	}
-	f, err := parsePruneFilter(c.StringSlice("filter"), "image prune")
+	f, err := storage.ParsePruneFilter(c.StringSlice("filter"), "image prune")
 	if err != nil {
 		return err
 	}

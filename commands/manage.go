@@ -67,29 +67,15 @@ func newPortCommand() *cli.Command {
 				return err
 			}
 			return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-				state, err := run.State(st, ctr)
-				if err != nil {
-					return err
-				}
-				want := c.Args().Get(1)
-				if want != "" && !strings.Contains(want, "/") {
-					want += "/tcp"
-				}
-				found := false
-				for _, p := range state.Ports {
-					key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
-					switch {
-					case want == "":
-						fmt.Fprintf(c.App.Writer, "%s -> %s\n", key, hostAddr(p))
-					case want == key:
+				ports, err := run.Ports(st, ctr, c.Args().Get(1))
+				for _, p := range ports {
+					if c.Args().Get(1) != "" {
 						fmt.Fprintln(c.App.Writer, hostAddr(p))
-						found = true
+					} else {
+						fmt.Fprintf(c.App.Writer, "%d/%s -> %s\n", p.ContainerPort, p.Proto, hostAddr(p))
 					}
 				}
-				if want != "" && !found {
-					return fmt.Errorf("No public port '%s' published for %s", want, ctr.Name)
-				}
-				return nil
+				return err
 			})
 		},
 	}

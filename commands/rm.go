@@ -42,7 +42,7 @@ func newContainerPruneCommand() *cli.Command {
 			if err := checkArgs(c, 0, 0); err != nil {
 				return err
 			}
-			f, err := parsePruneFilter(c.StringSlice("filter"), "container prune")
+			f, err := storage.ParsePruneFilter(c.StringSlice("filter"), "container prune")
 			if err != nil {
 				return err
 			}

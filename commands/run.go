@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/burrow-oci/burrow/run"
-	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/urfave/cli/v2"
 )
@@ -115,22 +114,12 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 	if err != nil {
 		return cfg, "", toolError(err)
 	}
-	var ports []storage.PortMapping
-	for _, p := range c.StringSlice("publish") {
-		pm, err := network.ParsePublish(p)
-		if err != nil {
-			return cfg, "", toolError(err)
-		}
-		ports = append(ports, pm...)
+	ports, warning, err := run.ParsePublish(net, c.StringSlice("publish"), c.Bool("publish-all"))
+	if err != nil {
+		return cfg, "", toolError(err)
 	}
-	if len(ports) > 0 || c.Bool("publish-all") {
-		switch net {
-		case run.NetworkNone:
-			return cfg, "", toolError(errors.New("conflicting options: port publishing and the container type network mode"))
-		case run.NetworkHost:
-			fmt.Fprintln(c.App.ErrWriter, "WARNING: Published ports are discarded when using host network mode")
-			ports = nil
-		}
+	if warning != "" {
+		fmt.Fprintln(c.App.ErrWriter, "WARNING: "+warning)
 	}
 	if err := run.CheckCapabilities(append(c.StringSlice("cap-add"), c.StringSlice("cap-drop")...)); err != nil {
 		return cfg, "", toolError(err)

@@ -72,7 +72,7 @@ func runSystemPrune(c *cli.Context) error {
 	if err := checkArgs(c, 0, 0); err != nil {
 		return err
 	}
-	f, err := parsePruneFilter(c.StringSlice("filter"), "system prune")
+	f, err := storage.ParsePruneFilter(c.StringSlice("filter"), "system prune")
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runSystemPrune(c *cli.Context) error {
 			return err
 		}
 		if volumes {
-			r, err := st.PruneVolumes(storage.VolumePruneOptions{Keep: func(v *storage.Volume) bool { return f.keeps(v.CreatedAt, v.Labels) }})
+			r, err := st.PruneVolumes(storage.VolumePruneOptions{Keep: func(v *storage.Volume) bool { return f.Keeps(v.CreatedAt, v.Labels) }})
 			if r != nil {
 				printDeleted(w, "Deleted Volumes:", r.Deleted)
 				total += r.Reclaimed
@@ -126,7 +126,7 @@ func runSystemPrune(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		cr, err := st.PruneBuildCache(storage.CachePruneOptions{All: all, Until: f.until})
+		cr, err := st.PruneBuildCache(storage.CachePruneOptions{All: all, Until: f.Until})
 		if cr != nil {
 			var ids []string
 			for _, id := range cr.Deleted {

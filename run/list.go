@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -95,4 +96,29 @@ func matches(st *storage.Store, ctr *storage.Container, state storage.ContainerS
 		}
 	}
 	return true, nil
+}
+
+// Ports are the ports a running container publishes, all of them or
+// those of want ("8080" or "8080/udp"), with Docker's error when none is.
+func Ports(st *storage.Store, ctr *storage.Container, want string) ([]storage.PortMapping, error) {
+	state, err := State(st, ctr)
+	if err != nil {
+		return nil, err
+	}
+	if want == "" {
+		return state.Ports, nil
+	}
+	if !strings.Contains(want, "/") {
+		want += "/tcp"
+	}
+	var out []storage.PortMapping
+	for _, p := range state.Ports {
+		if fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto) == want {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("No public port '%s' published for %s", want, ctr.Name)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 	units "github.com/docker/go-units"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -103,4 +104,27 @@ func ExposedPorts(img *v1.Config) []storage.PortMapping {
 		return out[i].Proto < out[j].Proto
 	})
 	return out
+}
+
+// ParsePublish reads -p values (and -P) for a container on network mode:
+// the host's network discards them with a warning, as Docker's does; no
+// network refuses them.
+func ParsePublish(mode string, values []string, all bool) (ports []storage.PortMapping, warning string, err error) {
+	for _, v := range values {
+		pm, err := network.ParsePublish(v)
+		if err != nil {
+			return nil, "", err
+		}
+		ports = append(ports, pm...)
+	}
+	if len(ports) == 0 && !all {
+		return nil, "", nil
+	}
+	switch mode {
+	case NetworkNone:
+		return nil, "", errors.New("conflicting options: port publishing and the container type network mode")
+	case NetworkHost:
+		return nil, "Published ports are discarded when using host network mode", nil
+	}
+	return ports, "", nil
 }
