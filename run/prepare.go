@@ -42,6 +42,26 @@ var ErrNoOutbound = errors.New("no outbound network access: /dev/net/tun is not 
 // its /etc files, makes its network (served by this process until the
 // Process is closed) and builds the process Run starts.
 func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns NetworkSettings) (p Process, err error) {
+	// The network is made beside the root filesystem's mount: both wait
+	// on the kernel.
+	mode := ctr.Config.NetworkMode
+	var net *network.Network
+	var netErr error
+	netDone := make(chan struct{})
+	if mode == NetworkBridge {
+		go func() {
+			defer close(netDone)
+			net, netErr = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log})
+		}()
+	} else {
+		close(netDone)
+	}
+	defer func() {
+		<-netDone
+		if err != nil && net != nil {
+			net.Close()
+		}
+	}()
 	imgCfg, err := st.Config(ctr.ImageID)
 	if err != nil {
 		return Process{}, err
@@ -58,19 +78,13 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 	if err != nil {
 		return Process{}, err
 	}
-	mode := ctr.Config.NetworkMode
 	etc := etcFiles{Network: mode, ExtraHosts: ctr.Config.AddHosts, Nameservers: ctr.Config.DNS,
 		Search: ctr.Config.DNSSearch, Options: ctr.Config.DNSOptions}
-	var net *network.Network
-	if mode == NetworkBridge {
-		if net, err = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log}); err != nil {
-			return Process{}, err
-		}
-		defer func() {
-			if err != nil {
-				net.Close()
-			}
-		}()
+	<-netDone
+	if netErr != nil {
+		return Process{}, netErr
+	}
+	if net != nil {
 		if !net.Outbound() && ns.HostFallback && len(ctr.Config.Ports) == 0 {
 			net.Close()
 			net, mode = nil, NetworkHost
