@@ -50,6 +50,20 @@ run stop -t 1 demo-web
 run ps -a
 run rm demo-web
 
+# A published port: busybox httpd in its own network, fetched from the host.
+port=$(( 20000 + RANDOM % 20000 ))
+run run -d --name demo-httpd -p "$port:8080" busybox sh -c 'mkdir -p /www && echo "hello through -p" > /www/index.html && exec httpd -f -p 8080 -h /www'
+run port demo-httpd
+for _ in $(seq 50); do
+  if out=$(wget -qO- "http://127.0.0.1:$port/index.html" 2>/dev/null || busybox wget -qO- "http://127.0.0.1:$port/index.html" 2>/dev/null); then break; fi
+  sleep 0.1
+done
+printf '
+$ wget -qO- http://127.0.0.1:%s/index.html
+%s
+' "$port" "${out:-(no answer)}"
+run rm -f demo-httpd
+
 # The README's example Dockerfile, built and run.
 ctx=$(mktemp -d /tmp/burrow-demo-ctx.XXXXXX)
 trap 'rm -f "$tar"; rm -rf "$ctx"' EXIT
