@@ -97,7 +97,7 @@ bench_become_user "$@"
 # ---------------------------------------------------------------- as the bench user
 bench_check_tools hyperfine jq tar curl
 bench_detect_podman
-"$BUSYBOX" --list | grep -qx httpd || die "$BUSYBOX has no httpd applet (hint: apt-get install busybox-static)"
+[[ $'\n'$("$BUSYBOX" --list)$'\n' == *$'\nhttpd\n'* ]] || die "$BUSYBOX has no httpd applet (hint: apt-get install busybox-static)"
 if [ -z "$HOST_ADDR" ]; then
   HOST_ADDR=$(ip -4 -o addr show scope global | awk '{sub(/\/.*/, "", $4); print $4; exit}')
   [ -n "$HOST_ADDR" ] || HOST_ADDR=none
