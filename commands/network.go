@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,7 +16,7 @@ import (
 // and the hidden entry point of a network's switch process.
 func newNetworkCommand() []*cli.Command {
 	filter := &cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "provide filter values (e.g. 'name=x', 'label=k=v')"}
-	unsupported := func(c *cli.Context) error { return toolError(run.ErrConnectUnsupported) }
+	unsupported := func(*cli.Context) error { return toolError(run.ErrConnectUnsupported) }
 	return []*cli.Command{{Name: "network", Usage: "Manage networks", Subcommands: []*cli.Command{
 		{Name: "create", Usage: "Create a network", ArgsUsage: "[OPTIONS] NETWORK", Action: runNetworkCreate, Flags: []cli.Flag{
 			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "bridge", Usage: "driver to manage the network (bridge only)"},
@@ -39,21 +38,18 @@ func newNetworkCommand() []*cli.Command {
 }
 
 func runNetworkCreate(c *cli.Context) error {
-	if err := checkArgs(c, 1, 1); err != nil {
-		return err
+	o := storage.NetworkOptions{Internal: c.Bool("internal"), Labels: keyValues(c.StringSlice("label"))}
+	var err error
+	if s := c.String("subnet"); s != "" {
+		o.Subnet, err = netip.ParsePrefix(s)
 	}
 	if d := c.String("driver"); d != "bridge" {
-		return toolError(fmt.Errorf("network driver %q is not available (hint: only the bridge driver is)", d))
+		err = fmt.Errorf("network driver %q is not available (hint: only the bridge driver is)", d)
 	}
-	o := storage.NetworkOptions{Internal: c.Bool("internal"), Labels: keyValues(c.StringSlice("label"))}
-	if s := c.String("subnet"); s != "" {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return toolError(fmt.Errorf("invalid subnet %s: %w", s, err))
-		}
-		o.Subnet = p
+	if err != nil {
+		return toolError(err)
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	return withArgs(c, 1, 1, func(st *storage.Store) error {
 		n, err := st.CreateNetwork(c.Args().First(), o)
 		if err == nil {
 			fmt.Fprintln(c.App.Writer, n.ID)
@@ -63,32 +59,18 @@ func runNetworkCreate(c *cli.Context) error {
 }
 
 func runNetworkLs(c *cli.Context) error {
-	if err := checkArgs(c, 0, 0); err != nil {
-		return err
-	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	return withArgs(c, 0, 0, func(st *storage.Store) error {
 		nets, err := run.Networks(st, c.StringSlice("filter"))
-		if err != nil {
-			return toolError(err)
-		}
 		var rows []any
 		for _, n := range nets {
-			id := n.ID
-			if !c.Bool("no-trunc") {
-				id = id[:12]
+			if r := n.Row(c.Bool("no-trunc")); c.Bool("quiet") {
+				fmt.Fprintln(c.App.Writer, r.ID)
+			} else {
+				rows = append(rows, r)
 			}
-			if c.Bool("quiet") {
-				fmt.Fprintln(c.App.Writer, id)
-			}
-			var labels []string
-			for k, v := range n.Labels {
-				labels = append(labels, k+"="+v)
-			}
-			rows = append(rows, map[string]any{"ID": id, "Name": n.Name, "Driver": n.Driver, "Scope": "local",
-				"Internal": n.Internal, "Labels": strings.Join(labels, ","), "CreatedAt": n.Created.Local().Format("2006-01-02 15:04:05 -0700 MST")})
 		}
-		if c.Bool("quiet") {
-			return nil
+		if err != nil || c.Bool("quiet") {
+			return toolError(err)
 		}
 		lf := listFormat{Table: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", Headers: map[string]string{"ID": "NETWORK ID",
 			"Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}}
@@ -97,56 +79,34 @@ func runNetworkLs(c *cli.Context) error {
 }
 
 func runNetworkInspect(c *cli.Context) error {
-	if err := checkArgs(c, 1, -1); err != nil {
-		return err
-	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	return withArgs(c, 1, -1, func(st *storage.Store) error {
 		var docs []any
-		var failed error
-		for _, ref := range c.Args().Slice() {
+		failed := eachArg(c, "Error: ", func(ref string) error {
 			n, err := run.InspectNetwork(st, ref)
-			if err != nil {
-				fmt.Fprintln(c.App.ErrWriter, "Error: "+err.Error())
-				failed = &exitCode{code: ExitError}
-				continue
+			if err == nil {
+				docs = append(docs, n.Doc())
 			}
-			ctrs, ipam := map[string]any{}, []any{}
-			for _, m := range n.Members {
-				ctrs[m.ID] = map[string]string{"Name": m.Name, "IPv4Address": m.IPAddress + "/" + fmt.Sprint(n.Subnet.Bits()), "IPv6Address": ""}
-			}
-			if n.Subnet.IsValid() {
-				ipam = append(ipam, map[string]string{"Subnet": n.Subnet.String(), "Gateway": n.Gateway.String()})
-			}
-			docs = append(docs, map[string]any{"Name": n.Name, "Id": n.ID, "Created": n.Created.Format(time.RFC3339Nano), "Scope": "local",
-				"Driver": n.Driver, "EnableIPv6": false, "IPAM": map[string]any{"Driver": "default", "Options": map[string]string{}, "Config": ipam},
-				"Internal": n.Internal, "Attachable": false, "Ingress": false, "Containers": ctrs, "Options": map[string]string{}, "Labels": n.Labels})
-		}
+			return err
+		})
 		return writeDocs(c, docs, failed)
 	})
 }
 
 func runNetworkRm(c *cli.Context) error {
-	if err := checkArgs(c, 1, -1); err != nil {
-		return err
-	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
-		var failed error
-		for _, ref := range c.Args().Slice() {
-			if _, err := run.RemoveNetwork(st, ref); err != nil && !(c.Bool("force") && errors.Is(err, storage.ErrNoSuchNetwork)) {
-				fmt.Fprintln(c.App.ErrWriter, "Error response from daemon: "+err.Error())
-				failed = &exitCode{code: ExitError}
-			} else if err == nil {
+	return withArgs(c, 1, -1, func(st *storage.Store) error {
+		return eachArg(c, "Error response from daemon: ", func(ref string) error {
+			_, err := run.RemoveNetwork(st, ref)
+			if err == nil {
 				fmt.Fprintln(c.App.Writer, ref)
+			} else if c.Bool("force") && errors.Is(err, storage.ErrNoSuchNetwork) {
+				return nil
 			}
-		}
-		return failed
+			return err
+		})
 	})
 }
 
 func runNetworkPrune(c *cli.Context) error {
-	if err := checkArgs(c, 0, 0); err != nil {
-		return err
-	}
 	f, err := storage.ParseVolumePruneFilters(c.StringSlice("filter"))
 	if err != nil {
 		return toolError(err)
@@ -156,11 +116,32 @@ func runNetworkPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	return withStore(c, func(_ *session, st *storage.Store) error {
+	return withArgs(c, 0, 0, func(st *storage.Store) error {
 		names, err := run.PruneNetworks(st, func(n *storage.Network) bool { return !f.Match(&storage.Volume{Labels: n.Labels}, false) })
 		if len(names) > 0 {
 			fmt.Fprintln(c.App.Writer, "Deleted Networks:\n"+strings.Join(names, "\n"))
 		}
 		return err
 	})
+}
+
+// withArgs checks the number of arguments and opens the store.
+func withArgs(c *cli.Context, lo, hi int, f func(st *storage.Store) error) error {
+	if err := checkArgs(c, lo, hi); err != nil {
+		return err
+	}
+	return withStore(c, func(_ *session, st *storage.Store) error { return f(st) })
+}
+
+// eachArg calls f with each argument; it prints each error after prefix
+// and goes on, and returns exit status 1 if any failed.
+func eachArg(c *cli.Context, prefix string, f func(arg string) error) error {
+	var failed error
+	for _, a := range c.Args().Slice() {
+		if err := f(a); err != nil {
+			fmt.Fprintln(c.App.ErrWriter, prefix+err.Error())
+			failed = &exitCode{code: ExitError}
+		}
+	}
+	return failed
 }

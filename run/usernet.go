@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
@@ -214,3 +216,54 @@ func InspectNetwork(st *storage.Store, ref string) (NetworkInfo, error) {
 // ErrConnectUnsupported is network connect and disconnect: a container
 // has one network, chosen when it is created.
 var ErrConnectUnsupported = fmt.Errorf("network connect and disconnect are not supported yet: a container is on one network, chosen when it is created (hint: create the container with --network NAME, and --network-alias for more names)")
+
+// NetworkDoc is `network inspect`'s document, with Docker's fields.
+type NetworkDoc struct {
+	Name, Id, Created, Scope, Driver string //nolint:revive // Docker's field names
+	EnableIPv6                       bool
+	IPAM                             struct {
+		Driver  string
+		Options map[string]string
+		Config  []map[string]string
+	}
+	Internal, Attachable, Ingress bool
+	Containers                    map[string]map[string]string
+	Options, Labels               map[string]string
+}
+
+// Doc is n as `network inspect` shows it.
+func (n *NetworkInfo) Doc() NetworkDoc {
+	d := NetworkDoc{Name: n.Name, Id: n.ID, Created: n.Created.Format(time.RFC3339Nano), Scope: "local", Driver: n.Driver,
+		Internal: n.Internal, Containers: map[string]map[string]string{}, Options: map[string]string{}, Labels: n.Labels}
+	d.IPAM.Driver, d.IPAM.Options, d.IPAM.Config = "default", map[string]string{}, []map[string]string{}
+	if n.Subnet.IsValid() {
+		d.IPAM.Config = append(d.IPAM.Config, map[string]string{"Subnet": n.Subnet.String(), "Gateway": n.Gateway.String()})
+	}
+	for _, m := range n.Members {
+		d.Containers[m.ID] = map[string]string{"Name": m.Name, "IPv4Address": fmt.Sprintf("%s/%d", m.IPAddress, n.Subnet.Bits()), "IPv6Address": ""}
+	}
+	return d
+}
+
+// NetworkRow is a line of `network ls`, with Docker's template fields.
+type NetworkRow struct {
+	ID, Name, Driver, Scope, Labels, CreatedAt string
+	Internal                                   bool
+}
+
+// Row is n as `network ls` shows it; the ID is cut to 12 digits unless
+// full.
+func (n *NetworkInfo) Row(full bool) NetworkRow {
+	r := NetworkRow{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: "local", Internal: n.Internal,
+		CreatedAt: n.Created.Local().Format("2006-01-02 15:04:05 -0700 MST")}
+	if !full {
+		r.ID = r.ID[:12]
+	}
+	var labels []string
+	for k, v := range n.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	sort.Strings(labels)
+	r.Labels = strings.Join(labels, ",")
+	return r
+}
