@@ -147,7 +147,7 @@ func newApp(v Version) *cli.App {
 			newInitCommand(),
 		},
 	}
-	app.Commands = append(app.Commands, docsCommands()...)
+	app.Commands = append(append(app.Commands, docsCommands()...), newNetworkCommand()...)
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}

@@ -31,6 +31,9 @@ var fullNamespace = map[string][]string{
 		"rm", "commit", "diff", "export", "cp", "rename", "pause", "unpause", "__monitor"},
 	"image":  {"rm", "remove", "import", "tag", "prune", "build", "save", "load", "pull", "push"},
 	"volume": {"create", "rm", "remove", "prune"},
+	// network rm and prune read containers' states, which may record a
+	// death; create writes a record beside them.
+	"network": {"create", "rm", "remove", "prune", "connect", "disconnect"},
 	"container": {"run", "create", "start", "restart", "rm", "prune", "commit", "diff", "export",
 		"cp", "rename", "pause", "unpause"},
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
 )
 
 // templateFuncs are the functions Docker's --format templates offer.
@@ -185,4 +186,24 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 	}
 	ans := strings.ToLower(strings.TrimSpace(string(line)))
 	return ans == "y" || ans == "yes", nil
+}
+
+// writeDocs writes inspect documents as --format asks (a JSON array by
+// default), then returns failed, the error of any that were not found.
+func writeDocs(c *cli.Context, docs []any, failed error) error {
+	if f := c.String("format"); f != "" && f != "json" {
+		for _, d := range docs {
+			if err := writeDoc(c.App.Writer, f, d); err != nil {
+				return err
+			}
+		}
+		return failed
+	}
+	if docs == nil {
+		docs = []any{}
+	}
+	if err := writeJSON(c.App.Writer, docs); err != nil {
+		return err
+	}
+	return failed
 }

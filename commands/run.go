@@ -21,7 +21,8 @@ func containerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the default ENTRYPOINT of the image"},
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: host or none"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: bridge, host, none or a network's name"},
+		&cli.StringSliceFlag{Name: "network-alias", Usage: "add a network-scoped alias for the container"},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping (host:ip)"},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume (SRC:DST[:ro], NAME:DST or DST)"},
 		&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,readonly)"},
@@ -147,7 +148,7 @@ func configFromFlags(c *cli.Context) (storage.ContainerConfig, string, error) {
 		WorkingDir:  c.String("workdir"),
 		User:        c.String("user"),
 		Hostname:    c.String("hostname"),
-		NetworkMode: net,
+		NetworkMode: net, NetworkAliases: c.StringSlice("network-alias"),
 		AutoRemove:  c.Bool("rm"),
 		ReadOnly:    c.Bool("read-only"),
 		Privileged:  c.Bool("privileged"),
@@ -200,7 +201,7 @@ func createContainer(c *cli.Context, s *session, st *storage.Store) (*storage.Co
 	if err := applyLifecycleFlags(c, &cfg, &imgCfg.Config, st.ConfigExtra(img.ID)); err != nil {
 		return nil, toolError(err)
 	}
-	if c.Bool("publish-all") && cfg.NetworkMode == run.NetworkBridge {
+	if c.Bool("publish-all") && cfg.NetworkMode != run.NetworkHost && cfg.NetworkMode != run.NetworkNone {
 		cfg.Ports = append(cfg.Ports, run.ExposedPorts(&imgCfg.Config)...)
 	}
 	ctr, err := run.Create(st, run.CreateOptions{

@@ -175,7 +175,6 @@ func runVolumeInspect(c *cli.Context) error {
 	if err := checkArgs(c, 1, -1); err != nil {
 		return err
 	}
-	format := c.String("format")
 	return withVolumes(c, func(_ *session, st *storage.Store) error {
 		var docs []any
 		var failed error
@@ -188,21 +187,7 @@ func runVolumeInspect(c *cli.Context) error {
 			}
 			docs = append(docs, docOfVolume(v))
 		}
-		if format == "" || format == "json" {
-			if docs == nil {
-				docs = []any{}
-			}
-			if err := writeJSON(c.App.Writer, docs); err != nil {
-				return err
-			}
-			return failed
-		}
-		for _, d := range docs {
-			if err := writeDoc(c.App.Writer, format, d); err != nil {
-				return err
-			}
-		}
-		return failed
+		return writeDocs(c, docs, failed)
 	})
 }
 

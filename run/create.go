@@ -28,6 +28,13 @@ type CreateOptions struct {
 // Create records a new container. Its status is created.
 func Create(st *storage.Store, opts CreateOptions) (*storage.Container, error) {
 	cfg := opts.Config
+	if IsUserNetwork(cfg.NetworkMode) {
+		if _, err := st.Network(cfg.NetworkMode); err != nil {
+			return nil, err
+		}
+	} else if len(cfg.NetworkAliases) > 0 {
+		return nil, fmt.Errorf("network-scoped aliases are only supported for user-defined networks")
+	}
 	cfg.Mounts = append([]storage.Mount(nil), cfg.Mounts...)
 	taken := map[string]bool{}
 	for _, m := range cfg.Mounts {

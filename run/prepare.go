@@ -45,13 +45,22 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 	// The network is made beside the root filesystem's mount: both wait
 	// on the kernel.
 	mode := ctr.Config.NetworkMode
+	var member *network.Member
+	if IsUserNetwork(mode) {
+		// A private namespace like the default network's, whose eth0 the
+		// network's switch serves.
+		if member, err = memberOf(st, ctr, ns); err != nil {
+			return Process{}, err
+		}
+		mode = NetworkBridge
+	}
 	var net *network.Network
 	var netErr error
 	netDone := make(chan struct{})
 	if mode == NetworkBridge {
 		go func() {
 			defer close(netDone)
-			net, netErr = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log})
+			net, netErr = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log, Member: member})
 		}()
 	} else {
 		close(netDone)
@@ -85,7 +94,7 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		return Process{}, netErr
 	}
 	if net != nil {
-		if !net.Outbound() && ns.HostFallback && len(ctr.Config.Ports) == 0 {
+		if !net.Outbound() && ns.HostFallback && len(ctr.Config.Ports) == 0 && member == nil {
 			net.Close()
 			net, mode = nil, NetworkHost
 			etc.Network = mode

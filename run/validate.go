@@ -28,7 +28,8 @@ func CheckName(name string) error {
 
 // ParseNetwork reads --network: the default network (a private one
 // served by the user-mode network; also for Podman's names of its
-// default), the host's, or none.
+// default), the host's, none, or a user-defined network's name (Create
+// checks that it exists).
 func ParseNetwork(mode string) (string, error) {
 	switch mode {
 	case "", "default", "bridge", "slirp4netns", "pasta", "private":
@@ -38,7 +39,10 @@ func ParseNetwork(mode string) (string, error) {
 	case NetworkNone:
 		return NetworkNone, nil
 	}
-	return "", fmt.Errorf("network %s not found (hint: use --network bridge, host or none)", mode)
+	if storage.CheckNetworkName(mode) != nil {
+		return "", fmt.Errorf("network %s not found (hint: use --network bridge, host, none or the name of a network from network ls)", mode)
+	}
+	return mode, nil
 }
 
 // CheckCapabilities checks --cap-add and --cap-drop names.

@@ -34,18 +34,21 @@ type ContainerConfig struct {
 	Tty        bool              `json:",omitempty"`
 	OpenStdin  bool              `json:",omitempty"`
 	// Host config.
-	NetworkMode string   `json:",omitempty"` // "host" or "none"
-	AutoRemove  bool     `json:",omitempty"`
-	ReadOnly    bool     `json:",omitempty"`
-	Privileged  bool     `json:",omitempty"`
-	CapAdd      []string `json:",omitempty"`
-	CapDrop     []string `json:",omitempty"`
-	Init        bool     `json:",omitempty"`
-	AddHosts    []string `json:",omitempty"`
-	Mounts      []Mount  `json:",omitempty"`
-	SecurityOpt []string `json:",omitempty"`
-	StopTimeout *int     `json:",omitempty"` // seconds; nil: 10
-	Ulimits     []string `json:",omitempty"` // name=soft[:hard]
+	// NetworkMode is "bridge", "host", "none" or a user-defined network's
+	// name; NetworkAliases are --network-alias on that network.
+	NetworkMode    string   `json:",omitempty"`
+	NetworkAliases []string `json:",omitempty"`
+	AutoRemove     bool     `json:",omitempty"`
+	ReadOnly       bool     `json:",omitempty"`
+	Privileged     bool     `json:",omitempty"`
+	CapAdd         []string `json:",omitempty"`
+	CapDrop        []string `json:",omitempty"`
+	Init           bool     `json:",omitempty"`
+	AddHosts       []string `json:",omitempty"`
+	Mounts         []Mount  `json:",omitempty"`
+	SecurityOpt    []string `json:",omitempty"`
+	StopTimeout    *int     `json:",omitempty"` // seconds; nil: 10
+	Ulimits        []string `json:",omitempty"` // name=soft[:hard]
 	// Restart is Docker's restart policy: "no", "always",
 	// "unless-stopped" or "on-failure" with RestartMax tries (0: no limit).
 	Restart    string       `json:",omitempty"`

@@ -68,9 +68,11 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 //
 // no_ns_cmds never enter: help, version, and the init of --init, which
 // runs inside a container.
-static const char *const no_ns_cmds[] = {"version", "help", "h", "__init", NULL};
+// __netswitch, a network's switch, never opens the store (it runs in the
+// namespace of the member that started it).
+static const char *const no_ns_cmds[] = {"version", "help", "h", "__init", "__netswitch", NULL};
 // group_cmds are followed by a subcommand, which decides.
-static const char *const group_cmds[] = {"image", "container", "volume", NULL};
+static const char *const group_cmds[] = {"image", "container", "volume", "network", NULL};
 // light_cmds read or signal but never write files of other owners: they
 // need no subordinate range (see burrow_userns_light). Subcommands of a
 // group count too.

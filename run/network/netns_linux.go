@@ -44,7 +44,7 @@ var noTunErrors = []error{unix.EACCES, unix.ENOENT, unix.EPERM, unix.ENODEV, uni
 // newNamespace makes the namespace on a new locked thread, with lo up
 // and, unless noTap, eth0 configured. With keep, the thread then serves
 // dial requests until close.
-func newNamespace(noTap, keep bool) (*namespace, error) {
+func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 	ns := &namespace{fd: -1, tap: -1, done: make(chan struct{})}
 	if keep {
 		ns.reqs = make(chan dialReq)
@@ -52,7 +52,7 @@ func newNamespace(noTap, keep bool) (*namespace, error) {
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see namespace
-		err := ns.setUp(noTap)
+		err := ns.setUp(noTap, a)
 		ready <- err
 		if err != nil || !keep {
 			return
@@ -67,7 +67,7 @@ func newNamespace(noTap, keep bool) (*namespace, error) {
 }
 
 // setUp runs on the locked thread.
-func (ns *namespace) setUp(noTap bool) error {
+func (ns *namespace) setUp(noTap bool, a addressing) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("creating a network namespace: unshare(CLONE_NEWNET): %w", err)
 	}
@@ -102,7 +102,7 @@ func (ns *namespace) setUp(noTap bool) error {
 		}
 		return err
 	}
-	return configureTap(h)
+	return configureTap(h, a)
 }
 
 // openTap creates eth0 in the thread's namespace: /dev/net/tun makes the
@@ -132,23 +132,23 @@ func (ns *namespace) openTap() error {
 	return nil
 }
 
-func configureTap(h *netlink.Handle) error {
+func configureTap(h *netlink.Handle, a addressing) error {
 	link, err := h.LinkByName(tapName)
 	if err != nil {
 		return fmt.Errorf("configuring %s: %w", tapName, err)
 	}
-	mac, _ := net.ParseMAC(containerMAC)
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(containerIP).To4(), Mask: net.CIDRMask(prefixLen, 32)}}
+	mac := a.containerMAC
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.container.AsSlice(), Mask: net.CIDRMask(a.subnet.Bits(), 32)}}
 	steps := []struct {
 		what string
 		do   func() error
 	}{
 		{"setting its MTU", func() error { return h.LinkSetMTU(link, mtu) }},
 		{"setting its MAC address", func() error { return h.LinkSetHardwareAddr(link, mac) }},
-		{"adding " + containerIP, func() error { return h.AddrAdd(link, addr) }},
+		{"adding " + a.container.String(), func() error { return h.AddrAdd(link, addr) }},
 		{"bringing it up", func() error { return h.LinkSetUp(link) }},
 		{"adding the default route", func() error {
-			return h.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.ParseIP(gatewayIP)})
+			return h.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: a.gateway.AsSlice()})
 		}},
 	}
 	for _, s := range steps {

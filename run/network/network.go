@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"syscall"
 
@@ -36,6 +37,10 @@ type Options struct {
 	// NoTap forces the loopback-only namespace: no eth0, no outbound
 	// access; published ports still work (the "loopback" fallback).
 	NoTap bool
+	// Member, if set, puts the container on a user-defined network: its
+	// eth0 is served by the network's switch process (started when none
+	// serves the network), which gives its address.
+	Member *Member
 	// HostLoopback lets the gateway 10.0.2.2 reach the host's 127.0.0.1.
 	// Off by default: on a shared host, services that listen on loopback
 	// only (a notebook, a database without a password) belong to other
@@ -102,4 +107,28 @@ func hostPorts(m storage.PortMapping) string {
 		s += "-" + strconv.Itoa(int(m.HostPortEnd))
 	}
 	return s
+}
+
+// Member is a container joining a user-defined network.
+type Member struct {
+	ID, Name string
+	// Aliases are --network-alias: names other members find it by, with
+	// Name and the ID's first 12 digits.
+	Aliases []string
+	Switch  SwitchConfig
+}
+
+// SwitchConfig is a user-defined network as its switch process serves
+// it (see ServeSwitch).
+type SwitchConfig struct {
+	Name     string // the network's, for messages and NAME.NETWORK lookups
+	Subnet   netip.Prefix
+	Gateway  netip.Addr // also the members' DNS server
+	Internal bool       // no outbound access and no upstream DNS
+	// HostLoopback and DNS are as in Options.
+	HostLoopback bool     `json:",omitempty"`
+	DNS          []string `json:",omitempty"`
+	// Socket and Lock are the switch's paths in the run root
+	// (storage.NetworkSwitchPaths).
+	Socket, Lock string
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -25,11 +26,17 @@ type Network struct {
 	ports        []storage.PortMapping
 	listeners    []io.Closer
 	ns           *namespace
-	stack        *stack.Stack // nil without a tap
-	ctx          context.Context
-	cancel       context.CancelFunc
-	serving      sync.WaitGroup
-	closeOnce    sync.Once
+	addr         addressing
+	stack        *stack.Stack // nil without a tap, and on a user-defined network
+	member       *member      // on a user-defined network: the switch's connection
+	// internal and names are a user-defined network's gateway's: no
+	// outbound access; members' names answered at the gateway.
+	internal  bool
+	names     func(name string) (netip.Addr, bool)
+	ctx       context.Context
+	cancel    context.CancelFunc
+	serving   sync.WaitGroup
+	closeOnce sync.Once
 
 	upstreamOnce sync.Once
 	upstreamList []string
@@ -56,26 +63,44 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n := &Network{log: log, hostLoopback: opts.HostLoopback, dns: opts.DNS}
+	n := &Network{log: log, hostLoopback: opts.HostLoopback, dns: opts.DNS, addr: defaultAddressing()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.bind(opts.Ports); err != nil {
 		n.Close()
 		return nil, err
 	}
 	tBind := time.Now()
-	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0)
+	if opts.Member != nil {
+		// The switch gives the address first: the tap is made with it.
+		m, a, err := join(ctx, opts.Member)
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		n.member, n.addr = m, a
+	}
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr)
 	if err != nil {
 		n.Close()
 		return nil, err
 	}
 	n.ns = ns
 	tNS := time.Now()
-	if ns.tap >= 0 {
+	switch {
+	case n.member != nil && ns.tap < 0:
+		n.Close()
+		return nil, fmt.Errorf("joining network %s: %w (hint: user-defined networks need /dev/net/tun; ask an admin to chmod 0666 /dev/net/tun, or use the default network)", opts.Member.Switch.Name, ns.tapErr)
+	case n.member != nil:
+		if err := n.member.sendTap(ns.tap); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("joining network %s: %w", opts.Member.Switch.Name, err)
+		}
+	case ns.tap >= 0:
 		if n.stack, err = n.newStack(ns.tap); err != nil {
 			n.Close()
 			return nil, err
 		}
-	} else {
+	default:
 		log.Debug("no tap: loopback-only network namespace", "reason", ns.tapErr)
 	}
 	n.serve()
@@ -98,25 +123,29 @@ func (n *Network) Ports() []storage.PortMapping {
 
 // Outbound reports whether the container can reach beyond its namespace
 // (a tap is served); false in the loopback-only namespace.
-func (n *Network) Outbound() bool { return n.stack != nil }
+func (n *Network) Outbound() bool { return n.tapped() }
 
 // IP is the container's address: "10.0.2.100", "" without a tap.
-func (n *Network) IP() string { return n.ifTap(containerIP) }
+func (n *Network) IP() string { return n.ifTap(n.addr.container) }
 
 // Gateway is the container's default gateway: "10.0.2.2", "" without a
 // tap. It reaches the host (see Options.HostLoopback).
-func (n *Network) Gateway() string { return n.ifTap(gatewayIP) }
+func (n *Network) Gateway() string { return n.ifTap(n.addr.gateway) }
 
 // DNSServer is the resolver to write into the container's resolv.conf:
 // "10.0.2.3", "" without a tap.
-func (n *Network) DNSServer() string { return n.ifTap(dnsIP) }
+func (n *Network) DNSServer() string { return n.ifTap(n.addr.dns) }
 
-func (n *Network) ifTap(s string) string {
-	if n.stack == nil {
+func (n *Network) ifTap(a netip.Addr) string {
+	if !n.tapped() {
 		return ""
 	}
-	return s
+	return a.String()
 }
+
+// tapped reports whether the namespace has eth0, served here or by a
+// user-defined network's switch.
+func (n *Network) tapped() bool { return n.stack != nil || n.member != nil }
 
 // Close stops serving: it closes the host listeners (their ports can be
 // bound again at once), ends every forwarded connection, stops the stack
@@ -134,6 +163,9 @@ func (n *Network) Close() error {
 		}
 		if n.ns != nil {
 			n.ns.close()
+		}
+		if n.member != nil {
+			n.member.close() // the switch forgets the member
 		}
 	})
 	return nil

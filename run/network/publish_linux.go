@@ -113,8 +113,8 @@ func (n *Network) serve() {
 // here, and both paths agree), loopback without one.
 func (n *Network) target(port uint16) string {
 	ip := "127.0.0.1"
-	if n.stack != nil {
-		ip = containerIP
+	if n.tapped() {
+		ip = n.addr.container.String()
 	}
 	return net.JoinHostPort(ip, strconv.Itoa(int(port)))
 }

@@ -23,12 +23,29 @@ import (
 
 const nicID tcpip.NICID = 1
 
-var (
-	containerAddr = netip.MustParseAddr(containerIP)
-	gatewayAddr   = netip.MustParseAddr(gatewayIP)
-	dnsAddr       = netip.MustParseAddr(dnsIP)
-	subnet        = netip.PrefixFrom(gatewayAddr, prefixLen).Masked()
-)
+// addressing is a network's addresses as its container (or members) see
+// them.
+type addressing struct {
+	container, gateway, dns netip.Addr
+	subnet                  netip.Prefix
+	containerMAC, gateMAC   net.HardwareAddr
+}
+
+// defaultAddressing is the default network's: 10.0.2.0/24.
+func defaultAddressing() addressing {
+	cm, _ := net.ParseMAC(containerMAC)
+	gm, _ := net.ParseMAC(gatewayMAC)
+	gw := netip.MustParseAddr(gatewayIP)
+	return addressing{container: netip.MustParseAddr(containerIP), gateway: gw, dns: netip.MustParseAddr(dnsIP),
+		subnet: netip.PrefixFrom(gw, prefixLen).Masked(), containerMAC: cm, gateMAC: gm}
+}
+
+// macOf is Docker's MAC address for an IPv4 address: 02:42 and the
+// address's four bytes.
+func macOf(a netip.Addr) net.HardwareAddr {
+	b := a.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
 
 // outboundDialTimeout bounds a container's connect to the outside; the
 // container's own SYN retries wait meanwhile.
@@ -55,7 +72,7 @@ func (n *Network) newStack(tapFD int) (*stack.Stack, error) {
 
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, 1024, n.forwardTCP).HandlePacket)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, n.forwardUDP).HandlePacket)
-	mac, _ := net.ParseMAC(gatewayMAC)
+	mac := n.addr.gateMAC
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:                []int{tapFD},
 		MTU:                mtu,
@@ -74,9 +91,13 @@ func (n *Network) newStack(tapFD int) (*stack.Stack, error) {
 		s.Destroy()
 		return nil, fmt.Errorf("serving the tap: creating the NIC: %v", e)
 	}
-	for _, a := range []netip.Addr{gatewayAddr, dnsAddr} {
+	own := []netip.Addr{n.addr.gateway}
+	if n.addr.dns != n.addr.gateway { // one address on a user-defined network
+		own = append(own, n.addr.dns)
+	}
+	for _, a := range own {
 		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
-			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(a.As4()), PrefixLen: prefixLen}}
+			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(a.As4()), PrefixLen: n.addr.subnet.Bits()}}
 		if e := s.AddProtocolAddress(nicID, pa, stack.AddressProperties{}); e != nil {
 			s.Destroy()
 			return nil, fmt.Errorf("serving the tap: adding %s: %v", a, e)
@@ -121,7 +142,7 @@ func (n *Network) forwardTCP(r *tcp.ForwarderRequest) {
 // packet path and must not block: the relay gets a goroutine.
 func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 	id := r.ID()
-	isDNS := addrOf(id.LocalAddress) == dnsAddr && id.LocalPort == 53
+	isDNS := addrOf(id.LocalAddress) == n.addr.dns && id.LocalPort == 53
 	dst, ok := "", isDNS
 	if !isDNS {
 		dst, ok = n.outboundTarget(id.LocalAddress, id.LocalPort)
@@ -150,20 +171,23 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 func (n *Network) outboundTarget(a tcpip.Address, port uint16) (string, bool) {
 	ip := addrOf(a)
 	p := strconv.Itoa(int(port))
+	if n.internal {
+		return "", false
+	}
 	switch {
-	case ip == gatewayAddr:
+	case ip == n.addr.gateway && !(ip == n.addr.dns && port == 53):
 		if n.hostLoopback {
 			return net.JoinHostPort("127.0.0.1", p), true
 		}
 		h := n.hostAddr()
 		return net.JoinHostPort(h, p), h != ""
-	case ip == dnsAddr && port == 53:
+	case ip == n.addr.dns && port == 53:
 		up := n.upstreams()
 		if len(up) == 0 {
 			return "", false
 		}
 		return up[0], true
-	case subnet.Contains(ip), ip.IsLoopback(), ip.IsUnspecified(), ip.IsMulticast(),
+	case n.addr.subnet.Contains(ip), ip.IsLoopback(), ip.IsUnspecified(), ip.IsMulticast(),
 		ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return "", false
 	}
@@ -184,6 +208,6 @@ func (n *Network) dialStack(ctx context.Context, src netip.Addr, port uint16) (n
 	defer cancel()
 	return gonet.DialTCPWithBind(ctx, n.stack,
 		tcpip.FullAddress{NIC: nicID, Addr: tcpip.AddrFrom4(src.As4())},
-		tcpip.FullAddress{NIC: nicID, Addr: tcpip.AddrFrom4(containerAddr.As4()), Port: port},
+		tcpip.FullAddress{NIC: nicID, Addr: tcpip.AddrFrom4(n.addr.container.As4()), Port: port},
 		ipv4.ProtocolNumber)
 }

@@ -81,6 +81,14 @@ func (n *Network) serveDNS(c net.Conn) {
 // exchangeDNS sends one query to each upstream in order until one
 // answers; nil when none does.
 func (n *Network) exchangeDNS(q []byte) []byte {
+	if n.names != nil {
+		if a, ok := answerLocal(q, n.names); ok {
+			return a
+		}
+	}
+	if n.internal {
+		return nil
+	}
 	for _, up := range n.upstreams() {
 		u, err := net.Dial("udp", up)
 		if err != nil {
@@ -118,7 +126,7 @@ func (n *Network) upstreams() []string {
 			}
 		}
 		if len(n.upstreamList) == 0 {
-			n.log.Warn("no DNS resolver to forward to: the container's queries to " + dnsIP + " go unanswered")
+			n.log.Warn("no DNS resolver to forward to: the container's queries to " + n.addr.dns.String() + " go unanswered")
 		}
 	})
 	return n.upstreamList
