@@ -47,20 +47,11 @@ func runExec(c *cli.Context) error {
 		return err
 	}
 	defer stdin.Close()
-	var terminal func(*os.File)
-	if req.Tty {
-		if c.Bool("interactive") && !isTerminal(c.App.Reader) {
-			return &exitCode{code: ExitError, err: errors.New("the input device is not a TTY (hint: drop -t, or run from a terminal)")}
-		}
-		req.Width, req.Height = run.TerminalSize(stdout)
-		var in *os.File
-		if c.Bool("interactive") {
-			in = stdin
-		}
-		terminal = func(master *os.File) { _ = run.ProxyTerminal(c.Context, master, in, stdout) }
-	}
 	return withContainer(c, func(_ *session, st *storage.Store, ctr *storage.Container) error {
-		code, err := run.Exec(st, ctr, req, run.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}, terminal)
+		code, err := run.Exec(c.Context, st, ctr, req, run.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}, c.Bool("interactive"))
+		if errors.Is(err, run.ErrInputNotTerminal) {
+			return &exitCode{code: ExitError, err: err}
+		}
 		if errors.Is(err, run.ErrNotRunning) {
 			return fmt.Errorf("container %s is not running", ctr.ID)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/burrow-oci/burrow/storage/transport/archive"
 	"github.com/urfave/cli/v2"
 )
@@ -37,16 +38,16 @@ func runLoad(c *cli.Context) error {
 	return withStoreWrite(c, func(_ *session, st *storage.Store) error {
 		opts := archive.LoadOptions{Path: in, Input: c.App.Reader}
 		// As docker load: a bar per layer on a terminal, none elsewhere.
-		var bars *progressPrinter
+		var bars *transport.Printer
 		if !c.Bool("quiet") && isTerminal(c.App.Writer) {
-			bars = newProgressPrinter(c.App.Writer)
-			opts.Progress = bars.update
-			defer bars.finish()
+			bars = transport.NewPrinter(c.App.Writer, isTerminal(c.App.Writer))
+			opts.Progress = bars.Update
+			defer bars.Finish()
 		}
 		if !c.Bool("quiet") {
 			opts.Loaded = func(img archive.LoadedImage) {
 				if bars != nil {
-					bars.finish()
+					bars.Finish()
 				}
 				if len(img.Names) == 0 {
 					fmt.Fprintln(c.App.Writer, "Loaded image ID: sha256:"+img.ID)

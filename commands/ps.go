@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
-
-	units "github.com/docker/go-units"
 
 	"github.com/burrow-oci/burrow/run"
 	"github.com/burrow-oci/burrow/storage"
@@ -142,7 +139,7 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
 		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
 		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
-		State: string(state.Status), Status: statusWords(state), Ports: portsColumn(state.Ports),
+		State: string(state.Status), Status: run.Describe(state), Ports: portsColumn(state.Ports),
 	}
 	if size {
 		if rw, virtual, err := st.ContainerSize(ctr); err == nil {
@@ -152,28 +149,4 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 		}
 	}
 	return r
-}
-
-// statusWords is Docker's STATUS column: "Up 3 seconds", "Exited (0) 2
-// minutes ago", "Created".
-func statusWords(s storage.ContainerState) string {
-	switch {
-	case s.Restarting:
-		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
-	case s.Status == storage.StatusRunning:
-		up := "Up " + units.HumanDuration(time.Since(s.StartedAt))
-		if h := s.Health; h != nil {
-			if h.Status == "starting" {
-				return up + " (health: starting)"
-			}
-			return up + " (" + h.Status + ")"
-		}
-		return up
-	case s.Status == storage.StatusExited:
-		if s.FinishedAt.IsZero() {
-			return fmt.Sprintf("Exited (%d)", s.ExitCode)
-		}
-		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
-	}
-	return "Created"
 }

@@ -2,21 +2,16 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/burrow-oci/burrow/config"
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
 	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/burrow-oci/burrow/storage/transport/registry"
-	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
 
@@ -107,18 +102,18 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registr
 	if err != nil {
 		return nil, toolError(err)
 	}
-	var p *progressPrinter
+	var p *transport.Printer
 	opts := registry.PullOptions{Options: ropts, Platform: platform, TempDir: st.SpoolDir()}
 	if !quiet {
 		if !implicit && !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			fmt.Fprintln(w, "Using default tag: latest")
 		}
-		p = newProgressPrinter(w)
-		opts.Progress = func(ev transport.Progress) { p.update(ev) }
+		p = transport.NewPrinter(w, isTerminal(w))
+		opts.Progress = func(ev transport.Progress) { p.Update(ev) }
 		opts.Trying = func(full string) {
 			if len(cands) > 1 {
-				p.done()
-				p = newProgressPrinter(w)
+				p.Done()
+				p = transport.NewPrinter(w, isTerminal(w))
 				fmt.Fprintf(w, "Trying to pull %s...\n", full)
 			}
 			_, tag, dgst := reference.Split(full)
@@ -135,7 +130,7 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registr
 	}
 	res, err := registry.Pull(ctx, st, ref, opts)
 	if p != nil {
-		p.done()
+		p.Done()
 	}
 	if err != nil {
 		return nil, err
@@ -162,139 +157,21 @@ func pullImage(ctx context.Context, st *storage.Store, ref string, ropts registr
 	return res, nil
 }
 
-// tmpSpoolDir is the user's directory for spools under TMPDIR, or "".
-func tmpSpoolDir() string {
-	d := os.Getenv("TMPDIR")
-	if d == "" {
-		return ""
-	}
-	return filepath.Join(d, fmt.Sprintf("burrow-downloads-%d", processEnv().UID))
-}
-
-// progressPrinter shows layer progress as Docker does: on a terminal, a
-// line per layer redrawn in place with a bar; elsewhere, plain lines for
-// each change of status (no byte counts).
-type progressPrinter struct {
-	w     io.Writer
-	tty   bool
-	mu    sync.Mutex
-	order []string
-	lines map[string]string
-	drawn int
-	last  time.Time
-}
-
-func newProgressPrinter(w io.Writer) *progressPrinter {
-	return &progressPrinter{w: w, tty: isTerminal(w), lines: map[string]string{}}
-}
-
-func (p *progressPrinter) update(ev transport.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	busy := ev.Status == "Downloading" || ev.Status == "Pushing" || ev.Status == "Loading layer"
-	if !p.tty {
-		if !busy || ev.Current == 0 {
-			fmt.Fprintf(p.w, "%s: %s\n", ev.ID, ev.Status)
-		}
-		return
-	}
-	if _, ok := p.lines[ev.ID]; !ok {
-		p.order = append(p.order, ev.ID)
-	}
-	line := ev.Status
-	if busy && ev.Total > 0 {
-		n := int(50 * ev.Current / ev.Total)
-		n = min(max(n, 0), 50)
-		bar := strings.Repeat("=", n)
-		if n < 50 {
-			bar += ">" + strings.Repeat(" ", 49-n)
-		}
-		line = fmt.Sprintf("%-18s [%s] %s/%s", ev.Status, bar, units.HumanSize(float64(ev.Current)), units.HumanSize(float64(ev.Total)))
-	}
-	p.lines[ev.ID] = line
-	if busy && time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.redraw()
-}
-
-func (p *progressPrinter) redraw() {
-	p.last = time.Now()
-	if p.drawn > 0 {
-		fmt.Fprintf(p.w, "\x1b[%dA", p.drawn)
-	}
-	for _, id := range p.order {
-		fmt.Fprintf(p.w, "\x1b[2K%s: %s\n", id, p.lines[id])
-	}
-	p.drawn = len(p.order)
-}
-
-func (p *progressPrinter) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.tty && len(p.order) > 0 {
-		p.redraw()
-	}
-}
-
-// finish draws the lines a last time and forgets them: what is printed
-// next goes below them, and later lines start a block of their own.
-func (p *progressPrinter) finish() {
-	p.done()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.order, p.lines, p.drawn = nil, map[string]string{}, 0
-}
-
-// imageForRun finds run's and create's image, pulling it as --pull says:
-// missing (the default) pulls an image the store lacks, always pulls
-// first, never only looks. Pull output goes to stderr, as Docker's does.
+// imageForRun finds run's and create's image, pulling it as --pull says
+// (registry.Ensure). Pull output goes to stderr, as Docker's does.
 func imageForRun(c *cli.Context, s *session, st *storage.Store, ref string) (*storage.Image, error) {
-	policy := c.String("pull")
-	img, err := registry.LookupSearched(st, s.cfg.Registries.UnqualifiedSearch, ref)
-	if err == nil && policy != "always" {
-		return img, nil
-	}
-	if err != nil && !errors.Is(err, storage.ErrImageUnknown) {
-		return nil, toolError(err)
-	}
-	if policy == "never" {
-		return nil, toolError(fmt.Errorf("%w (hint: --pull=never forbids pulling; burrow pull it, or import or load it first)", err))
-	}
-	if _, nerr := reference.Normalize(ref); nerr != nil || err == nil && !isPullable(ref) {
-		if err != nil {
-			return nil, toolError(err)
-		}
-		return img, nil
-	}
-	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", reference.Short(mustFull(ref)))
-	}
-	res, perr := pullImage(c.Context, st, ref, registryOptions(s.cfg, nil), pullOutput{platform: c.String("platform"), implicit: true, w: c.App.ErrWriter})
-	if perr != nil {
-		if err != nil {
-			return nil, toolError(fmt.Errorf("%w, and pulling it failed: %w", err, perr))
-		}
-		return nil, toolError(perr)
-	}
-	return res.Image, nil
-}
-
-// isPullable says whether ref is a name (not an image ID).
-func isPullable(ref string) bool {
-	img := strings.TrimPrefix(ref, "sha256:")
-	if len(img) == 64 && strings.Trim(img, "0123456789abcdef") == "" {
-		return false
-	}
-	return true
-}
-
-func mustFull(ref string) string {
-	full, err := reference.Normalize(ref)
-	if err != nil {
-		return ref
-	}
-	return full
+	img, err := registry.Ensure(c.Context, st, ref, s.cfg.Registries.UnqualifiedSearch, c.String("pull"),
+		func(ctx context.Context, missing bool) (*storage.Image, error) {
+			if missing {
+				fmt.Fprintf(c.App.ErrWriter, "Unable to find image '%s' locally\n", reference.Familiar(ref))
+			}
+			res, err := pullImage(ctx, st, ref, registryOptions(s.cfg, nil), pullOutput{platform: c.String("platform"), implicit: true, w: c.App.ErrWriter})
+			if err != nil {
+				return nil, err
+			}
+			return res.Image, nil
+		})
+	return img, toolError(err)
 }
 
 // pullForBuild is build's hook for FROM: it pulls an image the store

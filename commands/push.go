@@ -7,6 +7,7 @@ import (
 
 	"github.com/burrow-oci/burrow/storage"
 	"github.com/burrow-oci/burrow/storage/reference"
+	"github.com/burrow-oci/burrow/storage/transport"
 	"github.com/burrow-oci/burrow/storage/transport/registry"
 	"github.com/urfave/cli/v2"
 )
@@ -61,19 +62,19 @@ func runPush(c *cli.Context) error {
 		quiet := c.Bool("quiet")
 		w := c.App.Writer
 		opts := registry.PushOptions{Options: registryOptions(s.cfg, c), Compression: c.String("compression-format")}
-		var p *progressPrinter
+		var p *transport.Printer
 		if !quiet {
 			last := dest[strings.LastIndex(dest, "/")+1:]
 			if !strings.Contains(last, ":") {
 				fmt.Fprintln(w, "Using default tag: latest")
 			}
 			fmt.Fprintf(w, "The push refers to repository [%s]\n", reference.Repository(full))
-			p = newProgressPrinter(w)
-			opts.Progress = p.update
+			p = transport.NewPrinter(w, isTerminal(w))
+			opts.Progress = p.Update
 		}
 		res, err := registry.Push(c.Context, st, img, full, opts)
 		if p != nil {
-			p.done()
+			p.Done()
 		}
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/burrow-oci/burrow/config"
@@ -116,7 +117,7 @@ func (s *session) openStore(ctx context.Context, o storage.Options) (*storage.St
 	}
 	o.Root, o.RunRoot, o.Driver = s.cfg.Storage.Root, s.cfg.Storage.RunRoot, s.cfg.Storage.Driver
 	o.IgnoreOwners, o.Log = s.plan.Mode == userns.ModeSingle, s.log
-	o.TmpSpoolDir = tmpSpoolDir()
+	o.TmpSpoolDir = storage.TmpSpoolDir(os.Getenv("TMPDIR"), processEnv().UID)
 	o.FeatureCache = config.FeatureCacheDir(processEnv())
 	st, err := storage.Open(ctx, o)
 	if err != nil {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,10 +271,23 @@ type Stdio struct {
 
 // Exec starts req in a running container with the given streams and
 // returns its exit code. ErrNotRunning means nobody serves the container;
-// a *StartError, that the command could not run. With req.Tty, terminal
-// is called with the master end of the process's pseudo-terminal while it
-// runs.
-func Exec(st *storage.Store, ctr *storage.Container, req ExecRequest, stdio Stdio, terminal func(master *os.File)) (int, error) {
+// a *StartError, that the command could not run. With req.Tty, the
+// process's terminal is sized as stdio's output and shows there; with
+// interactive too, stdio's input (which must then be a terminal, else
+// ErrInputNotTerminal) is put in raw mode and typed into it.
+func Exec(ctx context.Context, st *storage.Store, ctr *storage.Container, req ExecRequest, stdio Stdio, interactive bool) (int, error) {
+	var terminal func(master *os.File)
+	if req.Tty {
+		if interactive && !isTerminal(stdio.Stdin) {
+			return 0, ErrInputNotTerminal
+		}
+		req.Width, req.Height = TerminalSize(stdio.Stdout)
+		var in *os.File
+		if interactive {
+			in = stdio.Stdin
+		}
+		terminal = func(master *os.File) { _ = ProxyTerminal(ctx, master, in, stdio.Stdout) }
+	}
 	dir, err := st.ContainerRunDir(ctr)
 	if err != nil {
 		return 0, err

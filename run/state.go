@@ -2,11 +2,13 @@ package run
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/burrow-oci/burrow/storage"
+	units "github.com/docker/go-units"
 )
 
 // ErrNotRunning is returned when a container has no live process to serve
@@ -80,4 +82,28 @@ func exited(code int, err error) storage.ContainerState {
 		s.Error = err.Error()
 	}
 	return s
+}
+
+// Describe is a state in the words of Docker's STATUS column: "Up 3 seconds", "Exited (0) 2
+// minutes ago", "Created".
+func Describe(s storage.ContainerState) string {
+	switch {
+	case s.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+	case s.Status == storage.StatusRunning:
+		up := "Up " + units.HumanDuration(time.Since(s.StartedAt))
+		if h := s.Health; h != nil {
+			if h.Status == "starting" {
+				return up + " (health: starting)"
+			}
+			return up + " (" + h.Status + ")"
+		}
+		return up
+	case s.Status == storage.StatusExited:
+		if s.FinishedAt.IsZero() {
+			return fmt.Sprintf("Exited (%d)", s.ExitCode)
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+	}
+	return "Created"
 }

@@ -113,3 +113,12 @@ func (s *Store) SpoolDir() string {
 	}
 	return dir
 }
+
+// TmpSpoolDir is the user's directory for pulls' spools under a TMPDIR
+// the user set (tmpdir), or "" without one (Options.TmpSpoolDir).
+func TmpSpoolDir(tmpdir string, uid int) string {
+	if tmpdir == "" {
+		return ""
+	}
+	return filepath.Join(tmpdir, fmt.Sprintf("burrow-downloads-%d", uid))
+}

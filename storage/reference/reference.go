@@ -203,3 +203,20 @@ func Match(full, pattern string) bool {
 	ok, _ := path.Match(pattern, r.familiarRepo())
 	return ok
 }
+
+// IsImageID says whether ref is an image ID (64 hex digits, with or
+// without "sha256:") rather than a name.
+func IsImageID(ref string) bool {
+	id := strings.TrimPrefix(ref, "sha256:")
+	return len(id) == 64 && strings.Trim(id, "0123456789abcdef") == ""
+}
+
+// Familiar is ref as Docker shows a name it was given ("busybox:latest"),
+// or ref itself when it is not a valid name.
+func Familiar(ref string) string {
+	full, err := Normalize(ref)
+	if err != nil {
+		return ref
+	}
+	return Short(full)
+}

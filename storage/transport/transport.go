@@ -2,7 +2,7 @@
 // go-containerregistry. Its subpackages do the work: registry (pull, push,
 // login, search) and archive (save and load of docker-archive, oci-archive
 // and OCI layout directories). This package holds only what both share, the
-// progress events that commands print.
+// progress events, and the Printer that shows them as Docker does.
 //
 // Images cross the layer's boundary as raw config bytes and uncompressed
 // layer tar streams (storage.Store.ImageLayers, OpenLayer and PutImage), so

@@ -383,3 +383,29 @@ func LookupSearched(st *storage.Store, search []string, ref string) (*storage.Im
 	}
 	return nil, err
 }
+
+// Ensure finds ref in the store, under each search registry for a short
+// name, and pulls it (with pull, told whether the store lacks it) as
+// policy says, as run's and create's --pull do: missing (the default)
+// pulls an image the store lacks, always pulls first, never only looks.
+// An image ID is never pulled.
+func Ensure(ctx context.Context, st *storage.Store, ref string, search []string, policy string, pull func(ctx context.Context, missing bool) (*storage.Image, error)) (*storage.Image, error) {
+	img, err := LookupSearched(st, search, ref)
+	if err == nil && policy != "always" {
+		return img, nil
+	}
+	if err != nil && !errors.Is(err, storage.ErrImageUnknown) {
+		return nil, err
+	}
+	if policy == "never" {
+		return nil, fmt.Errorf("%w (hint: --pull=never forbids pulling; burrow pull it, or import or load it first)", err)
+	}
+	if _, nerr := reference.Normalize(ref); nerr != nil || err == nil && reference.IsImageID(ref) {
+		return img, err
+	}
+	pulled, perr := pull(ctx, err != nil)
+	if perr != nil && err != nil {
+		return nil, fmt.Errorf("%w, and pulling it failed: %w", err, perr)
+	}
+	return pulled, perr
+}
