@@ -1,22 +1,20 @@
 package run
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/burrow-oci/burrow/run/internal/spawn"
 	"github.com/burrow-oci/burrow/run/network"
 	"github.com/burrow-oci/burrow/storage"
 )
@@ -25,9 +23,6 @@ import (
 // starts a container's monitor (the same binary, with the store's global
 // flags): its action calls ServeMonitor.
 const MonitorCommand = "__monitor"
-
-// readyFD is the descriptor on which a monitor finds its ready pipe.
-const readyFD = 3
 
 // readyPipe is the monitor's end of the pipe on which StartDetached waits:
 // one line, "ok" once the container runs, or "CODE message" for the error
@@ -51,32 +46,11 @@ func StartDetached(st *storage.Store, ctr *storage.Container) error {
 	if state, err := State(st, ctr); err == nil && state.Status == storage.StatusRunning {
 		return nil
 	}
-	self, err := os.Executable()
+	line, err := spawn.Detached(context.Background(), "the container's monitor",
+		[]string{"--root", st.Root(), "--runroot", st.RunRoot(), "--storage-driver", st.Driver(), MonitorCommand, ctr.ID}, 0)
 	if err != nil {
 		return err
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(self, "--root", st.Root(), "--runroot", st.RunRoot(), "--storage-driver", st.Driver(), MonitorCommand, ctr.ID)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.ExtraFiles = []*os.File{w} // readyFD
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("starting the container's monitor: %w", err)
-	}
-	w.Close()
-	line, _ := bufio.NewReader(r).ReadString('\n')
-	_ = cmd.Process.Release()
-	line = strings.TrimSpace(line)
 	switch {
 	case line == "ok":
 		return nil
@@ -95,7 +69,7 @@ func StartDetached(st *storage.Store, ctr *storage.Container) error {
 // (MonitorCommand): it runs the container ref names until it ends for
 // good, and reports how the start went on the ready pipe.
 func ServeMonitor(ctx context.Context, st *storage.Store, ref string, ns NetworkSettings) error {
-	ready := &readyPipe{w: os.NewFile(readyFD, "ready")}
+	ready := &readyPipe{w: os.NewFile(spawn.ReadyFD, "ready")}
 	ctr, err := st.LookupContainer(ref)
 	if err != nil {
 		ready.fail(125, err)

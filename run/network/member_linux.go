@@ -1,7 +1,6 @@
 package network
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +8,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/burrow-oci/burrow/run/internal/spawn"
 	"golang.org/x/sys/unix"
 )
 
@@ -147,49 +145,18 @@ func lockFile(path string) (*os.File, error) {
 // monitor is): its action calls ServeSwitch with its one argument.
 const SwitchCommand = "__netswitch"
 
-// switchReadyFD is the descriptor on which a new switch finds the pipe
-// it says "ok" on once it listens.
-const switchReadyFD = 3
-
 // startSwitch starts the network's switch process and waits until it
 // listens. The caller holds the network's lock.
 func startSwitch(ctx context.Context, cfg *SwitchConfig) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	arg, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
-	r, w, err := os.Pipe()
+	line, err := spawn.Detached(ctx, "the network's switch", []string{SwitchCommand, string(arg)}, switchStartTimeout)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		w.Close()
-		return err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(self, SwitchCommand, string(arg))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.ExtraFiles = []*os.File{w} // switchReadyFD
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("starting the network's switch: %w", err)
-	}
-	w.Close()
-	r.SetReadDeadline(time.Now().Add(switchStartTimeout))
-	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
-	defer stop()
-	line, _ := bufio.NewReader(r).ReadString('\n')
-	// Reaped when it exits (a monitor outlives it); a foreground run that
-	// exits first leaves it to init.
-	go cmd.Wait()
-	switch line = strings.TrimSpace(line); line {
+	switch line {
 	case "ok":
 		return nil
 	case "":

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/burrow-oci/burrow/run/internal/spawn"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +29,7 @@ const switchIdle = 10 * time.Second
 // answers DNS for members' names at the gateway's address), and returns
 // once its last member has left.
 func ServeSwitch(ctx context.Context, arg string, log *slog.Logger) error {
-	ready := os.NewFile(switchReadyFD, "ready")
+	ready := os.NewFile(spawn.ReadyFD, "ready")
 	say := func(line string) {
 		if ready != nil {
 			fmt.Fprintln(ready, line)
