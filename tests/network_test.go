@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -743,4 +744,233 @@ func TestNetworkUserDefined(t *testing.T) {
 	e.fail(1, []string{"n1"}, "network", "rm", "n1") // in use by a
 	e.ok("rm", "-f", "a")
 	e.ok("network", "rm", "n1", "n2")
+}
+
+// userNetwork creates a user-defined network (extra are network create's
+// options) and returns its ID; the test's cleanup removes it.
+func userNetwork(t *testing.T, e *env, name string, extra ...string) string {
+	t.Helper()
+	id := strings.TrimSpace(e.ok(append(append([]string{"network", "create"}, extra...), name)...).stdout)
+	if len(id) < 12 {
+		t.Fatalf("network create %s printed %q, want an ID", name, id)
+	}
+	t.Cleanup(func() { e.exec(nil, "network", "rm", "-f", name) })
+	return id
+}
+
+// switchPids are the live processes of the test user that run the switch
+// of the network name (ID id): `burrow __netswitch CONFIG`, whose JSON
+// configuration names the network and its socket (the ID's first 12
+// digits, under the env's run root). Zombies have no cmdline and are not
+// listed.
+func switchPids(t *testing.T, e *env, name, id string) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, ent := range ents {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join("/proc", ent.Name()))
+		if err != nil {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Getuid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) < 3 || args[1] != "__netswitch" {
+			continue
+		}
+		cfg := args[2]
+		if strings.Contains(cfg, `"Name":"`+name+`"`) && strings.Contains(cfg, filepath.Join(e.dir, "run")) &&
+			strings.Contains(cfg, id[:12]+".sock") {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// oneSwitch waits for the network's one switch process and returns its
+// PID.
+func oneSwitch(t *testing.T, e *env, name, id string) int {
+	t.Helper()
+	var pids []int
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if pids = switchPids(t, e, name, id); len(pids) == 1 {
+			return pids[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("network %s: want one switch process, have %v", name, pids)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// switchGone polls (generously: 30 s) for the network's switch processes
+// to end, and fails the test with those left.
+func switchGone(t *testing.T, e *env, name, id string) {
+	t.Helper()
+	var pids []int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if pids = switchPids(t, e, name, id); len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("network %s: switch processes %v still run 30 s after the last member left", name, pids)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// wgetOn runs busybox wget from a new container on network, polling until
+// it answers want.
+func wgetOn(t *testing.T, e *env, network, url, want string) {
+	t.Helper()
+	var r result
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = e.exec(nil, "run", "--rm", "--network", network, "busybox", "timeout", "10", "wget", "-qO-", url)
+		if r.code == 0 && r.stdout == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("from network %s, wget %s: want %q: %v", network, url, want, r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestNetworkSwitchKilled: after kill -9 of a network's switch, a new
+// container on the network starts a new switch and is reached by name
+// from another container started after the kill; once the members are
+// removed the network is removed and created again under its name.
+// (The members from before the kill lose the network; that is not
+// asserted.)
+func TestNetworkSwitchKilled(t *testing.T) {
+	needTun(t)
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	id := userNetwork(t, e, "kn")
+	e.rmOnCleanup("old1", "old2", "new")
+	e.ok("run", "-d", "--network", "kn", "--name", "old1", "busybox", "sh", "-c", serveScript("hello-old", 8080))
+	e.ok("run", "-d", "--network", "kn", "--name", "old2", "busybox", "sleep", "300")
+	wgetOn(t, e, "kn", "http://old1:8080/index.html", "hello-old\n")
+	old := oneSwitch(t, e, "kn", id)
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %d: %v", old, err)
+	}
+	switchGone(t, e, "kn", id)
+
+	e.ok("run", "-d", "--network", "kn", "--name", "new", "busybox", "sh", "-c", serveScript("hello-new", 8080))
+	if sw := oneSwitch(t, e, "kn", id); sw == old {
+		t.Errorf("the switch after the kill has the killed one's PID %d", old)
+	}
+	wgetOn(t, e, "kn", "http://new:8080/index.html", "hello-new\n")
+	if r := e.exec(nil, "run", "--rm", "--network", "kn", "busybox", "sh", "-c", "ip -4 addr show dev eth0"); r.code != 0 || !strings.Contains(r.stdout, "inet ") {
+		t.Errorf("a container on kn after the kill has no address: %v", r)
+	}
+
+	e.ok("rm", "-f", "old1", "old2", "new")
+	e.ok("network", "rm", "kn")
+	switchGone(t, e, "kn", id)
+	id2 := userNetwork(t, e, "kn")
+	if id2 == id {
+		t.Errorf("network kn created again has the old ID %s", id)
+	}
+	e.rmOnCleanup("again")
+	e.ok("run", "-d", "--network", "kn", "--name", "again", "busybox", "sh", "-c", serveScript("hello-again", 8080))
+	wgetOn(t, e, "kn", "http://again:8080/index.html", "hello-again\n")
+	e.ok("rm", "-f", "again")
+	e.ok("network", "rm", "kn")
+}
+
+// TestNetworkInternal: a container of an --internal network does not reach
+// a server on the host's non-loopback address (which a container of an
+// ordinary network does), while members reach each other by name.
+func TestNetworkInternal(t *testing.T) {
+	needTun(t)
+	addr := hostAddr()
+	if addr == "" {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	l, err := net.Listen("tcp4", addr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int32
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "hello from the host\n")
+	})}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	url := fmt.Sprintf("http://%s/", l.Addr())
+
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	userNetwork(t, e, "inside", "--internal")
+	userNetwork(t, e, "outside")
+	if got := strings.TrimSpace(e.ok("network", "inspect", "--format", "{{.Internal}}", "inside").stdout); got != "true" {
+		t.Errorf("network inspect inside: Internal %q, want true", got)
+	}
+	// The control: the same fetch from an ordinary user-defined network.
+	wgetOn(t, e, "outside", url, "hello from the host\n")
+	before := hits.Load()
+
+	e.rmOnCleanup("srv")
+	e.ok("run", "-d", "--network", "inside", "--name", "srv", "busybox", "sh", "-c", serveScript("hello-inside", 8080))
+	wgetOn(t, e, "inside", "http://srv:8080/index.html", "hello-inside\n")
+	r := e.exec(nil, "run", "--rm", "--network", "inside", "busybox", "timeout", "3", "wget", "-qO-", url)
+	if r.code == 0 || strings.Contains(r.stdout, "hello from the host") {
+		t.Errorf("a container of an --internal network reached %s: %v", url, r)
+	}
+	// From a running member too, and by exec.
+	if r := e.exec(nil, "exec", "srv", "timeout", "3", "wget", "-qO-", url); r.code == 0 {
+		t.Errorf("srv on the --internal network reached %s: %v", url, r)
+	}
+	if n := hits.Load() - before; n != 0 {
+		t.Errorf("the host's server got %d requests from the --internal network", n)
+	}
+	e.ok("rm", "-f", "srv")
+	e.ok("network", "rm", "inside", "outside")
+}
+
+// TestNetworkSwitchExits: a network's switch runs while it has members,
+// and ends once its last member is removed.
+func TestNetworkSwitchExits(t *testing.T) {
+	needTun(t)
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	id := userNetwork(t, e, "en")
+	if pids := switchPids(t, e, "en", id); len(pids) != 0 {
+		t.Errorf("network create started a switch: %v", pids)
+	}
+	e.rmOnCleanup("m1", "m2")
+	e.ok("run", "-d", "--network", "en", "--name", "m1", "busybox", "sleep", "300")
+	sw := oneSwitch(t, e, "en", id)
+	e.ok("run", "-d", "--network", "en", "--name", "m2", "busybox", "sleep", "300")
+	if got := oneSwitch(t, e, "en", id); got != sw {
+		t.Errorf("the second member has switch %d, the first %d", got, sw)
+	}
+	e.ok("rm", "-f", "m1")
+	// m2 remains: the switch must still serve it (a moment for it to
+	// have seen m1 leave).
+	time.Sleep(500 * time.Millisecond)
+	if got := oneSwitch(t, e, "en", id); got != sw {
+		t.Errorf("after m1 left, the switch is %d, was %d", got, sw)
+	}
+	e.ok("rm", "-f", "m2")
+	switchGone(t, e, "en", id)
+	e.ok("network", "rm", "en")
 }
