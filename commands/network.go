@@ -31,7 +31,7 @@ func newNetworkCommand() []*cli.Command {
 		{Name: "rm", Aliases: []string{"remove"}, Usage: "Remove one or more networks", ArgsUsage: "NETWORK [NETWORK...]", Action: runNetworkRm,
 			Flags: []cli.Flag{forceFlag("do not error if the network does not exist")}},
 		{Name: "prune", Usage: "Remove all unused networks", Action: runNetworkPrune, Flags: []cli.Flag{forceFlag("do not prompt for confirmation"),
-			&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'label=<key>=<value>')"}}},
+			&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'until=24h', 'label=<key>=<value>')"}}},
 		{Name: "connect", Usage: "Connect a container to a network", Action: unsupported},
 		{Name: "disconnect", Usage: "Disconnect a container from a network", Action: unsupported},
 	}}, {Name: run.SwitchCommand, Hidden: true, Action: func(c *cli.Context) error { return run.ServeSwitch(c.Context, c.Args().First()) }}}
@@ -107,7 +107,7 @@ func runNetworkRm(c *cli.Context) error {
 }
 
 func runNetworkPrune(c *cli.Context) error {
-	f, err := storage.ParseVolumePruneFilters(c.StringSlice("filter"))
+	f, err := storage.ParsePruneFilter(c.StringSlice("filter"), "network prune")
 	if err != nil {
 		return toolError(err)
 	}
@@ -117,7 +117,7 @@ func runNetworkPrune(c *cli.Context) error {
 		}
 	}
 	return withArgs(c, 0, 0, func(st *storage.Store) error {
-		names, err := run.PruneNetworks(st, func(n *storage.Network) bool { return !f.Match(&storage.Volume{Labels: n.Labels}, false) })
+		names, err := run.PruneNetworks(st, func(n *storage.Network) bool { return f.Keeps(n.Created, n.Labels) })
 		if len(names) > 0 {
 			fmt.Fprintln(c.App.Writer, "Deleted Networks:\n"+strings.Join(names, "\n"))
 		}

@@ -89,9 +89,7 @@ func matches(st *storage.Store, ctr *storage.Container, state storage.ContainerS
 		}
 	}
 	for _, l := range f["label"] {
-		k, v, hasValue := strings.Cut(l, "=")
-		got, ok := ctr.Config.Labels[k]
-		if !ok || hasValue && got != v {
+		if !storage.HasLabel(ctr.Config.Labels, l) {
 			return false, nil
 		}
 	}

@@ -165,8 +165,7 @@ func Networks(st *storage.Store, filters []string) ([]NetworkInfo, error) {
 		case k == "type" && (v == "custom" || v == "builtin"):
 			tests = append(tests, func(n *NetworkInfo) bool { return n.Subnet.IsValid() == (v == "custom") })
 		case k == "label":
-			lk, lv, hasValue := strings.Cut(v, "=")
-			tests = append(tests, func(n *NetworkInfo) bool { got, ok := n.Labels[lk]; return ok && (!hasValue || got == lv) })
+			tests = append(tests, func(n *NetworkInfo) bool { return storage.HasLabel(n.Labels, v) })
 		default:
 			return nil, fmt.Errorf("invalid filter '%s'", f)
 		}

@@ -164,9 +164,7 @@ func (s *Store) matchLabels(img *Image, filters []string) (bool, error) {
 		return false, err
 	}
 	for _, lf := range filters {
-		k, v, hasValue := strings.Cut(lf, "=")
-		got, ok := cfg.Config.Labels[k]
-		if !ok || (hasValue && got != v) {
+		if !HasLabel(cfg.Config.Labels, lf) {
 			return false, nil
 		}
 	}

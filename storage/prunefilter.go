@@ -45,20 +45,23 @@ func (f PruneFilter) Keeps(created time.Time, labels map[string]string) bool {
 	if !f.Until.IsZero() && !created.Before(f.Until) {
 		return true
 	}
-	has := func(l string) bool {
-		k, v, hasValue := strings.Cut(l, "=")
-		got, ok := labels[k]
-		return ok && (!hasValue || got == v)
-	}
 	for _, l := range f.Labels {
-		if !has(l) {
+		if !HasLabel(labels, l) {
 			return true
 		}
 	}
 	for _, l := range f.NotLabels {
-		if has(l) {
+		if HasLabel(labels, l) {
 			return true
 		}
 	}
 	return false
+}
+
+// HasLabel reports whether labels meet a label filter, as every label=
+// filter of Docker's reads: KEY (present) or KEY=VALUE (with that value).
+func HasLabel(labels map[string]string, filter string) bool {
+	k, v, hasValue := strings.Cut(filter, "=")
+	got, ok := labels[k]
+	return ok && (!hasValue || got == v)
 }

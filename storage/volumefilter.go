@@ -46,13 +46,8 @@ func parseVolumeFilters(in []string, ls bool) (VolumeFilter, error) {
 		case k == "name" && ls:
 			f.tests = append(f.tests, func(v *Volume, _ bool) bool { return strings.Contains(v.Name, val) })
 		case k == "label" || k == "label!":
-			lk, lv, hasValue := strings.Cut(val, "=")
 			neg := k == "label!"
-			f.tests = append(f.tests, func(v *Volume, _ bool) bool {
-				got, ok := v.Labels[lk]
-				m := ok && (!hasValue || got == lv)
-				return m != neg
-			})
+			f.tests = append(f.tests, func(v *Volume, _ bool) bool { return HasLabel(v.Labels, val) != neg })
 		default:
 			return VolumeFilter{}, fmt.Errorf("invalid filter '%s'", k)
 		}
