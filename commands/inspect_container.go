@@ -78,13 +78,17 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		}
 		return t.UTC().Format(time.RFC3339Nano)
 	}
+	nets := map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}}
+	if run.NetworkContainer(ctr.Config.NetworkMode) != "" {
+		nets = map[string]any{} // in another's network: none of its own, as Docker shows it
+	}
 	d := &containerInspect{
 		ID: ctr.ID, Created: stamp(ctr.Created), Image: "sha256:" + ctr.ImageID,
 		Name: "/" + ctr.Name, Driver: st.Driver(), Platform: "linux",
 		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
 		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{
-			"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}},
+			"Networks": nets,
 			"Ports":    portsDoc(state.Ports), "IPAddress": state.IPAddress,
 		},
 		State: containerStateJ{

@@ -24,6 +24,7 @@ type session struct {
 	plan userns.Plan
 	log  *slog.Logger
 	errw io.Writer
+	join string // the container whose network run joins (its user namespace too)
 }
 
 // newSession loads the configuration and applies the global flags. It does
@@ -56,7 +57,7 @@ func newSession(c *cli.Context) (*session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, toolError(err)
 	}
-	s := &session{cfg: cfg, errw: c.App.ErrWriter}
+	s := &session{cfg: cfg, errw: c.App.ErrWriter, join: run.NetworkContainer(c.String("network"))}
 	s.log = newLogger(c.App.ErrWriter, cfg.LogLevel)
 	return s, nil
 }
@@ -95,7 +96,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // constructor normally entered it before main; otherwise this re-executes
 // the binary (on success the new process runs the command from the start).
 func (s *session) enterUserNS() error {
-	if err := userns.Enter(); err != nil {
+	if err := userns.Enter(s.join); err != nil {
 		return toolError(err)
 	}
 	plan, _ := userns.Current()

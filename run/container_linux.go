@@ -72,6 +72,9 @@ type Process struct {
 	// network, with NetworkBridge, is the container's network, served by
 	// this process; close releases it.
 	network *network.Network
+	// joined, for a container in another's network, holds that
+	// namespace open until close.
+	joined *joinedNetwork
 }
 
 // close releases what prepare made for the process beyond its files: the
@@ -80,6 +83,7 @@ func (p *Process) close() {
 	if p.network != nil {
 		p.network.Close()
 	}
+	p.joined.close()
 }
 
 // netState is the part of a container's state its network fills in: the

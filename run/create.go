@@ -28,6 +28,9 @@ type CreateOptions struct {
 // Create records a new container. Its status is created.
 func Create(st *storage.Store, opts CreateOptions) (*storage.Container, error) {
 	cfg := opts.Config
+	if err := checkNetworkContainer(st, &cfg); err != nil {
+		return nil, err
+	}
 	if IsUserNetwork(cfg.NetworkMode) {
 		if _, err := st.Network(cfg.NetworkMode); err != nil {
 			return nil, err

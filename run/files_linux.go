@@ -37,8 +37,12 @@ func ResolveUser(rootfs, spec string) (User, error) {
 }
 
 // ContainerFiles are the paths of the /etc files WriteFiles writes for a
-// container (empty when its directory cannot be found).
+// container (empty when its directory cannot be found): for one in
+// another's network, the other's, which it shares.
 func ContainerFiles(st *storage.Store, ctr *storage.Container) Files {
+	if owner, err := networkOwner(st, ctr); err == nil {
+		ctr = owner
+	}
 	dir, err := st.ContainerDir(ctr)
 	if err != nil {
 		return Files{}

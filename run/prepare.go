@@ -54,10 +54,25 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		}
 		mode = NetworkBridge
 	}
+	var joined *joinedNetwork
+	if NetworkContainer(mode) != "" {
+		if joined, err = joinNetwork(st, ctr); err != nil {
+			return Process{}, err
+		}
+		defer func() {
+			if err != nil {
+				joined.close()
+			}
+		}()
+		mode = NetworkBridge // a namespace of its own, at NetNSPath
+		if joined.ns == nil {
+			mode = NetworkHost
+		}
+	}
 	var net *network.Network
 	var netErr error
 	netDone := make(chan struct{})
-	if mode == NetworkBridge {
+	if mode == NetworkBridge && joined == nil {
 		go func() {
 			defer close(netDone)
 			net, netErr = network.New(ctx, network.Options{Ports: ctr.Config.Ports, HostLoopback: ns.HostLoopback, Log: ns.Log, Member: member})
@@ -113,7 +128,18 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		hostname = defaultHostname(mode, ctr.ID[:12])
 	}
 	etc.Hostname = hostname
-	u, files, err := sandboxFiles(rootfs, userSpec, dir, etc)
+	var u User
+	var files Files
+	if joined != nil {
+		// The other container's files and hostname, as Docker shares them.
+		files = joined.files
+		if joined.hostname != "" {
+			hostname = joined.hostname
+		}
+		u, err = ResolveUser(rootfs, userSpec)
+	} else {
+		u, files, err = sandboxFiles(rootfs, userSpec, dir, etc)
+	}
 	if err != nil {
 		return Process{}, err
 	}
@@ -127,6 +153,9 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 	}
 	if net != nil {
 		opts.NetNSPath = net.Path()
+	}
+	if joined != nil && joined.ns != nil {
+		opts.NetNSPath = joined.path()
 	}
 	sec, err := ParseSecurityOpts(ctr.Config.SecurityOpt)
 	if err != nil {
@@ -156,7 +185,7 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 	if err != nil {
 		return Process{}, err
 	}
-	return Process{ID: ctr.ID, Spec: spec, StateDir: st.RuntimeDir(), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health, network: net}, nil
+	return Process{ID: ctr.ID, Spec: spec, StateDir: st.RuntimeDir(), ExecDir: runDir, SingleID: singleID, Health: ctr.Config.Health, network: net, joined: joined}, nil
 }
 
 // defaultHostname is a sandbox's hostname when none is asked for: the

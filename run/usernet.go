@@ -24,7 +24,8 @@ func ServeSwitch(ctx context.Context, arg string) error { return network.ServeSw
 // IsUserNetwork reports whether a container's NetworkMode names a
 // user-defined network rather than bridge, host or none.
 func IsUserNetwork(mode string) bool {
-	return mode != "" && mode != NetworkBridge && mode != NetworkHost && mode != NetworkNone
+	return mode != "" && mode != NetworkBridge && mode != NetworkHost && mode != NetworkNone &&
+		!strings.HasPrefix(mode, containerNetworkPrefix)
 }
 
 // memberOf describes the container as a member of its user-defined

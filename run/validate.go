@@ -28,8 +28,9 @@ func CheckName(name string) error {
 
 // ParseNetwork reads --network: the default network (a private one
 // served by the user-mode network; also for Podman's names of its
-// default), the host's, none, or a user-defined network's name (Create
-// checks that it exists).
+// default), the host's, none, another container's (container:NAME), or a
+// user-defined network's name (Create checks that the network or the
+// container exists).
 func ParseNetwork(mode string) (string, error) {
 	switch mode {
 	case "", "default", "bridge", "slirp4netns", "pasta", "private":
@@ -38,6 +39,12 @@ func ParseNetwork(mode string) (string, error) {
 		return NetworkHost, nil
 	case NetworkNone:
 		return NetworkNone, nil
+	}
+	if strings.HasPrefix(mode, containerNetworkPrefix) {
+		if NetworkContainer(mode) == "" {
+			return "", errors.New("Invalid network mode: invalid container format container:<name|id>")
+		}
+		return mode, nil
 	}
 	if storage.CheckNetworkName(mode) != nil {
 		return "", fmt.Errorf("network %s not found (hint: use --network bridge, host, none or the name of a network from network ls)", mode)
@@ -124,10 +131,10 @@ func ParsePublish(mode string, values []string, all bool) (ports []storage.PortM
 	if len(ports) == 0 && !all {
 		return nil, "", nil
 	}
-	switch mode {
-	case NetworkNone:
-		return nil, "", errors.New("conflicting options: port publishing and the container type network mode")
-	case NetworkHost:
+	switch {
+	case mode == NetworkNone || NetworkContainer(mode) != "":
+		return nil, "", errors.New(errPublishContainerMode)
+	case mode == NetworkHost:
 		return nil, "Published ports are discarded when using host network mode", nil
 	}
 	return ports, "", nil

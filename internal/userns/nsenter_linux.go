@@ -361,6 +361,81 @@ static void enter_single(void) {
 	burrow_userns_state = 1;
 }
 
+// Joining another container's network (`run --network container:NAME`):
+// the namespace belongs to the user namespace of the invocation that made
+// it, and setns into a user namespace works only from outside, for its
+// owner. So the constructor leaves such a `run` outside (deferred), the
+// Go side (join_linux.go) finds the container's process and re-executes
+// with _BURROW_USERNS_JOIN naming a descriptor of its user namespace, and
+// the constructor of that process joins it instead of making one.
+int burrow_userns_deferred;
+
+// joins_container_network tells whether the command line is `run` (or
+// `container run`) with --network/--net container:...; it may say yes for
+// an argument of the container's command, which then costs one
+// re-execution (the Go side decides from the parsed flags).
+static int joins_container_network(int argc, char **argv) {
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++)
+		if (in_table(valued_flags, argv[i])) i++;
+	if (i < argc && !strcmp(argv[i], "container")) i++;
+	if (i >= argc || strcmp(argv[i], "run")) return 0;
+	for (i++; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if ((!strcmp(a, "--network") || !strcmp(a, "--net")) && i + 1 < argc) v = argv[i + 1];
+		else if (!strncmp(a, "--network=", 10)) v = a + 10;
+		else if (!strncmp(a, "--net=", 6)) v = a + 6;
+		if (v && !strncmp(v, "container:", 10)) return 1;
+	}
+	return 0;
+}
+
+// maps_to_args turns a /proc/PID/[ug]id_map into mapper arguments ("0
+// 1000 1 1 100000 65536") and returns how many ids it maps (0 on error).
+static unsigned long maps_to_args(const char *path, char *out, size_t outlen) {
+	char buf[1024];
+	int lines = 0;
+	unsigned long ids = 0;
+	size_t len = 0;
+	out[0] = 0;
+	if (read_small(path, buf, sizeof buf) < 0) return 0;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long in, host, count;
+		if (sscanf(line, "%lu %lu %lu", &in, &host, &count) != 3) return 0;
+		len += snprintf(out + len, outlen > len ? outlen - len : 0, "%s%lu %lu %lu", lines ? " " : "", in, host, count);
+		lines++;
+		ids += count;
+	}
+	return len < outlen ? ids : 0;
+}
+
+// join_userns enters the user namespace open at descriptor fdstr (see
+// burrow_userns_deferred), then a mount namespace of its own, and records
+// the plan that namespace's maps make: one id mapped is single mode,
+// more is full mode.
+static void join_userns(const char *fdstr, uid_t uid, gid_t gid) {
+	int fd = atoi(fdstr);
+	burrow_userns_hostuid = uid;
+	burrow_userns_hostgid = gid;
+	user_name(uid, burrow_userns_user, sizeof burrow_userns_user);
+	if (setns(fd, CLONE_NEWUSER) < 0) {
+		fail("joining the user namespace of the container whose network is joined", errno);
+		return;
+	}
+	close(fd);
+	if (unshare(CLONE_NEWNS) < 0) {
+		fail("unshare of the mount namespace", errno);
+		return;
+	}
+	unsigned long n = maps_to_args("/proc/self/uid_map", burrow_userns_uidmap, sizeof burrow_userns_uidmap);
+	if (n == 0 || maps_to_args("/proc/self/gid_map", burrow_userns_gidmap, sizeof burrow_userns_gidmap) == 0) {
+		fail("reading the id maps of the joined user namespace", errno);
+		return;
+	}
+	snprintf(burrow_userns_mode, sizeof burrow_userns_mode, "%s", n == 1 ? "single" : "full");
+	burrow_userns_state = 1;
+}
+
 // burrow_userns_enter runs before the Go runtime starts, while the process
 // has a single thread, which unshare(CLONE_NEWUSER) requires. It chooses
 // the mode (full when the caller has subordinate ranges and the setuid
@@ -371,8 +446,17 @@ __attribute__((constructor)) static void burrow_userns_enter(int argc, char **ar
 	gid_t gid = getgid();
 	(void)envp;
 	if (getenv("_BURROW_INSIDE") || getenv("_LIBCONTAINER_INITPIPE")) return;
+	const char *join = getenv("_BURROW_USERNS_JOIN");
+	if (join && uid != 0) {
+		join_userns(join, uid, gid);
+		return;
+	}
 	int need = getenv("_BURROW_USERNS_FORCE") ? 1 : needs_namespace(argc, argv);
 	if (!need) return;
+	if (need == 1 && uid != 0 && !getenv("_BURROW_USERNS_FORCE") && joins_container_network(argc, argv)) {
+		burrow_userns_deferred = 1;
+		return;
+	}
 	if (uid == 0) {
 		// Real root needs no user namespace, but a private mount namespace
 		// all the same, so that the store's mounts end with the process.

@@ -59,6 +59,7 @@ var started Plan
 // environment so that child processes know where they are.
 func Start() error {
 	os.Unsetenv(envForce)
+	os.Unsetenv(envJoin)
 	p, entered, err := constructorResult()
 	if err != nil {
 		return err
@@ -133,10 +134,18 @@ func inherited() (Plan, bool) {
 // Enter puts a process that is not yet in its namespace there by
 // re-executing the binary, whose constructor then enters it. It returns
 // only on failure. The constructor enters before the runtime starts for
-// every command but help and version, so this is a fallback.
-func Enter() error {
+// every command but help and version, so this is a fallback; and for
+// `run --network container:NAME`, which it leaves outside, join is NAME:
+// the process re-executes in the user namespace of that container's
+// process, the one that owns its network namespace.
+func Enter(join string) error {
 	if _, inside := Current(); inside {
 		return nil
+	}
+	if join != "" && deferred() {
+		if err := joinContainer(join); err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
