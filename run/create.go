@@ -36,7 +36,7 @@ func Create(st *storage.Store, opts CreateOptions) (*storage.Container, error) {
 			return nil, err
 		}
 	} else if len(cfg.NetworkAliases) > 0 {
-		return nil, fmt.Errorf("network-scoped aliases are only supported for user-defined networks")
+		return nil, errors.New("network-scoped alias is supported only for containers in user defined networks")
 	}
 	cfg.Mounts = append([]storage.Mount(nil), cfg.Mounts...)
 	taken := map[string]bool{}
