@@ -38,12 +38,14 @@ func ResolveUser(rootfs, spec string) (User, error) {
 
 // ContainerFiles are the paths of the /etc files WriteFiles writes for a
 // container (empty when its directory cannot be found): for one in
-// another's network, the other's, which it shares.
+// another's network, the other's, which it shares (empty when that one
+// was removed).
 func ContainerFiles(st *storage.Store, ctr *storage.Container) Files {
-	if owner, err := networkOwner(st, ctr); err == nil {
-		ctr = owner
+	owner, err := networkOwner(st, ctr)
+	if err != nil {
+		return Files{}
 	}
-	dir, err := st.ContainerDir(ctr)
+	dir, err := st.ContainerDir(owner)
 	if err != nil {
 		return Files{}
 	}

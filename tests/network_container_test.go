@@ -8,6 +8,7 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -113,6 +114,30 @@ func TestNetworkContainerChain(t *testing.T) {
 	got := e.ok("run", "--rm", "--network", "container:side", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout
 	if got != "hello-web\n" {
 		t.Errorf("wget through a chain of joins: %q", got)
+	}
+}
+
+// TestNetworkContainerOtherTargets: the target may be a foreground run
+// (its namespace is that process's) or on the host's network (the joiner
+// then is too).
+func TestNetworkContainerOtherTargets(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	port := freeHostPort(t)
+	f := startServing(t, e, "fg", "--rm", "-p", fmt.Sprintf("%d:8080", port), "busybox", "sh", "-c", serveScript("hello-fg", 8080))
+	fetchFromForeground(t, f, fmt.Sprintf("http://127.0.0.1:%d/index.html", port), "hello-fg\n")
+	if got := e.ok("run", "--rm", "--network", "container:fg", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout; got != "hello-fg\n" {
+		t.Errorf("wget from the joiner of a foreground run: %q", got)
+	}
+	e.rmOnCleanup("onhost")
+	e.ok("run", "-d", "--name", "onhost", "--network", "host", "busybox", "sleep", "1000")
+	host, err := os.ReadFile("/proc/self/net/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.ok("run", "--rm", "--network", "container:onhost", "busybox", "cat", "/proc/net/dev").stdout
+	if a, b := strings.Join(netDevs(got), " "), strings.Join(netDevs(string(host)), " "); a != b {
+		t.Errorf("interfaces of the joiner of a host-network container: %q, want the host's %q", a, b)
 	}
 }
 
