@@ -59,6 +59,9 @@ type request struct {
 	Copy   *copyRequest   `json:",omitempty"`
 	Attach *attachRequest `json:",omitempty"`
 	Resize *resizeRequest `json:",omitempty"`
+	// Monitor, to the process that holds a network namespace, starts the
+	// monitor of a container that joins it (netcontainer_linux.go).
+	Monitor *monitorRequest `json:",omitempty"`
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
@@ -170,6 +173,8 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 			return
 		}
 		reply(execReply{})
+	case req.Monitor != nil:
+		reply(monitorReply(startMonitor(*req.Monitor)))
 	case req.Exec != nil && len(req.Exec.Args) > 0:
 		reply(runExec(ctr, spec, singleID, *req.Exec, files))
 	default:

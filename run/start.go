@@ -46,8 +46,20 @@ func StartDetached(st *storage.Store, ctr *storage.Container) error {
 	if state, err := State(st, ctr); err == nil && state.Status == storage.StatusRunning {
 		return nil
 	}
+	m := monitorRequest{Root: st.Root(), RunRoot: st.RunRoot(), Driver: st.Driver(), ID: ctr.ID}
+	if holder, err := joinHolder(st, ctr); err != nil || holder != nil {
+		if err != nil {
+			return err
+		}
+		return startThrough(st, holder, m)
+	}
+	return startMonitor(m)
+}
+
+// startMonitor starts the monitor m asks for and waits for its ready line.
+func startMonitor(m monitorRequest) error {
 	line, err := spawn.Detached(context.Background(), "the container's monitor",
-		[]string{"--root", st.Root(), "--runroot", st.RunRoot(), "--storage-driver", st.Driver(), MonitorCommand, ctr.ID}, 0)
+		[]string{"--root", m.Root, "--runroot", m.RunRoot, "--storage-driver", m.Driver, MonitorCommand, m.ID}, 0)
 	if err != nil {
 		return err
 	}

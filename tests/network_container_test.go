@@ -104,6 +104,42 @@ func TestNetworkContainerDetached(t *testing.T) {
 	e.ok("rm", "side")
 }
 
+// TestNetworkContainerStart: a joiner created beforehand is started, and
+// restarted, by other commands than the target's (their monitor is
+// started by the target's process, in its user namespace); start -a says
+// what to do instead; with the target stopped, start refuses.
+func TestNetworkContainerStart(t *testing.T) {
+	e := newEnv(t)
+	startWeb(t, e)
+	e.rmOnCleanup("later")
+	e.ok("create", "--name", "later", "--network", "container:web", "busybox", "sh", "-c", `trap "exit 0" TERM; while true; do sleep 1; done`)
+	e.ok("start", "later")
+	if got := e.ok("exec", "later", "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout; got != "hello-web\n" {
+		t.Errorf("exec wget in the started joiner: %q", got)
+	}
+	e.ok("restart", "-t", "1", "later")
+	if got := e.ok("exec", "later", "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout; got != "hello-web\n" {
+		t.Errorf("exec wget in the restarted joiner: %q", got)
+	}
+	e.ok("stop", "later")
+	// start -a runs the container in its own process: as root, in the
+	// namespace; without, it cannot join another invocation's.
+	e.rmOnCleanup("once")
+	e.ok("create", "--name", "once", "--network", "container:web", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/index.html")
+	if mode == "host" {
+		if got := e.ok("start", "-a", "once").stdout; got != "hello-web\n" {
+			t.Errorf("start -a of a joiner as root: %q", got)
+		}
+	} else {
+		e.fail(125, []string{"(hint: start the container without --attach, then use burrow attach or logs)"}, "start", "-a", "once")
+	}
+	e.ok("stop", "web")
+	r := e.exec(nil, "start", "later")
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot join network namespace of a non running container: container web is exited") {
+		t.Errorf("start with the target stopped: %v", r)
+	}
+}
+
 // TestNetworkContainerChain: a container joined to a joiner is in the
 // first one's namespace.
 func TestNetworkContainerChain(t *testing.T) {
