@@ -21,7 +21,7 @@ func containerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the default ENTRYPOINT of the image"},
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: bridge, host, none or a network's name"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network: bridge, host, none, container:NAME or a network's name"},
 		&cli.StringSliceFlag{Name: "network-alias", Usage: "add a network-scoped alias for the container"},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping (host:ip)"},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume (SRC:DST[:ro], NAME:DST or DST)"},

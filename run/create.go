@@ -28,7 +28,7 @@ type CreateOptions struct {
 // Create records a new container. Its status is created.
 func Create(st *storage.Store, opts CreateOptions) (*storage.Container, error) {
 	cfg := opts.Config
-	if err := checkNetworkContainer(st, &cfg); err != nil {
+	if err := checkNetworkContainer(st, opts.Name, &cfg); err != nil {
 		return nil, err
 	}
 	if IsUserNetwork(cfg.NetworkMode) {

@@ -38,13 +38,16 @@ func NetworkContainer(mode string) string {
 // checkNetworkContainer validates a container that joins another's
 // network, with Docker's conflicts, and records the other's full ID in
 // its mode. The other container must run, so that `run` leaves nothing
-// behind when it does not.
-func checkNetworkContainer(st *storage.Store, cfg *storage.ContainerConfig) error {
+// behind when it does not; name is the new container's ("" for a drawn
+// one).
+func checkNetworkContainer(st *storage.Store, name string, cfg *storage.ContainerConfig) error {
 	ref := NetworkContainer(cfg.NetworkMode)
 	if ref == "" {
 		return nil
 	}
 	switch {
+	case ref == name:
+		return errors.New("cannot join own network namespace")
 	case cfg.Hostname != "":
 		return errors.New("conflicting options: hostname and the network mode")
 	case len(cfg.DNS)+len(cfg.DNSSearch)+len(cfg.DNSOptions) > 0:

@@ -201,6 +201,7 @@ func TestNetworkContainerRefused(t *testing.T) {
 		e.fail(125, []string{c.want}, args...)
 	}
 	e.fail(125, []string{"No such container: nope"}, "run", "--rm", "--network", "container:nope", "busybox", "true")
+	e.fail(125, []string{"cannot join own network namespace"}, "run", "--name", "self", "--network", "container:self", "busybox", "true")
 	e.fail(125, []string{"cannot join network namespace of a non running container: container stopped is created"},
 		"run", "--network", "container:stopped", "busybox", "true")
 	e.fail(125, []string{"cannot join network namespace of a non running container: container stopped is created"},
