@@ -47,10 +47,11 @@ func StartDetached(st *storage.Store, ctr *storage.Container) error {
 		return nil
 	}
 	m := monitorRequest{Root: st.Root(), RunRoot: st.RunRoot(), Driver: st.Driver(), ID: ctr.ID}
-	if holder, err := joinHolder(st, ctr); err != nil || holder != nil {
-		if err != nil {
-			return err
-		}
+	holder, err := joinHolder(st, ctr)
+	if err != nil {
+		return err
+	}
+	if holder != nil {
 		return startThrough(st, holder, m)
 	}
 	return startMonitor(m)

@@ -2,6 +2,7 @@ package userns
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,19 @@ func TestHostUID(t *testing.T) {
 	}
 	if got := HostUID(); got != want {
 		t.Errorf("HostUID with %s set = %d, want %d", envInside, got, want)
+	}
+}
+
+func TestGlobalArgs(t *testing.T) {
+	for _, c := range []struct{ args, want []string }{
+		{[]string{"run", "--network", "container:web", "busybox"}, nil},
+		{[]string{"--root", "/s", "--debug", "container", "run", "x"}, []string{"--root", "/s", "--debug"}},
+		{[]string{"--runroot=/r", "-l", "debug", "run"}, []string{"--runroot=/r", "-l", "debug"}},
+		{[]string{"--root"}, []string{"--root"}},
+	} {
+		got := globalArgs(c.args)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("globalArgs(%q) = %q, want %q", c.args, got, c.want)
+		}
 	}
 }
