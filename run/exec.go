@@ -62,6 +62,9 @@ type request struct {
 	// Monitor, to the process that holds a network namespace, starts the
 	// monitor of a container that joins it (netcontainer_linux.go).
 	Monitor *monitorRequest `json:",omitempty"`
+	// Attached, to that process too, runs `start -a` of such a
+	// container with the request's streams.
+	Attached *monitorRequest `json:",omitempty"`
 }
 
 // execReply answers an ExecRequest: the exit code once the process ends
@@ -175,6 +178,8 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 		reply(execReply{})
 	case req.Monitor != nil:
 		reply(monitorReply(startMonitor(*req.Monitor)))
+	case req.Attached != nil:
+		reply(runAttached(*req.Attached, files))
 	case req.Exec != nil && len(req.Exec.Args) > 0:
 		reply(runExec(ctr, spec, singleID, *req.Exec, files))
 	default:

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/burrow-oci/burrow/storage"
 )
@@ -28,8 +30,9 @@ func joinNetwork(st *storage.Store, ctr *storage.Container) (*joinedNetwork, err
 	}
 	proc := fmt.Sprintf("/proc/%d/ns/", s.Pid)
 	if !sameFile(proc+"user", "/proc/self/ns/user") {
-		return nil, fmt.Errorf("joining the network namespace of container %s: its user namespace is not this process's "+
-			"(hint: start the container without --attach, then use burrow attach or logs)", target.Name)
+		// A restart policy's start, after the target was started again
+		// by another command: start and restart ask the new holder.
+		return nil, fmt.Errorf("joining the network namespace of container %s: it runs in another user namespace than this process (hint: burrow start %s runs it there)", target.Name, ctr.Name)
 	}
 	if j.ns, err = os.Open(proc + "net"); err != nil {
 		return nil, fmt.Errorf("opening the network namespace of container %s: %w", target.Name, err)
@@ -61,13 +64,20 @@ func sameFile(a, b string) bool {
 // created earlier cannot (setns into a user namespace works only from
 // outside it). Their detached start asks the holder, through its exec
 // socket, to start the container's monitor instead: a child of the
-// holder, it is in the right namespace.
+// holder, it is in the right namespace. An attached start asks it to run
+// `start -a` with the caller's streams, and passes signals on through the
+// container's control FIFO.
 
-// monitorRequest is a detached container's monitor to start: the store's
-// global flags and the container's ID.
+// monitorRequest is a container to start: the store's global flags and
+// the container's ID; Interactive keeps its input open (start -a -i).
 type monitorRequest struct {
 	Root, RunRoot, Driver, ID string
+	Interactive               bool `json:",omitempty"`
 }
+
+// startCommand is the command that runs a created container in the
+// foreground: `start -a` (commands owns its name, as MonitorCommand's).
+var startCommand = []string{"start", "--attach"}
 
 // joinHolder is the running container whose holder must start ctr's
 // monitor: the one whose network ctr joins, when this process is not in
@@ -118,4 +128,64 @@ func monitorReply(err error) execReply {
 		code = se.Code
 	}
 	return execReply{Code: code, Error: err.Error()}
+}
+
+// startAttachedThrough has holder's process run ctr in the foreground
+// with this process's streams, and returns its exit code (its errors
+// were shown on those streams).
+func startAttachedThrough(st *storage.Store, holder, ctr *storage.Container, opts AttachedOptions) (int, error) {
+	in, ok1 := opts.Stdin.(*os.File)
+	out, ok2 := opts.Stdout.(*os.File)
+	errw, ok3 := opts.Stderr.(*os.File)
+	if !ok1 || !ok2 || !ok3 {
+		return 0, errors.New("internal error: a container in another's network is started attached only with the process's own streams")
+	}
+	dir, err := st.ContainerRunDir(holder)
+	if err != nil {
+		return 0, err
+	}
+	if !opts.NoSigProxy {
+		sigs := make(chan os.Signal, 8)
+		defer notifyForwarded(sigs)()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				select {
+				case s := <-sigs:
+					if sig, ok := s.(syscall.Signal); ok {
+						_ = signalContainer(st, ctr, sig, false)
+					}
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	m := monitorRequest{Root: st.Root(), RunRoot: st.RunRoot(), Driver: st.Driver(), ID: ctr.ID, Interactive: ctr.Config.OpenStdin}
+	code, err := send(dir, request{Attached: &m}, Stdio{in, out, errw}, nil, nil)
+	if errors.Is(err, ErrNotRunning) {
+		return 0, fmt.Errorf("cannot join network namespace of a non running container: container %s ended", holder.Name)
+	}
+	return code, err
+}
+
+// runAttached runs `start -a` of the container m names, with the
+// streams received, and replies with its exit code.
+func runAttached(m monitorRequest, files []*os.File) execReply {
+	self, err := os.Executable()
+	if err != nil {
+		return execReply{Code: 125, Error: err.Error()}
+	}
+	args := append([]string{"--root", m.Root, "--runroot", m.RunRoot, "--storage-driver", m.Driver}, startCommand...)
+	if m.Interactive {
+		args = append(args, "--interactive")
+	}
+	cmd := exec.Command(self, append(args, m.ID)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = files[0], files[1], files[2]
+	if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
+		return execReply{Code: 125, Error: err.Error()}
+	}
+	code, _ := exitCode(cmd.ProcessState, nil)
+	return execReply{Code: code}
 }

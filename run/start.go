@@ -122,6 +122,13 @@ func (e *RemoveError) Unwrap() error { return e.Err }
 // removed afterwards (with its anonymous volumes), and others when burrow
 // could not run it.
 func StartAttached(ctx context.Context, st *storage.Store, ctr *storage.Container, opts AttachedOptions) (int, error) {
+	holder, err := joinHolder(st, ctr)
+	if err != nil {
+		return 0, err
+	}
+	if holder != nil {
+		return startAttachedThrough(st, holder, ctr, opts)
+	}
 	code, err := startAttached(ctx, st, ctr, opts)
 	if ctr.Config.AutoRemove {
 		rerr := st.DeleteContainer(ctr)

@@ -104,10 +104,10 @@ func TestNetworkContainerDetached(t *testing.T) {
 	e.ok("rm", "side")
 }
 
-// TestNetworkContainerStart: a joiner created beforehand is started, and
-// restarted, by other commands than the target's (their monitor is
-// started by the target's process, in its user namespace); start -a says
-// what to do instead; with the target stopped, start refuses.
+// TestNetworkContainerStart: a joiner created beforehand is started,
+// restarted and started attached by other commands than the target's
+// (the target's process, in its user namespace, starts its monitor or
+// runs it); with the target stopped, start refuses.
 func TestNetworkContainerStart(t *testing.T) {
 	e := newEnv(t)
 	startWeb(t, e)
@@ -122,19 +122,17 @@ func TestNetworkContainerStart(t *testing.T) {
 		t.Errorf("exec wget in the restarted joiner: %q", got)
 	}
 	e.ok("stop", "later")
-	// start -a runs the container in its own process: as root, in the
-	// namespace; without, it cannot join another invocation's.
+	// start -a too (the target's process runs it with these streams),
+	// with stdin and the container's exit code.
 	e.rmOnCleanup("once")
-	e.ok("create", "--name", "once", "--network", "container:web", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/index.html")
-	if mode == "host" {
-		if got := e.ok("start", "-a", "once").stdout; got != "hello-web\n" {
-			t.Errorf("start -a of a joiner as root: %q", got)
-		}
-	} else {
-		e.fail(125, []string{"(hint: start the container without --attach, then use burrow attach or logs)"}, "start", "-a", "once")
+	e.ok("create", "-i", "--name", "once", "--network", "container:web", "busybox", "sh", "-c",
+		"wget -qO- http://127.0.0.1:8080/index.html; cat; exit 3")
+	r := e.exec([]byte("from-stdin\n"), "start", "-a", "-i", "once")
+	if r.code != 3 || r.stdout != "hello-web\nfrom-stdin\n" {
+		t.Errorf("start -a -i of a joiner: want exit 3 and hello-web, from-stdin: %v", r)
 	}
 	e.ok("stop", "web")
-	r := e.exec(nil, "start", "later")
+	r = e.exec(nil, "start", "later")
 	if r.code == 0 || !strings.Contains(r.stderr, "cannot join network namespace of a non running container: container web is exited") {
 		t.Errorf("start with the target stopped: %v", r)
 	}
