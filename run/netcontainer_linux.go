@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -133,7 +134,7 @@ func monitorReply(err error) execReply {
 // startAttachedThrough has holder's process run ctr in the foreground
 // with this process's streams, and returns its exit code (its errors
 // were shown on those streams).
-func startAttachedThrough(st *storage.Store, holder, ctr *storage.Container, opts AttachedOptions) (int, error) {
+func startAttachedThrough(ctx context.Context, st *storage.Store, holder, ctr *storage.Container, opts AttachedOptions) (int, error) {
 	in, ok1 := opts.Stdin.(*os.File)
 	out, ok2 := opts.Stdout.(*os.File)
 	errw, ok3 := opts.Stderr.(*os.File)
@@ -164,8 +165,18 @@ func startAttachedThrough(st *storage.Store, holder, ctr *storage.Container, opt
 	}
 	m := monitorRequest{Root: st.Root(), RunRoot: st.RunRoot(), Driver: st.Driver(), ID: ctr.ID, Interactive: ctr.Config.OpenStdin}
 	code, err := send(dir, request{Attached: &m}, Stdio{in, out, errw}, nil, nil)
-	if errors.Is(err, ErrNotRunning) {
+	var se *StartError
+	switch {
+	case errors.Is(err, ErrNotRunning):
 		return 0, fmt.Errorf("cannot join network namespace of a non running container: container %s ended", holder.Name)
+	case err != nil && !errors.As(err, &se):
+		// The holder ended with its container, which this one outlives
+		// (it keeps the namespace): wait for it as `wait` does.
+		if s, serr := State(st, ctr); serr == nil && Active(s) {
+			if s, serr = Wait(ctx, st, ctr); serr == nil {
+				return s.ExitCode, nil
+			}
+		}
 	}
 	return code, err
 }

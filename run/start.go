@@ -127,7 +127,7 @@ func StartAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		return 0, err
 	}
 	if holder != nil {
-		return startAttachedThrough(st, holder, ctr, opts)
+		return startAttachedThrough(ctx, st, holder, ctr, opts)
 	}
 	code, err := startAttached(ctx, st, ctr, opts)
 	if ctr.Config.AutoRemove {

@@ -9,8 +9,10 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // startWeb runs busybox httpd detached as web, published on a free host
@@ -107,7 +109,8 @@ func TestNetworkContainerDetached(t *testing.T) {
 // TestNetworkContainerStart: a joiner created beforehand is started,
 // restarted and started attached by other commands than the target's
 // (the target's process, in its user namespace, starts its monitor or
-// runs it); with the target stopped, start refuses.
+// runs it); an attached one outlives the target; with the target
+// stopped, start refuses.
 func TestNetworkContainerStart(t *testing.T) {
 	e := newEnv(t)
 	startWeb(t, e)
@@ -131,7 +134,37 @@ func TestNetworkContainerStart(t *testing.T) {
 	if r.code != 3 || r.stdout != "hello-web\nfrom-stdin\n" {
 		t.Errorf("start -a -i of a joiner: want exit 3 and hello-web, from-stdin: %v", r)
 	}
+
+	// An attached joiner outlives web, whose process ran it: start -a
+	// still ends with the joiner's exit code.
+	e.rmOnCleanup("loop")
+	e.ok("create", "--name", "loop", "--network", "container:web", "busybox", "sh", "-c", `trap "exit 7" TERM; while true; do sleep 0.2; done`)
+	cmd := exec.Command(*burrowBin, "start", "-a", "loop")
+	cmd.Env, cmd.Dir = e.environ(), e.dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, func() bool {
+		return strings.TrimSpace(e.ok("inspect", "--format", "{{.State.Running}}", "loop").stdout) == "true"
+	})
 	e.ok("stop", "web")
+	select {
+	case err := <-done:
+		t.Fatalf("start -a of the joiner ended with web: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	e.ok("stop", "loop")
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+			t.Errorf("start -a of the joiner: %v, want exit 7", err)
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("start -a of the joiner did not end after stop")
+	}
 	r = e.exec(nil, "start", "later")
 	if r.code == 0 || !strings.Contains(r.stderr, "cannot join network namespace of a non running container: container web is exited") {
 		t.Errorf("start with the target stopped: %v", r)
