@@ -79,6 +79,9 @@ func runningTarget(st *storage.Store, ref string) (*storage.Container, storage.C
 	if err != nil {
 		return nil, s, err
 	}
+	if s.Restarting && Active(s) {
+		return nil, s, fmt.Errorf("cannot join network namespace of container: Container %s is restarting, wait until the container is running", ref)
+	}
 	if s.Status != storage.StatusRunning || s.Pid <= 0 {
 		return nil, s, fmt.Errorf("cannot join network namespace of a non running container: container %s is %s", target.Name, s.Status)
 	}
