@@ -42,13 +42,20 @@ func joinNetwork(st *storage.Store, ctr *storage.Container) (*joinedNetwork, err
 		j.close()
 		return nil, fmt.Errorf("cannot join network namespace of a non running container: container %s ended", target.Name)
 	}
-	if sameFile(proc+"net", "/proc/self/ns/net") {
+	if ns, err := j.ns.Stat(); err == nil && onHostNetwork(ns) {
 		// The other container is on the host's network, which this
 		// one shares as its own.
 		j.close()
 		j.ns = nil
 	}
 	return j, nil
+}
+
+// onHostNetwork reports whether a network namespace is this process's,
+// the host's.
+func onHostNetwork(ns os.FileInfo) bool {
+	own, err := os.Stat("/proc/self/ns/net")
+	return err == nil && os.SameFile(ns, own)
 }
 
 // sameFile reports whether two paths name the same file (namespaces: the
