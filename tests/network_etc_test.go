@@ -1,0 +1,92 @@
+package tests
+
+// What a container's /etc/hosts and /etc/resolv.conf say on its network
+// (issue 14): --add-host, including host-gateway, which must reach a
+// server of the host's; --dns, --dns-search and --dns-option.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestNetworkAddHost: --add-host entries come after the container's own
+// line in /etc/hosts; host-gateway stands for the gateway of the default
+// network, through which a server on the host's own address answers; a
+// malformed entry is refused with Docker's wording and leaves nothing.
+func TestNetworkAddHost(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.fail(125, []string{`invalid argument "db" for "--add-host" flag: bad format for add-host: "db"`},
+		"run", "--rm", "--add-host", "db", "busybox", "true")
+	if out := e.ok("ps", "-a", "-q").stdout; out != "" {
+		t.Errorf("a malformed --add-host left a container: %q", out)
+	}
+
+	hosts := e.ok("run", "--rm", "--hostname", "me", "--add-host", "db.local:192.0.2.10", "--add-host", "two:192.0.2.11",
+		"busybox", "cat", "/etc/hosts").stdout
+	want := regexp.MustCompile(`(?s)\bme\n192\.0\.2\.10\tdb\.local\n192\.0\.2\.11\ttwo\n$`)
+	if !want.MatchString(hosts) {
+		t.Errorf("/etc/hosts with --add-host db.local:192.0.2.10 --add-host two:192.0.2.11:\n%s", hosts)
+	}
+
+	if !tunUsable() {
+		return
+	}
+	addr := hostAddr()
+	if addr == "" {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	l, err := net.Listen("tcp4", addr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "the host by host-gateway\n")
+	})}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	port := l.Addr().(*net.TCPAddr).Port
+	r := e.exec(nil, "run", "--rm", "--add-host", "gw.local:host-gateway", "busybox", "sh", "-c",
+		fmt.Sprintf("grep gw.local /etc/hosts; timeout 20 wget -qO- http://gw.local:%d/", port))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "10.0.2.2\tgw.local\n") || !strings.HasSuffix(r.stdout, "the host by host-gateway\n") {
+		t.Errorf("host-gateway does not reach a server on the host's address %s: %v", addr, r)
+	}
+}
+
+// TestNetworkResolvConf: --dns replaces the nameservers (the default
+// network's forwarder at 10.0.2.3 too), --dns-search and --dns-option
+// replace the host's search and options lines.
+func TestNetworkResolvConf(t *testing.T) {
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	conf := e.ok("run", "--rm", "--dns-search", "a.example", "--dns-search", "b.example", "--dns-option", "ndots:3",
+		"--dns-option", "timeout:2", "busybox", "cat", "/etc/resolv.conf").stdout
+	for _, re := range []string{`(?m)^search a\.example b\.example$`, `(?m)^options ndots:3 timeout:2$`} {
+		if !regexp.MustCompile(re).MatchString(conf) {
+			t.Errorf("resolv.conf does not match %s:\n%s", re, conf)
+		}
+	}
+	if n := strings.Count(conf, "search "); n != 1 {
+		t.Errorf("resolv.conf has %d search lines:\n%s", n, conf)
+	}
+	if n := strings.Count(conf, "options "); n != 1 {
+		t.Errorf("resolv.conf has %d options lines:\n%s", n, conf)
+	}
+	if tunUsable() && !regexp.MustCompile(`(?m)^nameserver 10\.0\.2\.3$`).MatchString(conf) {
+		t.Errorf("--dns-search dropped the default network's nameserver:\n%s", conf)
+	}
+	conf = e.ok("run", "--rm", "--dns", "192.0.2.53", "--dns", "192.0.2.54", "busybox", "cat", "/etc/resolv.conf").stdout
+	var servers []string
+	for _, m := range regexp.MustCompile(`(?m)^nameserver (\S+)$`).FindAllStringSubmatch(conf, -1) {
+		servers = append(servers, m[1])
+	}
+	if strings.Join(servers, " ") != "192.0.2.53 192.0.2.54" {
+		t.Errorf("--dns 192.0.2.53 --dns 192.0.2.54: nameservers %q:\n%s", servers, conf)
+	}
+}
