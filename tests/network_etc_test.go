@@ -2,7 +2,8 @@ package tests
 
 // What a container's /etc/hosts and /etc/resolv.conf say on its network
 // (issue 14): --add-host, including host-gateway, which must reach a
-// server of the host's; --dns, --dns-search and --dns-option.
+// server of the host's; --dns, --dns-search and --dns-option. And who a
+// container sees connecting through a published port.
 
 import (
 	"context"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNetworkAddHost: --add-host entries come after the container's own
@@ -88,5 +90,44 @@ func TestNetworkResolvConf(t *testing.T) {
 	}
 	if strings.Join(servers, " ") != "192.0.2.53 192.0.2.54" {
 		t.Errorf("--dns 192.0.2.53 --dns 192.0.2.54: nameservers %q:\n%s", servers, conf)
+	}
+}
+
+// addrScript serves, with busybox httpd on 8080, a CGI script that
+// answers the client's address as the server sees it.
+const addrScript = `mkdir -p /www/cgi-bin; printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n' > /www/cgi-bin/addr; ` +
+	`chmod +x /www/cgi-bin/addr; trap "exit 0" TERM; httpd -f -p 8080 -h /www & wait`
+
+// TestNetworkPublishClientAddress: a client connecting to a published
+// port from a non-loopback address is seen by the container with that
+// address (podman#5138), on the default network and on a user-defined
+// one.
+func TestNetworkPublishClientAddress(t *testing.T) {
+	needTun(t)
+	addr := hostAddr()
+	if addr == "" {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	userNetwork(t, e, "addrnet")
+	for _, network := range []string{"bridge", "addrnet"} {
+		name := "web-" + network
+		e.rmOnCleanup(name)
+		port := freeHostPort(t)
+		e.ok("run", "-d", "--name", name, "--network", network, "-p", fmt.Sprintf("%d:8080", port), "busybox", "sh", "-c", addrScript)
+		url := fmt.Sprintf("http://%s:%d/cgi-bin/addr", addr, port)
+		var body string
+		var err error
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if body, err = httpGet(url); err == nil {
+				break
+			}
+		}
+		// busybox httpd listens on IPv6 too and prints mapped addresses.
+		if seen := strings.Trim(strings.TrimSpace(body), "[]"); err != nil || (seen != addr && seen != "::ffff:"+addr) {
+			t.Errorf("%s: the container saw the client %s as %q (%v)", network, addr, body, err)
+		}
+		e.ok("rm", "-f", name)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -21,13 +24,21 @@ type namespace struct {
 	fd     int   // O_CLOEXEC; Path names it for the OCI runtime
 	tap    int   // -1 without a tap
 	tapErr error // why there is no tap, when there is none
-	reqs   chan dialReq
+	// transparent is set when a spliced connection can come from its
+	// client's own address (see setUpTransparent); transparentErr says
+	// why not.
+	transparent    bool
+	transparentErr error
+	reqs           chan dialReq
 	done   chan struct{}
 }
 
 type dialReq struct {
 	network, addr string
-	res           chan dialRes
+	// from, if valid, is the address the connection comes from (a
+	// published port's client), with transparent set.
+	from netip.AddrPort
+	res  chan dialRes
 }
 
 type dialRes struct {
@@ -102,7 +113,74 @@ func (ns *namespace) setUp(noTap bool, a addressing) error {
 		}
 		return err
 	}
-	return configureTap(h, a)
+	if err := configureTap(h, a); err != nil {
+		return err
+	}
+	if ns.reqs != nil {
+		ns.transparentErr = setUpTransparent(h)
+		ns.transparent = ns.transparentErr == nil
+	}
+	return nil
+}
+
+// The mark and routing table of connections spliced from a published
+// port's remote client (setUpTransparent).
+const (
+	transparentMark  = 0x62757272 // "burr"
+	transparentTable = 0x6275
+	transparentPrio  = 100
+)
+
+// setUpTransparent lets a connection spliced from a published port come
+// from its client's own address, so that the container sees who connects
+// (podman#5138) at the speed of a kernel socket rather than through the
+// stack. The socket opened here is bound to the client's address with
+// IP_TRANSPARENT and marked; tcp_fwmark_accept gives the container's
+// accepted socket the same mark, and the marked replies, addressed to the
+// client, are routed by a rule to a table where every address is local,
+// so they reach that socket over lo instead of leaving by eth0. Runs on
+// the namespace's locked thread.
+func setUpTransparent(h *netlink.Handle) error {
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	route := &netlink.Route{Table: transparentTable, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST,
+		LinkIndex: lo.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}}
+	if err := h.RouteAdd(route); err != nil {
+		return fmt.Errorf("adding the local route of the transparent table: %w", err)
+	}
+	rule := netlink.NewRule()
+	rule.Family, rule.Mark, rule.Table, rule.Priority = unix.AF_INET, transparentMark, transparentTable, transparentPrio
+	if err := h.RuleAdd(rule); err != nil {
+		return fmt.Errorf("adding the rule of marked replies: %w", err)
+	}
+	// /proc/sys/net is the namespace of the thread that opens it.
+	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_fwmark_accept", []byte("1"), 0); err != nil {
+		return fmt.Errorf("setting tcp_fwmark_accept: %w", err)
+	}
+	return nil
+}
+
+// transparentDialer dials from a client's address (setUpTransparent).
+func transparentDialer(from netip.AddrPort) *net.Dialer {
+	return &net.Dialer{
+		Timeout:   5 * time.Second,
+		LocalAddr: net.TCPAddrFromAddrPort(from),
+		Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_TRANSPARENT, 1)
+				if serr == nil {
+					serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK, transparentMark)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		},
+	}
 }
 
 // openTap creates eth0 in the thread's namespace: /dev/net/tun makes the
@@ -169,15 +247,28 @@ func (ns *namespace) serveDials() {
 		case <-ns.done:
 			return
 		case r := <-ns.reqs:
-			c, err := net.DialTimeout(r.network, r.addr, 5*time.Second)
+			var c net.Conn
+			var err error
+			if r.from.IsValid() {
+				c, err = transparentDialer(r.from).Dial(r.network, r.addr)
+				if errors.Is(err, unix.EADDRINUSE) {
+					// The client's port is still taken by an earlier
+					// connection of its (TIME_WAIT): its address is what
+					// matters.
+					c, err = transparentDialer(netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
+				}
+			} else {
+				c, err = net.DialTimeout(r.network, r.addr, 5*time.Second)
+			}
 			r.res <- dialRes{c, err}
 		}
 	}
 }
 
-// dial opens a connection from inside the namespace.
-func (ns *namespace) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	r := dialReq{network, addr, make(chan dialRes, 1)}
+// dial opens a connection from inside the namespace; from, if valid, is
+// the address it comes from (only with ns.transparent).
+func (ns *namespace) dial(ctx context.Context, network, addr string, from netip.AddrPort) (net.Conn, error) {
+	r := dialReq{network: network, addr: addr, from: from, res: make(chan dialRes, 1)}
 	select {
 	case ns.reqs <- r:
 	case <-ns.done:

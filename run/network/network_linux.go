@@ -103,6 +103,9 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 	default:
 		log.Debug("no tap: loopback-only network namespace", "reason", ns.tapErr)
 	}
+	if ns.transparentErr != nil {
+		log.Debug("remote clients of published ports go through the stack", "reason", ns.transparentErr)
+	}
 	n.serve()
 	log.Debug("network up", "bind", tBind.Sub(t0), "netns", tNS.Sub(tBind), "stack", time.Since(tNS),
 		"total", time.Since(t0), "outbound", n.Outbound())
