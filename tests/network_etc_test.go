@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -130,4 +131,73 @@ func TestNetworkPublishClientAddress(t *testing.T) {
 		}
 		e.ok("rm", "-f", name)
 	}
+}
+
+// udpWho answers each datagram on addr with its sender's address as the
+// server sees it; the test binary runs it inside a container
+// (BURROW_TEST_UDP_WHO) until killed.
+func udpWho(addr string) {
+	pc, err := net.ListenPacket("udp4", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buf := make([]byte, 2048)
+	for {
+		_, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			os.Exit(1)
+		}
+		pc.WriteTo([]byte(from.String()), from)
+	}
+}
+
+// TestNetworkPublishUDPClientAddress: a datagram to a published UDP port
+// from a non-loopback address reaches the container with that address,
+// and the reply reaches the client; from loopback it works too.
+func TestNetworkPublishUDPClientAddress(t *testing.T) {
+	needTun(t)
+	addr := hostAddr()
+	if addr == "" {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	e.rmOnCleanup("who")
+	port := freeHostPort(t)
+	e.ok("run", "-d", "--name", "who", "-p", fmt.Sprintf("%d:9999/udp", port), "-v", self+":/who:ro",
+		"-e", "BURROW_TEST_UDP_WHO=0.0.0.0:9999", "busybox", "/who")
+	ask := func(from string) (string, error) {
+		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(from)}, &net.UDPAddr{IP: net.ParseIP(from), Port: port})
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		buf := make([]byte, 2048)
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			c.Write([]byte("who am I?"))
+			c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			k, err := c.Read(buf)
+			if err == nil {
+				return string(buf[:k]) + " (client " + c.LocalAddr().String() + ")", nil
+			}
+			if time.Now().After(deadline) {
+				return "", err
+			}
+		}
+	}
+	seen, err := ask(addr)
+	if err != nil || !strings.HasPrefix(seen, addr+":") {
+		t.Errorf("the container saw a UDP client on %s as %q (%v)", addr, seen, err)
+	}
+	if seen, err := ask("127.0.0.1"); err != nil {
+		t.Errorf("no answer to a UDP client on loopback: %v", err)
+	} else {
+		t.Logf("a loopback client is seen as %s", seen)
+	}
+	e.ok("rm", "-f", "who")
 }

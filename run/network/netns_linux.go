@@ -54,8 +54,9 @@ var noTunErrors = []error{unix.EACCES, unix.ENOENT, unix.EPERM, unix.ENODEV, uni
 
 // newNamespace makes the namespace on a new locked thread, with lo up
 // and, unless noTap, eth0 configured. With keep, the thread then serves
-// dial requests until close.
-func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
+// dial requests until close. udpPorts are the container's published UDP
+// ports whose remote clients keep their address (see setUpTransparent).
+func newNamespace(noTap, keep bool, a addressing, udpPorts []uint16) (*namespace, error) {
 	ns := &namespace{fd: -1, tap: -1, done: make(chan struct{})}
 	if keep {
 		ns.reqs = make(chan dialReq)
@@ -63,7 +64,7 @@ func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see namespace
-		err := ns.setUp(noTap, a)
+		err := ns.setUp(noTap, a, udpPorts)
 		ready <- err
 		if err != nil || !keep {
 			return
@@ -78,7 +79,7 @@ func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 }
 
 // setUp runs on the locked thread.
-func (ns *namespace) setUp(noTap bool, a addressing) error {
+func (ns *namespace) setUp(noTap bool, a addressing, udpPorts []uint16) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("creating a network namespace: unshare(CLONE_NEWNET): %w", err)
 	}
@@ -117,7 +118,7 @@ func (ns *namespace) setUp(noTap bool, a addressing) error {
 		return err
 	}
 	if ns.reqs != nil {
-		ns.transparentErr = setUpTransparent(h)
+		ns.transparentErr = setUpTransparent(h, a.container, udpPorts)
 		ns.transparent = ns.transparentErr == nil
 	}
 	return nil
@@ -138,15 +139,21 @@ const (
 // IP_TRANSPARENT and marked; tcp_fwmark_accept gives the container's
 // accepted socket the same mark, and the marked replies, addressed to the
 // client, are routed by a rule to a table where every address is local,
-// so they reach that socket over lo instead of leaving by eth0. Runs on
-// the namespace's locked thread.
-func setUpTransparent(h *netlink.Handle) error {
+// so they reach that socket over lo instead of leaving by eth0 (with the
+// container's own address as their source when the socket did not choose
+// one: an unbound UDP server's). UDP has
+// no accepted socket to carry a mark: a rule per published UDP port
+// routes what the container sends from that port the same way (udpPorts;
+// only on the default network, where nothing but a published port's
+// clients can reach the container's UDP ports). Runs on the namespace's
+// locked thread.
+func setUpTransparent(h *netlink.Handle, self netip.Addr, udpPorts []uint16) error {
 	lo, err := h.LinkByName("lo")
 	if err != nil {
 		return err
 	}
 	route := &netlink.Route{Table: transparentTable, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST,
-		LinkIndex: lo.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}}
+		LinkIndex: lo.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, Src: self.AsSlice()}
 	if err := h.RouteAdd(route); err != nil {
 		return fmt.Errorf("adding the local route of the transparent table: %w", err)
 	}
@@ -155,6 +162,14 @@ func setUpTransparent(h *netlink.Handle) error {
 	if err := h.RuleAdd(rule); err != nil {
 		return fmt.Errorf("adding the rule of marked replies: %w", err)
 	}
+	for _, p := range udpPorts {
+		rule := netlink.NewRule()
+		rule.Family, rule.IPProto, rule.Sport = unix.AF_INET, unix.IPPROTO_UDP, netlink.NewRulePortRange(p, p)
+		rule.Table, rule.Priority = transparentTable, transparentPrio
+		if err := h.RuleAdd(rule); err != nil {
+			return fmt.Errorf("adding the rule of UDP port %d's replies: %w", p, err)
+		}
+	}
 	// /proc/sys/net is the namespace of the thread that opens it.
 	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_fwmark_accept", []byte("1"), 0); err != nil {
 		return fmt.Errorf("setting tcp_fwmark_accept: %w", err)
@@ -162,11 +177,16 @@ func setUpTransparent(h *netlink.Handle) error {
 	return nil
 }
 
-// transparentDialer dials from a client's address (setUpTransparent).
-func transparentDialer(from netip.AddrPort) *net.Dialer {
+// transparentDialer dials network ("tcp" or "udp") from a client's
+// address (setUpTransparent).
+func transparentDialer(network string, from netip.AddrPort) *net.Dialer {
+	var local net.Addr = net.TCPAddrFromAddrPort(from)
+	if network == "udp" {
+		local = net.UDPAddrFromAddrPort(from)
+	}
 	return &net.Dialer{
 		Timeout:   5 * time.Second,
-		LocalAddr: net.TCPAddrFromAddrPort(from),
+		LocalAddr: local,
 		Control: func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			err := c.Control(func(fd uintptr) {
@@ -250,12 +270,12 @@ func (ns *namespace) serveDials() {
 			var c net.Conn
 			var err error
 			if r.from.IsValid() {
-				c, err = transparentDialer(r.from).Dial(r.network, r.addr)
+				c, err = transparentDialer(r.network, r.from).Dial(r.network, r.addr)
 				if errors.Is(err, unix.EADDRINUSE) {
 					// The client's port is still taken by an earlier
 					// connection of its (TIME_WAIT): its address is what
 					// matters.
-					c, err = transparentDialer(netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
+					c, err = transparentDialer(r.network, netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
 				}
 			} else {
 				c, err = net.DialTimeout(r.network, r.addr, 5*time.Second)

@@ -79,7 +79,11 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 		}
 		n.member, n.addr = m, a
 	}
-	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr)
+	var udpPorts []uint16
+	if n.member == nil {
+		udpPorts = udpContainerPorts(n.ports)
+	}
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr, udpPorts)
 	if err != nil {
 		n.Close()
 		return nil, err

@@ -161,6 +161,28 @@ func (n *Network) deliverTCP(c net.Conn, ctr uint16) {
 	n.pipe(c, in)
 }
 
+// udpContainerPorts are the container ports of the published UDP ports.
+func udpContainerPorts(ports []storage.PortMapping) []uint16 {
+	var out []uint16
+	for _, p := range ports {
+		if p.Proto == "udp" {
+			out = append(out, p.ContainerPort)
+		}
+	}
+	return out
+}
+
+// remoteUDP is a datagram's sender when it is a remote IPv4 address.
+func remoteUDP(from net.Addr) (netip.AddrPort, bool) {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	ap := ua.AddrPort()
+	a := ap.Addr().Unmap()
+	return netip.AddrPortFrom(a, ap.Port()), a.Is4() && !a.IsLoopback()
+}
+
 // remoteIPv4 is a connection's client address when it is IPv4 (or
 // IPv4-mapped) and not loopback.
 func remoteIPv4(c net.Conn) (netip.AddrPort, bool) {
@@ -174,8 +196,9 @@ func remoteIPv4(c net.Conn) (netip.AddrPort, bool) {
 }
 
 // serveUDP relays a published UDP port: each client address gets a
-// socket opened inside the namespace (the container sees the gateway or
-// loopback as the source: UDP clients' addresses are not kept).
+// socket opened inside the namespace, from the client's own address for
+// a remote client on the default network (see setUpTransparent), else
+// from the namespace's (the container's address or loopback).
 func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 	defer n.serving.Done()
 	var mu sync.Mutex
@@ -199,7 +222,11 @@ func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 		f := flows[key]
 		mu.Unlock()
 		if f == nil {
-			if f, err = n.ns.dial(n.ctx, "udp", n.target(ctr), netip.AddrPort{}); err != nil {
+			var src netip.AddrPort
+			if a, ok := remoteUDP(from); ok && n.ns.transparent && n.member == nil {
+				src = a
+			}
+			if f, err = n.ns.dial(n.ctx, "udp", n.target(ctr), src); err != nil {
 				continue
 			}
 			mu.Lock()
