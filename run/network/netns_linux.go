@@ -30,7 +30,7 @@ type namespace struct {
 	transparent    bool
 	transparentErr error
 	reqs           chan dialReq
-	done   chan struct{}
+	done           chan struct{}
 }
 
 type dialReq struct {
