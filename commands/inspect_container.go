@@ -78,17 +78,13 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		}
 		return t.UTC().Format(time.RFC3339Nano)
 	}
-	nets := map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}}
-	if run.NetworkContainer(ctr.Config.NetworkMode) != "" {
-		nets = map[string]any{} // in another's network: none of its own, as Docker shows it
-	}
 	d := &containerInspect{
 		ID: ctr.ID, Created: stamp(ctr.Created), Image: "sha256:" + ctr.ImageID,
 		Name: "/" + ctr.Name, Driver: st.Driver(), Platform: "linux",
 		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
 		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{
-			"Networks": nets,
+			"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}},
 			"Ports":    portsDoc(state.Ports), "IPAddress": state.IPAddress,
 		},
 		State: containerStateJ{
@@ -96,6 +92,9 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 			Restarting: state.Restarting, Health: state.Health,
 			ExitCode: state.ExitCode, Error: state.Error, StartedAt: stamp(state.StartedAt), FinishedAt: stamp(state.FinishedAt),
 		},
+	}
+	if run.NetworkContainer(ctr.Config.NetworkMode) != "" {
+		d.NetworkSettings["Networks"] = map[string]any{} // in another's network: none of its own, as Docker shows
 	}
 	if !d.State.Running {
 		d.State.Pid = 0
