@@ -9,6 +9,13 @@
 // single-threaded process), while a helper forked beforehand runs the
 // setuid newuidmap and newgidmap from the parent namespace. No exec follows,
 // so the process keeps the capabilities the new namespace gives it.
+//
+// One command joins a namespace instead: `run --network container:NAME`
+// must run where NAME's network namespace belongs, the user namespace of
+// the burrow process that made it. The constructor leaves that command
+// outside; Enter asks `container inspect` for NAME's pid, opens its user
+// namespace and re-executes, and the constructor of the new process
+// setns()es into it (join_linux.go).
 package userns
 
 import (
