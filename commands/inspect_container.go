@@ -84,7 +84,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
 		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{
-			"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}},
+			"Networks": run.EndpointDocs(st, ctr, state),
 			"Ports":    portsDoc(state.Ports), "IPAddress": state.IPAddress,
 		},
 		State: containerStateJ{

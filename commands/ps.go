@@ -138,7 +138,7 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 	r := psRow{
 		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
 		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
-		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
+		Networks: strings.Join(run.ContainerNetworks(st, ctr), ","), RunningFor: humanSince(ctr.Created),
 		State: string(state.Status), Status: run.Describe(state), Ports: portsColumn(state.Ports),
 	}
 	if size {

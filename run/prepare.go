@@ -103,6 +103,9 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		}
 	}
 	if net != nil {
+		if err := connectEndpoints(ctx, st, ctr, net, ns); err != nil {
+			return Process{}, err
+		}
 		etc.IP, etc.Gateway = net.IP(), net.Gateway()
 		if len(etc.Nameservers) == 0 && net.DNSServer() != "" {
 			etc.Nameservers = []string{net.DNSServer()}

@@ -181,10 +181,20 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		p.Terminal = func(master *os.File) { _ = ProxyTerminal(ctx, master, stdin, out) }
 	}
 	started := time.Now().UTC()
+	var running storage.ContainerState
+	var runningMu sync.Mutex
 	p.Started = func(pid int) {
-		s := storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started}
-		p.netState(&s)
-		_ = setState(st, ctr, s)
+		runningMu.Lock()
+		defer runningMu.Unlock()
+		running = storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started}
+		p.netState(&running)
+		_ = setState(st, ctr, running)
+	}
+	p.onNetwork = func() {
+		runningMu.Lock()
+		defer runningMu.Unlock()
+		p.netState(&running)
+		_ = setState(st, ctr, running)
 	}
 	sigs := make(chan os.Signal, 8)
 	if !opts.NoSigProxy {

@@ -34,11 +34,17 @@ func memberOf(st *storage.Store, ctr *storage.Container, ns NetworkSettings) (*n
 	if err != nil {
 		return nil, err
 	}
+	return memberOn(st, ctr, n, ctr.Config.NetworkAliases, ns)
+}
+
+// memberOn describes the container as a member of network n with
+// aliases, for network.New and Network.Connect.
+func memberOn(st *storage.Store, ctr *storage.Container, n *storage.Network, aliases []string, ns NetworkSettings) (*network.Member, error) {
 	sock, lock, err := st.NetworkSwitchPaths(n)
 	if err != nil {
 		return nil, err
 	}
-	return &network.Member{ID: ctr.ID, Name: ctr.Name, Aliases: ctr.Config.NetworkAliases,
+	return &network.Member{ID: ctr.ID, Name: ctr.Name, Aliases: aliases,
 		Switch: network.SwitchConfig{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, Internal: n.Internal,
 			HostLoopback: ns.HostLoopback, Socket: sock, Lock: lock}}, nil
 }
@@ -58,11 +64,15 @@ func NetworkMembers(st *storage.Store) (map[string][]NetworkMember, error) {
 	out := map[string][]NetworkMember{}
 	for i := range ctrs {
 		c := &ctrs[i]
-		if !IsUserNetwork(c.Config.NetworkMode) {
-			continue
-		}
 		if s, err := State(st, c); err == nil && s.Status == storage.StatusRunning {
-			out[c.Config.NetworkMode] = append(out[c.Config.NetworkMode], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: s.IPAddress})
+			if IsUserNetwork(c.Config.NetworkMode) {
+				out[c.Config.NetworkMode] = append(out[c.Config.NetworkMode], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: s.IPAddress})
+			}
+			// Connected networks count while they are joined (an
+			// endpoint recorded since the start is not).
+			for name, ip := range s.NetworkIPs {
+				out[name] = append(out[name], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: ip})
+			}
 		}
 	}
 	return out, nil
@@ -211,10 +221,6 @@ func InspectNetwork(st *storage.Store, ref string) (NetworkInfo, error) {
 	members, err := NetworkMembers(st)
 	return NetworkInfo{Network: *n, Driver: "bridge", Members: members[n.Name]}, err
 }
-
-// ErrConnectUnsupported is network connect and disconnect: a container
-// has one network, chosen when it is created.
-var ErrConnectUnsupported = fmt.Errorf("network connect and disconnect are not supported yet: a container is on one network, chosen when it is created (hint: create the container with --network NAME, and --network-alias for more names)")
 
 // NetworkDoc is `network inspect`'s document, with Docker's fields.
 type NetworkDoc struct {

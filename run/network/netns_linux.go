@@ -108,11 +108,22 @@ func (ns *namespace) setUp(noTap bool, a addressing) error {
 // openTap creates eth0 in the thread's namespace: /dev/net/tun makes the
 // device in the namespace it is opened in.
 func (ns *namespace) openTap() error {
+	fd, err := openTap(tapName)
+	if err != nil {
+		return err
+	}
+	ns.tap = fd
+	return nil
+}
+
+// openTap creates the tap device name in the calling thread's namespace
+// and returns its descriptor.
+func openTap(name string) (int, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("opening /dev/net/tun: %w", err)
+		return -1, fmt.Errorf("opening /dev/net/tun: %w", err)
 	}
-	ifr, err := unix.NewIfreq(tapName)
+	ifr, err := unix.NewIfreq(name)
 	if err == nil {
 		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
 		err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
@@ -126,16 +137,22 @@ func (ns *namespace) openTap() error {
 	}
 	if err != nil {
 		unix.Close(fd)
-		return fmt.Errorf("creating the tap device %s: %w", tapName, err)
+		return -1, fmt.Errorf("creating the tap device %s: %w", name, err)
 	}
-	ns.tap = fd
-	return nil
+	return fd, nil
 }
 
 func configureTap(h *netlink.Handle, a addressing) error {
-	link, err := h.LinkByName(tapName)
+	return configureLink(h, tapName, a, true)
+}
+
+// configureLink gives the interface ifname its MTU, MAC address and
+// address, brings it up and, with defaultRoute, routes everything beyond
+// its subnet through a's gateway.
+func configureLink(h *netlink.Handle, ifname string, a addressing, defaultRoute bool) error {
+	link, err := h.LinkByName(ifname)
 	if err != nil {
-		return fmt.Errorf("configuring %s: %w", tapName, err)
+		return fmt.Errorf("configuring %s: %w", ifname, err)
 	}
 	mac := a.containerMAC
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.container.AsSlice(), Mask: net.CIDRMask(a.subnet.Bits(), 32)}}
@@ -147,13 +164,18 @@ func configureTap(h *netlink.Handle, a addressing) error {
 		{"setting its MAC address", func() error { return h.LinkSetHardwareAddr(link, mac) }},
 		{"adding " + a.container.String(), func() error { return h.AddrAdd(link, addr) }},
 		{"bringing it up", func() error { return h.LinkSetUp(link) }},
-		{"adding the default route", func() error {
+	}
+	if defaultRoute {
+		steps = append(steps, struct {
+			what string
+			do   func() error
+		}{"adding the default route", func() error {
 			return h.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: a.gateway.AsSlice()})
-		}},
+		}})
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
-			return fmt.Errorf("configuring %s: %s: %w", tapName, s.what, err)
+			return fmt.Errorf("configuring %s: %s: %w", ifname, s.what, err)
 		}
 	}
 	return nil
