@@ -67,10 +67,10 @@ func runPs(c *cli.Context) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("bad format of filter (expected name=value): %q", f)
-		case k == "status" || k == "name" || k == "ancestor" || k == "label" || k == "exited" || k == "id":
+		case k == "status" || k == "name" || k == "ancestor" || k == "label" || k == "exited" || k == "id" || k == "network":
 			filters[k] = append(filters[k], v)
 		default:
-			return fmt.Errorf("invalid filter '%s' (hint: ps filters are status, name, id, ancestor, label and exited)", k)
+			return fmt.Errorf("invalid filter '%s' (hint: ps filters are status, name, id, ancestor, label, exited and network)", k)
 		}
 	}
 	return withStore(c, func(_ *session, st *storage.Store) error {

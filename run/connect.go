@@ -76,10 +76,7 @@ func findTarget(st *storage.Store, netRef, ctrRef string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.ctr, t.mode = ctr, ctr.Config.NetworkMode
-	if t.mode == "" {
-		t.mode = NetworkBridge
-	}
+	t.ctr, t.mode = ctr, ownNetwork(ctr)
 	switch {
 	case strings.HasPrefix(t.mode, "container:"):
 		return nil, ErrConnectShared
@@ -216,10 +213,7 @@ type EndpointDoc struct {
 // it was created on and those it was connected to, with their addresses
 // while it runs.
 func EndpointDocs(st *storage.Store, ctr *storage.Container, state storage.ContainerState) map[string]EndpointDoc {
-	mode := ctr.Config.NetworkMode
-	if mode == "" {
-		mode = NetworkBridge
-	}
+	mode := ownNetwork(ctr)
 	out := map[string]EndpointDoc{}
 	add := func(name string, aliases []string, ip string) {
 		d := EndpointDoc{Aliases: aliases, IPAddress: ip}
@@ -253,10 +247,19 @@ func EndpointDocs(st *storage.Store, ctr *storage.Container, state storage.Conta
 // ContainerNetworks are the names of a container's networks: its own
 // then those it was connected to (ps's NETWORKS column).
 func ContainerNetworks(st *storage.Store, ctr *storage.Container) []string {
-	out := []string{ctr.Config.NetworkMode}
+	out := []string{ownNetwork(ctr)}
 	eps, _ := st.Endpoints(ctr)
 	for _, e := range eps {
 		out = append(out, e.Network)
 	}
 	return out
+}
+
+// ownNetwork is the network a container was created on: its NetworkMode,
+// bridge when none was recorded.
+func ownNetwork(ctr *storage.Container) string {
+	if ctr.Config.NetworkMode == "" {
+		return NetworkBridge
+	}
+	return ctr.Config.NetworkMode
 }

@@ -91,6 +91,9 @@ func TestNetworkConnectRunning(t *testing.T) {
 	if ps := e.ok("ps", "--filter", "name=c", "--format", "{{.Networks}}").stdout; !strings.Contains(ps, "bridge,cn") {
 		t.Errorf("ps NETWORKS of c: %q", ps)
 	}
+	if ps := e.ok("ps", "--filter", "network=cn", "--format", "{{.Names}}").stdout; strings.Join(sorted(lines(ps)), " ") != "c web" {
+		t.Errorf("ps --filter network=cn: %q, want c and web", ps)
+	}
 
 	e.ok("network", "disconnect", "cn", "c")
 	if r := e.exec(nil, append([]string{"exec", "c"}, wget("3", "http://web:8080/index.html")...)...); r.code == 0 {
@@ -111,7 +114,10 @@ func TestNetworkConnectRunning(t *testing.T) {
 	execUntil(t, e, "c", "hello-cn\n", wget("10", "http://web:8080/index.html")...)
 	e.ok("rm", "-f", "web")
 	e.fail(1, []string{"has active endpoints", "c"}, "network", "rm", "cn")
+	oneSwitch(t, e, "cn", id)
+	// The switch ends with its last member, a connected one.
 	e.ok("rm", "-f", "c")
+	switchGone(t, e, "cn", id)
 	e.ok("network", "rm", "cn")
 }
 
