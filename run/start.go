@@ -190,11 +190,13 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		p.netState(&running)
 		_ = setState(st, ctr, running)
 	}
-	p.onNetwork = func() {
+	p.onNetwork = func() { // a network request, while it runs
 		runningMu.Lock()
 		defer runningMu.Unlock()
-		p.netState(&running)
-		_ = setState(st, ctr, running)
+		if running.Status == storage.StatusRunning {
+			p.netState(&running)
+			_ = setState(st, ctr, running)
+		}
 	}
 	sigs := make(chan os.Signal, 8)
 	if !opts.NoSigProxy {
@@ -208,6 +210,9 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		return 0, err
 	}
 	code, err := Run(ctx, p, sigs)
+	runningMu.Lock()
+	running.Status = storage.StatusExited // no network request records it running again
+	runningMu.Unlock()
 	// A container that is removed next needs neither its final state
 	// nor an unmount of its own (removing the layer unmounts it): each is
 	// a write of the store's records. StartAttached records the state if
