@@ -31,17 +31,22 @@ type networkRequest struct {
 	Disconnect string          `json:",omitempty"`
 }
 
-// serveNetwork carries out a networkRequest on the container's network;
-// changed records the container's new addresses.
+// serveNetwork carries out a networkRequest on the container's network,
+// and has p.onNetwork record the container's new addresses. The request
+// follows the record: joining a network already joined, or leaving one
+// never joined (after a disconnect -f that the network did not answer),
+// is no error.
 func serveNetwork(p *Process, req *networkRequest) execReply {
 	if p == nil || p.network == nil {
 		return execReply{Code: 1, Error: "the container has no network of its own to connect (hint: it runs on the host's network)"}
 	}
 	var err error
 	if req.Connect != nil {
-		_, _, err = p.network.Connect(context.Background(), req.Connect)
-	} else {
-		err = p.network.Disconnect(req.Disconnect)
+		if _, _, err = p.network.Connect(context.Background(), req.Connect); errors.Is(err, network.ErrAlreadyAttached) {
+			err = nil
+		}
+	} else if err = p.network.Disconnect(req.Disconnect); errors.Is(err, network.ErrNotAttached) {
+		err = nil // recorded but never joined: the record goes
 	}
 	if err != nil {
 		return execReply{Code: 1, Error: err.Error()}

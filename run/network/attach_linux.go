@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"strconv"
@@ -28,8 +29,19 @@ type attachment struct {
 
 // attachments are a Network's attachments; the zero value has none.
 type attachments struct {
-	mu   sync.Mutex
-	list []*attachment
+	mu     sync.Mutex
+	list   []*attachment
+	closed bool // by Network.Close: no more Connect
+}
+
+// close leaves every attached network and refuses more.
+func (as *attachments) close() {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for _, a := range as.list {
+		a.member.close()
+	}
+	as.list, as.closed = nil, true
 }
 
 // ErrAlreadyAttached is a Connect to a network the container is on.
@@ -53,6 +65,9 @@ func (n *Network) Connect(ctx context.Context, m *Member) (ifname string, ip net
 	}
 	n.att.mu.Lock()
 	defer n.att.mu.Unlock()
+	if n.att.closed {
+		return "", netip.Addr{}, fmt.Errorf("joining network %s: %w", m.Switch.Name, net.ErrClosed)
+	}
 	if n.memberOf == m.Switch.Name || n.attached(m.Switch.Name) != nil {
 		return "", netip.Addr{}, ErrAlreadyAttached
 	}

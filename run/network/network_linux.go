@@ -160,6 +160,7 @@ func (n *Network) tapped() bool { return n.stack != nil || n.member != nil }
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		n.cancel()
+		n.att.close() // before the namespace's descriptor goes
 		for _, l := range n.listeners {
 			l.Close()
 		}
@@ -173,12 +174,6 @@ func (n *Network) Close() error {
 		if n.member != nil {
 			n.member.close() // the switch forgets the member
 		}
-		n.att.mu.Lock()
-		for _, a := range n.att.list {
-			a.member.close()
-		}
-		n.att.list = nil
-		n.att.mu.Unlock()
 	})
 	return nil
 }
