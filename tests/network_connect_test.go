@@ -200,9 +200,10 @@ func TestNetworkConnectDNS(t *testing.T) {
 	e.ok("rm", "-f", "ax", "by", "m", "d")
 }
 
-// TestNetworkConnectForeground: a container run in the foreground (by
-// another burrow process) is connected while it runs, by the process
-// that holds its network.
+// TestNetworkConnectForeground: a container run in the foreground with
+// --rm (by another burrow process; recorded in the run root only) is
+// connected while it runs, by the process that holds its network, and
+// disconnected; nothing of it remains after it ends.
 func TestNetworkConnectForeground(t *testing.T) {
 	needTun(t)
 	e := newEnv(t)
@@ -210,7 +211,7 @@ func TestNetworkConnectForeground(t *testing.T) {
 	userNetwork(t, e, "fn")
 	e.rmOnCleanup("fweb")
 	e.ok("run", "-d", "--network", "fn", "--name", "fweb", "busybox", "sh", "-c", serveScript("hello-fn", 8080))
-	f := startServing(t, e, "fg", "busybox", "sleep", "300")
+	f := startServing(t, e, "fg", "--rm", "busybox", "sh", "-c", `trap "exit 0" TERM; sleep 300 & wait`)
 	waitFor(t, func() bool { return e.exec(nil, "exec", "fg", "true").code == 0 })
 	f.failIfExited()
 	e.ok("network", "connect", "fn", "fg")
@@ -218,6 +219,16 @@ func TestNetworkConnectForeground(t *testing.T) {
 	e.ok("network", "disconnect", "fn", "fg")
 	if r := e.exec(nil, append([]string{"exec", "fg"}, wget("3", "http://fweb:8080/index.html")...)...); r.code == 0 {
 		t.Errorf("fg reached fweb after disconnect: %v", r)
+	}
+	e.ok("network", "connect", "fn", "fg")
+	if got := networkContainers(t, e, "fn"); !strings.Contains(got, "fg") {
+		t.Errorf("network inspect fn lists %q, want fg", got)
+	}
+	if code, stderr := f.stop(); code != 0 {
+		t.Errorf("run --rm fg ended with %d: %s", code, stderr)
+	}
+	if out := e.ok("ps", "-a", "--filter", "name=fg", "-q").stdout; out != "" {
+		t.Errorf("run --rm left fg: %q", out)
 	}
 	e.ok("rm", "-f", "fweb")
 }
