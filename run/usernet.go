@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -246,6 +247,9 @@ func (n *NetworkInfo) Doc() NetworkDoc {
 	}
 	for _, m := range n.Members {
 		d.Containers[m.ID] = map[string]string{"Name": m.Name, "IPv4Address": fmt.Sprintf("%s/%d", m.IPAddress, n.Subnet.Bits()), "IPv6Address": ""}
+		if a, err := netip.ParseAddr(m.IPAddress); err == nil {
+			d.Containers[m.ID]["MacAddress"] = network.MACOf(a).String()
+		}
 	}
 	return d
 }
