@@ -97,69 +97,98 @@ func (t *target) exists() error {
 	return fmt.Errorf("endpoint with name %s already exists in network %s", t.ctr.Name, t.name)
 }
 
-// ConnectNetwork connects a container to a user-defined network (network
-// connect), with aliases on it. The connection is recorded (a container
-// joins its networks at every start, as eth1, eth2, ... after its own
-// eth0); a running container joins at once, through the process that
-// holds its network. On error nothing is recorded.
+// seed is a container's record of its networks, or the one it was
+// created on when there is none yet (findTarget has refused the modes
+// that have no network to record).
+func (t *target) seed(cur []storage.Endpoint, recorded bool) []storage.Endpoint {
+	if recorded {
+		return cur
+	}
+	return []storage.Endpoint{{Network: t.mode, Aliases: t.ctr.Config.NetworkAliases}}
+}
+
+func (t *target) index(eps []storage.Endpoint) int {
+	return slices.IndexFunc(eps, func(e storage.Endpoint) bool { return e.Network == t.name })
+}
+
+// ConnectNetwork connects a container to a network (network connect),
+// with aliases on it. The connection is recorded: a container joins its
+// networks at every start (see joins). A running container joins a
+// user-defined network at once, through the process that holds its
+// network; the default network (bridge) it joins at its next start. On
+// error nothing is recorded.
 func ConnectNetwork(st *storage.Store, netRef, ctrRef string, aliases []string) error {
 	t, err := findTarget(st, netRef, ctrRef)
 	if err != nil {
 		return err
 	}
-	switch {
-	case t.name == t.mode:
-		return t.exists()
-	case t.n == nil: // bridge, for a container of a user-defined network
-		return fmt.Errorf("connecting container %s to the default network %s is not supported (hint: connect it to a user-defined network, or create it on %s)", t.ctr.Name, t.name, t.name)
-	}
-	return st.UpdateEndpoints(t.ctr, func(eps []storage.Endpoint) ([]storage.Endpoint, error) {
-		if slices.ContainsFunc(eps, func(e storage.Endpoint) bool { return e.Network == t.name }) {
+	return st.UpdateEndpoints(t.ctr, func(cur []storage.Endpoint, recorded bool) ([]storage.Endpoint, error) {
+		eps := t.seed(cur, recorded)
+		if t.index(eps) >= 0 {
 			return nil, t.exists()
 		}
-		// The process that holds the container's network sets
-		// HostLoopback as its own.
-		m, err := memberOn(st, t.ctr, t.n, aliases, NetworkSettings{})
-		if err != nil {
+		running, err := isRunning(st, t.ctr)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		if err := askRunning(st, t.ctr, &networkRequest{Connect: m}); err != nil {
-			return nil, fmt.Errorf("connecting container %s to network %s: %w", t.ctr.Name, t.name, err)
+		case running && t.n == nil:
+			return nil, fmt.Errorf("connecting running container %s to the default network %s is not supported (hint: stop it, connect it, and start it again)", t.ctr.Name, t.name)
+		case running:
+			// The process that holds the container's network sets
+			// HostLoopback as its own.
+			m, err := memberOn(st, t.ctr, t.n, aliases, NetworkSettings{})
+			if err == nil {
+				err = ask(st, t.ctr, &networkRequest{Connect: m})
+			}
+			if err != nil {
+				return nil, fmt.Errorf("connecting container %s to network %s: %w", t.ctr.Name, t.name, err)
+			}
 		}
 		return append(eps, storage.Endpoint{Network: t.name, Aliases: aliases}), nil
 	})
 }
 
-// DisconnectNetwork undoes ConnectNetwork: the record goes, and a running
-// container leaves the network at once. With force, a running container
-// whose network does not answer is disconnected in the record alone. The
-// network a container was created on stays (unsupported).
+// DisconnectNetwork undoes ConnectNetwork, for the network a container
+// was created on too: the record changes, and a running container leaves
+// the network at once (not the one of its eth0, which it keeps until it
+// stops). With force, a running container whose network does not answer
+// is disconnected in the record alone.
 func DisconnectNetwork(st *storage.Store, netRef, ctrRef string, force bool) error {
 	t, err := findTarget(st, netRef, ctrRef)
 	if err != nil {
 		return err
 	}
-	if t.name == t.mode {
-		return fmt.Errorf("disconnecting container %s from %s, the network it was created on, is not supported (hint: recreate it with --network NAME)", t.ctr.Name, t.name)
-	}
-	return st.UpdateEndpoints(t.ctr, func(eps []storage.Endpoint) ([]storage.Endpoint, error) {
-		i := slices.IndexFunc(eps, func(e storage.Endpoint) bool { return e.Network == t.name })
+	return st.UpdateEndpoints(t.ctr, func(cur []storage.Endpoint, recorded bool) ([]storage.Endpoint, error) {
+		eps := t.seed(cur, recorded)
+		i := t.index(eps)
 		if i < 0 {
 			return nil, fmt.Errorf("container %s is not connected to network %s", t.ctr.Name, t.name)
 		}
-		if err := askRunning(st, t.ctr, &networkRequest{Disconnect: t.name}); err != nil && !force {
-			return nil, fmt.Errorf("disconnecting container %s from network %s: %w (hint: -f disconnects it in the record alone)", t.ctr.Name, t.name, err)
+		running, err := isRunning(st, t.ctr)
+		switch {
+		case err != nil:
+			return nil, err
+		case running && inOrder(eps)[0].Network == t.name:
+			return nil, fmt.Errorf("disconnecting running container %s from %s, the network of its eth0, is not supported (hint: stop it first)", t.ctr.Name, t.name)
+		case running:
+			if err := ask(st, t.ctr, &networkRequest{Disconnect: t.name}); err != nil && !force {
+				return nil, fmt.Errorf("disconnecting container %s from network %s: %w (hint: -f disconnects it in the record alone)", t.ctr.Name, t.name, err)
+			}
 		}
 		return slices.Delete(eps, i, i+1), nil
 	})
 }
 
-// askRunning sends req to the process that holds the container's network
-// when it runs; nil when it does not (the record is then all there is).
-func askRunning(st *storage.Store, ctr *storage.Container, req *networkRequest) error {
-	if s, err := State(st, ctr); err != nil || s.Status != storage.StatusRunning {
-		return err
-	}
+// isRunning reports whether a container runs now.
+func isRunning(st *storage.Store, ctr *storage.Container) (bool, error) {
+	s, err := State(st, ctr)
+	return err == nil && s.Status == storage.StatusRunning, err
+}
+
+// ask sends req to the process that holds a running container's
+// network; nil when nobody serves it (it ended meanwhile: the record is
+// then all there is).
+func ask(st *storage.Store, ctr *storage.Container, req *networkRequest) error {
 	dir, err := st.ContainerRunDir(ctr)
 	if err != nil {
 		return err
@@ -171,7 +200,7 @@ func askRunning(st *storage.Store, ctr *storage.Container, req *networkRequest) 
 	defer null.Close()
 	_, err = send(dir, request{Network: req}, Stdio{null, null, null}, nil, nil)
 	if errors.Is(err, ErrNotRunning) {
-		return nil // it ended meanwhile
+		return nil
 	}
 	var se *StartError
 	if errors.As(err, &se) {
@@ -180,13 +209,78 @@ func askRunning(st *storage.Store, ctr *storage.Container, req *networkRequest) 
 	return err
 }
 
-// connectEndpoints joins a starting container's network to the networks
-// it was connected to (Endpoints), in order.
-func connectEndpoints(ctx context.Context, st *storage.Store, ctr *storage.Container, net *network.Network, ns NetworkSettings) error {
-	eps, err := st.Endpoints(ctr)
-	if err != nil || len(eps) == 0 {
-		return err
+// joinable reports whether a container of network mode mode has
+// networks to join: bridge and user-defined networks, not host, none or
+// another container's.
+func joinable(mode string) bool {
+	return mode == NetworkBridge || IsUserNetwork(mode) && !strings.HasPrefix(mode, "container:")
+}
+
+// joins are the networks a container joins at start, in order: those its
+// record lists (network connect and disconnect) or, without one, the one
+// it was created on with its --network-alias. Bridge comes first when it
+// is among them: the default network's stack serves eth0 only. None for
+// the modes that are not joinable.
+func joins(st *storage.Store, ctr *storage.Container) ([]storage.Endpoint, error) {
+	mode := ownNetwork(ctr)
+	if !joinable(mode) {
+		return nil, nil
 	}
+	eps, recorded, err := st.Endpoints(ctr)
+	if err != nil {
+		return nil, err
+	}
+	if !recorded {
+		return []storage.Endpoint{{Network: mode, Aliases: ctr.Config.NetworkAliases}}, nil
+	}
+	return inOrder(eps), nil
+}
+
+// inOrder is eps with bridge first, the others in their order.
+func inOrder(eps []storage.Endpoint) []storage.Endpoint {
+	out := slices.Clone(eps)
+	slices.SortStableFunc(out, func(a, b storage.Endpoint) int {
+		switch {
+		case a.Network == b.Network || a.Network != NetworkBridge && b.Network != NetworkBridge:
+			return 0
+		case a.Network == NetworkBridge:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// startNetworks are what a starting container's network is made of: the
+// mode its spec and /etc files get (bridge for a namespace of its own,
+// none when it was disconnected from every network), the member of a
+// user-defined network that serves its eth0 (nil: the default network
+// does), and the networks it joins after (Network.Connect).
+func startNetworks(st *storage.Store, ctr *storage.Container, ns NetworkSettings) (mode string, member *network.Member, more []storage.Endpoint, err error) {
+	mode = ownNetwork(ctr)
+	if !joinable(mode) {
+		return mode, nil, nil, nil
+	}
+	list, err := joins(st, ctr)
+	switch {
+	case err != nil:
+		return "", nil, nil, err
+	case len(list) == 0:
+		return NetworkNone, nil, nil, nil
+	case list[0].Network == NetworkBridge:
+		return NetworkBridge, nil, list[1:], nil
+	}
+	n, err := st.Network(list[0].Network)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	member, err = memberOn(st, ctr, n, list[0].Aliases, ns)
+	return NetworkBridge, member, list[1:], err
+}
+
+// connectEndpoints joins a starting container's network to the networks
+// after its first (startNetworks), in order.
+func connectEndpoints(ctx context.Context, st *storage.Store, ctr *storage.Container, net *network.Network, ns NetworkSettings, eps []storage.Endpoint) error {
 	for _, e := range eps {
 		n, err := st.Network(e.Network)
 		if err != nil {
@@ -214,47 +308,51 @@ type EndpointDoc struct {
 	DriverOpts                                 map[string]string
 }
 
-// EndpointDocs are a container's networks as inspect shows them: the one
-// it was created on and those it was connected to, with their addresses
-// while it runs.
+// EndpointDocs are a container's networks as inspect shows them, with
+// their addresses while it runs (the first of joins is its eth0's).
 func EndpointDocs(st *storage.Store, ctr *storage.Container, state storage.ContainerState) map[string]EndpointDoc {
-	mode := ownNetwork(ctr)
 	out := map[string]EndpointDoc{}
-	add := func(name string, aliases []string, ip string) {
-		d := EndpointDoc{Aliases: aliases, IPAddress: ip}
-		if name == NetworkHost || name == NetworkNone {
-			out[name] = d
-			return
-		}
-		d.NetworkID = predefined(name).ID
-		if n, err := st.Network(name); err == nil {
-			d.NetworkID = n.ID
-			d.Gateway, d.IPPrefixLen = n.Gateway.String(), n.Subnet.Bits()
-		} else if name == NetworkBridge && ip != "" {
-			d.Gateway, d.IPPrefixLen = network.DefaultGateway, 24
-		}
-		if a, err := netip.ParseAddr(ip); err == nil {
-			d.MacAddress = network.MACOf(a).String()
-			d.DNSNames = append([]string{ctr.Name, ctr.ID[:12]}, aliases...)
-		} else {
-			d.Gateway, d.IPPrefixLen = "", 0
-		}
-		out[name] = d
+	if mode := ownNetwork(ctr); !joinable(mode) {
+		out[mode] = EndpointDoc{}
+		return out
 	}
-	add(mode, ctr.Config.NetworkAliases, state.IPAddress)
-	eps, _ := st.Endpoints(ctr)
-	for _, e := range eps {
-		add(e.Network, e.Aliases, state.NetworkIPs[e.Network])
+	list, _ := joins(st, ctr)
+	for i, e := range list {
+		ip := state.NetworkIPs[e.Network]
+		if i == 0 {
+			ip = state.IPAddress
+		}
+		out[e.Network] = endpointDoc(st, ctr, e, ip)
 	}
 	return out
 }
 
-// ContainerNetworks are the names of a container's networks: its own
-// then those it was connected to (ps's NETWORKS column).
+// endpointDoc is one network's entry in EndpointDocs.
+func endpointDoc(st *storage.Store, ctr *storage.Container, e storage.Endpoint, ip string) EndpointDoc {
+	d := EndpointDoc{Aliases: e.Aliases, IPAddress: ip, NetworkID: predefined(e.Network).ID}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return d
+	}
+	d.MacAddress = network.MACOf(a).String()
+	d.DNSNames = append([]string{ctr.Name, ctr.ID[:12]}, e.Aliases...)
+	if n, err := st.Network(e.Network); err == nil {
+		d.NetworkID, d.Gateway, d.IPPrefixLen = n.ID, n.Gateway.String(), n.Subnet.Bits()
+	} else if e.Network == NetworkBridge {
+		d.Gateway, d.IPPrefixLen = network.DefaultGateway, 24
+	}
+	return d
+}
+
+// ContainerNetworks are the names of a container's networks (ps's
+// NETWORKS column): those it joins, or its mode (host, none).
 func ContainerNetworks(st *storage.Store, ctr *storage.Container) []string {
-	out := []string{ownNetwork(ctr)}
-	eps, _ := st.Endpoints(ctr)
-	for _, e := range eps {
+	if mode := ownNetwork(ctr); !joinable(mode) {
+		return []string{mode}
+	}
+	list, _ := joins(st, ctr)
+	var out []string
+	for _, e := range list {
 		out = append(out, e.Network)
 	}
 	return out

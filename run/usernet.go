@@ -28,16 +28,6 @@ func IsUserNetwork(mode string) bool {
 	return mode != "" && mode != NetworkBridge && mode != NetworkHost && mode != NetworkNone
 }
 
-// memberOf describes the container as a member of its user-defined
-// network, for network.New.
-func memberOf(st *storage.Store, ctr *storage.Container, ns NetworkSettings) (*network.Member, error) {
-	n, err := st.Network(ctr.Config.NetworkMode)
-	if err != nil {
-		return nil, err
-	}
-	return memberOn(st, ctr, n, ctr.Config.NetworkAliases, ns)
-}
-
 // memberOn describes the container as a member of network n with
 // aliases, for network.New and Network.Connect.
 func memberOn(st *storage.Store, ctr *storage.Container, n *storage.Network, aliases []string, ns NetworkSettings) (*network.Member, error) {
@@ -65,14 +55,23 @@ func NetworkMembers(st *storage.Store) (map[string][]NetworkMember, error) {
 	out := map[string][]NetworkMember{}
 	for i := range ctrs {
 		c := &ctrs[i]
-		if s, err := State(st, c); err == nil && s.Status == storage.StatusRunning {
-			if IsUserNetwork(c.Config.NetworkMode) {
-				out[c.Config.NetworkMode] = append(out[c.Config.NetworkMode], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: s.IPAddress})
+		s, err := State(st, c)
+		if err != nil || s.Status != storage.StatusRunning {
+			continue
+		}
+		list, err := joins(st, c)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range list {
+			// The first is eth0's; the others count while they are
+			// joined (not when recorded since the start).
+			ip, joined := s.NetworkIPs[e.Network]
+			if i == 0 {
+				ip, joined = s.IPAddress, true
 			}
-			// Connected networks count while they are joined (an
-			// endpoint recorded since the start is not).
-			for name, ip := range s.NetworkIPs {
-				out[name] = append(out[name], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: ip})
+			if joined && e.Network != NetworkBridge {
+				out[e.Network] = append(out[e.Network], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: ip})
 			}
 		}
 	}

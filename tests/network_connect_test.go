@@ -233,6 +233,56 @@ func TestNetworkConnectForeground(t *testing.T) {
 	e.ok("rm", "-f", "fweb")
 }
 
+// TestNetworkConnectMove: a stopped container moves between networks as
+// in Docker: disconnected from the network it was created on it starts
+// with lo alone, and connected to another it starts with eth0 on that
+// one; connected back to bridge, bridge has eth0 again. While it runs,
+// the network of its eth0 stays.
+func TestNetworkConnectMove(t *testing.T) {
+	needTun(t)
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	userNetwork(t, e, "mv")
+	e.rmOnCleanup("mweb", "mc")
+	e.ok("run", "-d", "--network", "mv", "--name", "mweb", "busybox", "sh", "-c", serveScript("hello-mv", 8080))
+	e.ok("create", "--name", "mc", "busybox", "sleep", "300")
+	e.ok("network", "disconnect", "bridge", "mc")
+	if eps := endpoints(t, e, "mc"); len(eps) != 0 {
+		t.Errorf("inspect mc disconnected from bridge: Networks %v, want none", eps)
+	}
+	e.ok("start", "mc")
+	if r := e.ok("exec", "mc", "ls", "/sys/class/net"); strings.Join(strings.Fields(r.stdout), " ") != "lo" {
+		t.Errorf("mc without networks has interfaces %q, want lo", r.stdout)
+	}
+	e.fail(1, []string{"not supported", "stop it"}, "network", "connect", "bridge", "mc")
+	e.ok("stop", "-t", "1", "mc")
+
+	e.ok("network", "connect", "--alias", "moved", "mv", "mc")
+	e.ok("start", "mc")
+	execUntil(t, e, "mc", "hello-mv\n", wget("10", "http://mweb:8080/index.html")...)
+	if r := e.ok("exec", "mc", "ip", "route"); !strings.Contains(r.stdout, "default via 10.") || !strings.Contains(r.stdout, "dev eth0") {
+		t.Errorf("mc on mv: routes %q, want the default via mv's gateway on eth0", r.stdout)
+	}
+	execUntil(t, e, "mweb", "1\n", "sh", "-c", "nslookup moved >/dev/null && echo 1")
+	if ps := e.ok("ps", "--filter", "name=mc", "--format", "{{.Networks}}").stdout; strings.TrimSpace(ps) != "mv" {
+		t.Errorf("ps NETWORKS of mc: %q, want mv", ps)
+	}
+	e.fail(1, []string{"the network of its eth0", "stop it first"}, "network", "disconnect", "mv", "mc")
+	e.ok("stop", "-t", "1", "mc")
+
+	e.ok("network", "connect", "bridge", "mc")
+	e.ok("start", "mc")
+	if r := e.ok("exec", "mc", "ip", "-4", "addr", "show", "dev", "eth0"); !strings.Contains(r.stdout, "10.0.2.100") {
+		t.Errorf("mc connected back to bridge: eth0 %q, want 10.0.2.100", r.stdout)
+	}
+	execUntil(t, e, "mc", "hello-mv\n", wget("10", "http://mweb.mv:8080/index.html")...)
+	eps := endpoints(t, e, "mc")
+	if eps["bridge"]["IPAddress"] != "10.0.2.100" || eps["mv"]["IPAddress"] == "" || eps["mv"]["IPAddress"] == nil {
+		t.Errorf("inspect mc on bridge and mv: %v", eps)
+	}
+	e.ok("rm", "-f", "mweb", "mc")
+}
+
 // TestNetworkConnectErrors: Docker's refusals, each one line, the record
 // unchanged.
 func TestNetworkConnectErrors(t *testing.T) {
