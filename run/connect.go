@@ -38,7 +38,7 @@ type networkRequest struct {
 // is no error.
 func serveNetwork(p *Process, req *networkRequest) execReply {
 	if p == nil || p.network == nil {
-		return execReply{Code: 1, Error: "the container has no network of its own to connect (hint: it runs on the host's network)"}
+		return execReply{Code: 1, Error: "it runs without a network namespace of its own to change (hint: stop it, connect it, and start it again)"}
 	}
 	var err error
 	if req.Connect != nil {
