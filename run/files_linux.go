@@ -119,9 +119,9 @@ func writeFiles(dir string, c etcFiles) (Files, error) {
 	return f, nil
 }
 
-// resolvConf is the host's resolv.conf with its nameservers replaced by
-// servers (when given) and search and options added; without any change
-// it is the host's as it is.
+// resolvConf is the host's resolv.conf with its nameservers, search and
+// options lines replaced by servers, search and options where given (as
+// Docker does); without any change it is the host's as it is.
 func resolvConf(host []byte, servers, search, options []string) []byte {
 	if len(servers)+len(search)+len(options) == 0 {
 		return host
@@ -132,6 +132,7 @@ func resolvConf(host []byte, servers, search, options []string) []byte {
 		switch {
 		case len(f) > 0 && f[0] == "nameserver" && len(servers) > 0:
 		case len(f) > 0 && f[0] == "search" && len(search) > 0:
+		case len(f) > 0 && f[0] == "options" && len(options) > 0:
 		case line == "":
 		default:
 			out.WriteString(line + "\n")

@@ -260,10 +260,14 @@ func mounts(opts Options, files Files) []specs.Mount {
 
 // capabilities is Docker's default set with --cap-add and --cap-drop
 // applied ("ALL" allowed in both), or every capability with --privileged.
+// Every capability means every one burrow's own bounding set holds, as
+// Docker's privileged containers get the daemon's: a process cannot give
+// its container more, and a root whose session dropped one would
+// otherwise be refused every --privileged container.
 func capabilities(opts Options) []string {
 	set := map[string]bool{}
 	if opts.Privileged {
-		for _, c := range allCaps {
+		for _, c := range boundedCaps() {
 			set[c] = true
 		}
 	} else {
@@ -287,7 +291,7 @@ func capabilities(opts Options) []string {
 	}
 	for _, c := range opts.CapAdd {
 		if strings.EqualFold(c, "ALL") {
-			for _, a := range allCaps {
+			for _, a := range boundedCaps() {
 				set[a] = true
 			}
 			continue

@@ -67,8 +67,8 @@ func TestCapabilities(t *testing.T) {
 	if got := capabilities(Options{CapDrop: []string{"ALL"}, CapAdd: []string{"KILL"}}); !reflect.DeepEqual(got, []string{"CAP_KILL"}) {
 		t.Errorf("drop ALL, add KILL: %q", got)
 	}
-	if got := capabilities(Options{Privileged: true}); len(got) != len(allCaps) {
-		t.Errorf("privileged has %d caps, want %d", len(got), len(allCaps))
+	if got := capabilities(Options{Privileged: true}); len(got) != len(boundedCaps()) {
+		t.Errorf("privileged has %d caps, want %d", len(got), len(boundedCaps()))
 	}
 	for _, c := range []struct {
 		name string

@@ -12,7 +12,9 @@ SOLO_USER=${BURROW_TEST_SOLO_USER:-burrowsolo}
 # -run and other go test flags can be passed through TESTFLAGS.
 TESTFLAGS=${TESTFLAGS:-}
 
-"$GO" test -c -o bin/integration.test ./tests
+# Static (no cgo), so that tests can mount it into a container as a helper
+# (see udpWho).
+CGO_ENABLED=0 "$GO" test -c -o bin/integration.test ./tests
 
 log=$(mktemp /tmp/burrow-tests-log.XXXXXX)
 # summary: the closing line CI reads, counted over every run (top-level tests).

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -21,13 +24,21 @@ type namespace struct {
 	fd     int   // O_CLOEXEC; Path names it for the OCI runtime
 	tap    int   // -1 without a tap
 	tapErr error // why there is no tap, when there is none
-	reqs   chan dialReq
-	done   chan struct{}
+	// transparent is set when a spliced connection can come from its
+	// client's own address (see setUpTransparent); transparentErr says
+	// why not.
+	transparent    bool
+	transparentErr error
+	reqs           chan dialReq
+	done           chan struct{}
 }
 
 type dialReq struct {
 	network, addr string
-	res           chan dialRes
+	// from, if valid, is the address the connection comes from (a
+	// published port's client), with transparent set.
+	from netip.AddrPort
+	res  chan dialRes
 }
 
 type dialRes struct {
@@ -43,8 +54,9 @@ var noTunErrors = []error{unix.EACCES, unix.ENOENT, unix.EPERM, unix.ENODEV, uni
 
 // newNamespace makes the namespace on a new locked thread, with lo up
 // and, unless noTap, eth0 configured. With keep, the thread then serves
-// dial requests until close.
-func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
+// dial requests until close. udpPorts are the container's published UDP
+// ports whose remote clients keep their address (see setUpTransparent).
+func newNamespace(noTap, keep bool, a addressing, udpPorts []uint16) (*namespace, error) {
 	ns := &namespace{fd: -1, tap: -1, done: make(chan struct{})}
 	if keep {
 		ns.reqs = make(chan dialReq)
@@ -52,7 +64,7 @@ func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see namespace
-		err := ns.setUp(noTap, a)
+		err := ns.setUp(noTap, a, udpPorts)
 		ready <- err
 		if err != nil || !keep {
 			return
@@ -67,7 +79,7 @@ func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 }
 
 // setUp runs on the locked thread.
-func (ns *namespace) setUp(noTap bool, a addressing) error {
+func (ns *namespace) setUp(noTap bool, a addressing, udpPorts []uint16) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("creating a network namespace: unshare(CLONE_NEWNET): %w", err)
 	}
@@ -102,7 +114,93 @@ func (ns *namespace) setUp(noTap bool, a addressing) error {
 		}
 		return err
 	}
-	return configureTap(h, a)
+	if err := configureTap(h, a); err != nil {
+		return err
+	}
+	if ns.reqs != nil {
+		ns.transparentErr = setUpTransparent(h, a.container, udpPorts)
+		ns.transparent = ns.transparentErr == nil
+	}
+	return nil
+}
+
+// The mark and routing table of connections spliced from a published
+// port's remote client (setUpTransparent).
+const (
+	transparentMark  = 0x62757272 // "burr"
+	transparentTable = 0x6275
+	transparentPrio  = 100
+)
+
+// setUpTransparent lets a connection spliced from a published port come
+// from its client's own address, so that the container sees who connects
+// (podman#5138) at the speed of a kernel socket rather than through the
+// stack. The socket opened here is bound to the client's address with
+// IP_TRANSPARENT and marked; tcp_fwmark_accept gives the container's
+// accepted socket the same mark, and the marked replies, addressed to the
+// client, are routed by a rule to a table where every address is local,
+// so they reach that socket over lo instead of leaving by eth0 (with the
+// container's own address as their source when the socket did not choose
+// one: an unbound UDP server's). UDP has
+// no accepted socket to carry a mark: a rule per published UDP port
+// routes what the container sends from that port the same way (udpPorts;
+// only on the default network, where nothing but a published port's
+// clients can reach the container's UDP ports). Runs on the namespace's
+// locked thread.
+func setUpTransparent(h *netlink.Handle, self netip.Addr, udpPorts []uint16) error {
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	route := &netlink.Route{Table: transparentTable, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST,
+		LinkIndex: lo.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, Src: self.AsSlice()}
+	if err := h.RouteAdd(route); err != nil {
+		return fmt.Errorf("adding the local route of the transparent table: %w", err)
+	}
+	rule := netlink.NewRule()
+	rule.Family, rule.Mark, rule.Table, rule.Priority = unix.AF_INET, transparentMark, transparentTable, transparentPrio
+	if err := h.RuleAdd(rule); err != nil {
+		return fmt.Errorf("adding the rule of marked replies: %w", err)
+	}
+	for _, p := range udpPorts {
+		rule := netlink.NewRule()
+		rule.Family, rule.IPProto, rule.Sport = unix.AF_INET, unix.IPPROTO_UDP, netlink.NewRulePortRange(p, p)
+		rule.Table, rule.Priority = transparentTable, transparentPrio
+		if err := h.RuleAdd(rule); err != nil {
+			return fmt.Errorf("adding the rule of UDP port %d's replies: %w", p, err)
+		}
+	}
+	// /proc/sys/net is the namespace of the thread that opens it.
+	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_fwmark_accept", []byte("1"), 0); err != nil {
+		return fmt.Errorf("setting tcp_fwmark_accept: %w", err)
+	}
+	return nil
+}
+
+// transparentDialer dials network ("tcp" or "udp") from a client's
+// address (setUpTransparent).
+func transparentDialer(network string, from netip.AddrPort) *net.Dialer {
+	var local net.Addr = net.TCPAddrFromAddrPort(from)
+	if network == "udp" {
+		local = net.UDPAddrFromAddrPort(from)
+	}
+	return &net.Dialer{
+		Timeout:   5 * time.Second,
+		LocalAddr: local,
+		Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_TRANSPARENT, 1)
+				if serr == nil {
+					serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK, transparentMark)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		},
+	}
 }
 
 // openTap creates eth0 in the thread's namespace: /dev/net/tun makes the
@@ -191,15 +289,28 @@ func (ns *namespace) serveDials() {
 		case <-ns.done:
 			return
 		case r := <-ns.reqs:
-			c, err := net.DialTimeout(r.network, r.addr, 5*time.Second)
+			var c net.Conn
+			var err error
+			if r.from.IsValid() {
+				c, err = transparentDialer(r.network, r.from).Dial(r.network, r.addr)
+				if errors.Is(err, unix.EADDRINUSE) {
+					// The client's port is still taken by an earlier
+					// connection of its (TIME_WAIT): its address is what
+					// matters.
+					c, err = transparentDialer(r.network, netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
+				}
+			} else {
+				c, err = net.DialTimeout(r.network, r.addr, 5*time.Second)
+			}
 			r.res <- dialRes{c, err}
 		}
 	}
 }
 
-// dial opens a connection from inside the namespace.
-func (ns *namespace) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	r := dialReq{network, addr, make(chan dialRes, 1)}
+// dial opens a connection from inside the namespace; from, if valid, is
+// the address it comes from (only with ns.transparent).
+func (ns *namespace) dial(ctx context.Context, network, addr string, from netip.AddrPort) (net.Conn, error) {
+	r := dialReq{network: network, addr: addr, from: from, res: make(chan dialRes, 1)}
 	select {
 	case ns.reqs <- r:
 	case <-ns.done:

@@ -84,7 +84,11 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 		n.member, n.addr = m, a
 		n.memberOf, n.memberSocket = opts.Member.Switch.Name, opts.Member.Switch.Socket
 	}
-	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr)
+	var udpPorts []uint16
+	if n.member == nil {
+		udpPorts = udpContainerPorts(n.ports)
+	}
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr, udpPorts)
 	if err != nil {
 		n.Close()
 		return nil, err
@@ -108,6 +112,9 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 		}
 	default:
 		log.Debug("no tap: loopback-only network namespace", "reason", ns.tapErr)
+	}
+	if ns.transparentErr != nil {
+		log.Debug("remote clients of published ports go through the stack", "reason", ns.transparentErr)
 	}
 	n.serve()
 	log.Debug("network up", "bind", tBind.Sub(t0), "netns", tNS.Sub(tBind), "stack", time.Since(tNS),
