@@ -6,12 +6,44 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 )
+
+func init() {
+	if to := os.Getenv("BURROW_TEST_UDP_ASK"); to != "" {
+		// The test binary, mounted into a busybox container, is the UDP
+		// client busybox lacks (as udpWho is its server).
+		os.Exit(udpAsk(to))
+	}
+}
+
+// udpAsk sends a datagram to to until an answer comes (for up to 10 s),
+// prints it and returns the exit code.
+func udpAsk(to string) int {
+	c, err := net.Dial("udp4", to)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	buf := make([]byte, 2048)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		c.Write([]byte("who am I?"))
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if k, err := c.Read(buf); err == nil {
+			fmt.Println(string(buf[:k]))
+			return 0
+		}
+	}
+	fmt.Fprintln(os.Stderr, "no answer from", to)
+	return 1
+}
 
 // execUntil runs `exec CTR args...` until it exits 0 with stdout want,
 // failing the test with the last result after 30 s.
@@ -281,6 +313,31 @@ func TestNetworkConnectMove(t *testing.T) {
 		t.Errorf("inspect mc on bridge and mv: %v", eps)
 	}
 	e.ok("rm", "-f", "mweb", "mc")
+}
+
+// TestNetworkConnectPublishedUDP: a container that publishes a UDP port
+// and is connected to a network answers a member of that network on that
+// port (its reply goes out of eth1, not back into the container as a
+// published port's reply to a remote client does).
+func TestNetworkConnectPublishedUDP(t *testing.T) {
+	needTun(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.importBusybox("busybox")
+	userNetwork(t, e, "un")
+	e.rmOnCleanup("who")
+	e.ok("run", "-d", "--name", "who", "-p", fmt.Sprintf("%d:9999/udp", freeHostPort(t)), "-v", self+":/who:ro",
+		"-e", "BURROW_TEST_UDP_WHO=0.0.0.0:9999", "busybox", "/who")
+	e.ok("network", "connect", "un", "who")
+	ip, _ := endpoints(t, e, "who")["un"]["IPAddress"].(string)
+	r := e.exec(nil, "run", "--rm", "--network", "un", "-v", self+":/ask:ro", "-e", "BURROW_TEST_UDP_ASK="+ip+":9999", "busybox", "/ask")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "10.") {
+		t.Errorf("a member of un asking who at %s:9999: %v", ip, r)
+	}
+	e.ok("rm", "-f", "who")
 }
 
 // TestNetworkConnectErrors: Docker's refusals, each one line, the record

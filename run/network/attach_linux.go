@@ -84,7 +84,12 @@ func (n *Network) Connect(ctx context.Context, m *Member) (ifname string, ip net
 		if tap, err = openTap(at.ifname); err != nil {
 			return err
 		}
-		if err = configureLink(h, at.ifname, a, false); err != nil {
+		if err = configureLink(h, at.ifname, a, false); err == nil {
+			if err = h.RuleAdd(subnetRule(a.subnet)); err != nil {
+				err = fmt.Errorf("routing %s by the main table: %w", a.subnet, err)
+			}
+		}
+		if err != nil {
 			unix.Close(tap)
 			if l, lerr := h.LinkByName(at.ifname); lerr == nil {
 				_ = h.LinkDel(l)
@@ -98,7 +103,7 @@ func (n *Network) Connect(ctx context.Context, m *Member) (ifname string, ip net
 	}
 	if err != nil {
 		mem.close()
-		n.deleteLink(at.ifname)
+		n.deleteLink(at.ifname, a.subnet)
 		return "", netip.Addr{}, fmt.Errorf("joining network %s: %w", m.Switch.Name, err)
 	}
 	n.att.list = append(n.att.list, at)
@@ -123,7 +128,7 @@ func (n *Network) Disconnect(network string) error {
 	}
 	at.member.close()
 	n.tellPeers()
-	return n.deleteLink(at.ifname)
+	return n.deleteLink(at.ifname, at.addr.subnet)
 }
 
 // Attached are the addresses of the networks Connect joined, by network
@@ -228,10 +233,24 @@ func (n *Network) inNamespace(f func(h *netlink.Handle) error) error {
 	return <-res
 }
 
+// subnetRule routes what the container sends to an attached network's
+// subnet by the main table, ahead of the rules of published UDP ports
+// (setUpTransparent), which would route a reply from such a port to a
+// member of that network back into the container.
+func subnetRule(subnet netip.Prefix) *netlink.Rule {
+	r := netlink.NewRule()
+	r.Family, r.Table, r.Priority = unix.AF_INET, unix.RT_TABLE_MAIN, transparentPrio-1
+	r.Dst = &net.IPNet{IP: subnet.Addr().AsSlice(), Mask: net.CIDRMask(subnet.Bits(), 32)}
+	return r
+}
+
 // deleteLink removes an interface from the namespace (a persistent tap
-// outlives its descriptors).
-func (n *Network) deleteLink(ifname string) error {
+// outlives its descriptors), and the rule of its subnet when given.
+func (n *Network) deleteLink(ifname string, subnet netip.Prefix) error {
 	return n.inNamespace(func(h *netlink.Handle) error {
+		if subnet.IsValid() {
+			_ = h.RuleDel(subnetRule(subnet))
+		}
 		l, err := h.LinkByName(ifname)
 		if err != nil {
 			return nil // never made, or gone
