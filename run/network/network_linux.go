@@ -84,11 +84,7 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 		n.member, n.addr = m, a
 		n.memberOf, n.memberSocket = opts.Member.Switch.Name, opts.Member.Switch.Socket
 	}
-	var udpPorts []uint16
-	if n.member == nil {
-		udpPorts = udpContainerPorts(n.ports)
-	}
-	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr, udpPorts)
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr)
 	if err != nil {
 		n.Close()
 		return nil, err
