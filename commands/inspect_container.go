@@ -84,7 +84,7 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 		ResolvConfPath: files.ResolvConf, HostnamePath: files.Hostname,
 		HostsPath: files.Hosts, LogPath: logPath, Mounts: []any{},
 		NetworkSettings: map[string]any{
-			"Networks": map[string]any{ctr.Config.NetworkMode: map[string]any{"IPAddress": state.IPAddress}},
+			"Networks": run.EndpointDocs(st, ctr, state),
 			"Ports":    portsDoc(state.Ports), "IPAddress": state.IPAddress,
 		},
 		State: containerStateJ{
@@ -92,9 +92,6 @@ func inspectContainer(st *storage.Store, ctr *storage.Container) (*containerInsp
 			Restarting: state.Restarting, Health: state.Health,
 			ExitCode: state.ExitCode, Error: state.Error, StartedAt: stamp(state.StartedAt), FinishedAt: stamp(state.FinishedAt),
 		},
-	}
-	if run.NetworkContainer(ctr.Config.NetworkMode) != "" {
-		d.NetworkSettings["Networks"] = map[string]any{} // in another's network: none of its own, as Docker shows
 	}
 	if !d.State.Running {
 		d.State.Pid = 0

@@ -16,7 +16,6 @@ import (
 // and the hidden entry point of a network's switch process.
 func newNetworkCommand() []*cli.Command {
 	filter := &cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "provide filter values (e.g. 'name=x', 'label=k=v')"}
-	unsupported := func(*cli.Context) error { return toolError(run.ErrConnectUnsupported) }
 	return []*cli.Command{{Name: "network", Usage: "Manage networks", Subcommands: []*cli.Command{
 		{Name: "create", Usage: "Create a network", ArgsUsage: "[OPTIONS] NETWORK", Action: runNetworkCreate, Flags: []cli.Flag{
 			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "bridge", Usage: "driver to manage the network (bridge only)"},
@@ -32,8 +31,8 @@ func newNetworkCommand() []*cli.Command {
 			Flags: []cli.Flag{forceFlag("do not error if the network does not exist")}},
 		{Name: "prune", Usage: "Remove all unused networks", Action: runNetworkPrune, Flags: []cli.Flag{forceFlag("do not prompt for confirmation"),
 			&cli.StringSliceFlag{Name: "filter", Usage: "provide filter values (e.g. 'until=24h', 'label=<key>=<value>')"}}},
-		{Name: "connect", Usage: "Connect a container to a network", Action: unsupported},
-		{Name: "disconnect", Usage: "Disconnect a container from a network", Action: unsupported},
+		{Name: "connect", Usage: "Connect a container to a network", ArgsUsage: "[OPTIONS] NETWORK CONTAINER", Action: runNetworkConnect, Flags: []cli.Flag{&cli.StringSliceFlag{Name: "alias", Usage: "add network-scoped alias for the container"}}},
+		{Name: "disconnect", Usage: "Disconnect a container from a network", ArgsUsage: "[OPTIONS] NETWORK CONTAINER", Action: runNetworkConnect, Flags: []cli.Flag{forceFlag("force the container to disconnect from a network")}},
 	}}, {Name: run.SwitchCommand, Hidden: true, Action: func(c *cli.Context) error { return run.ServeSwitch(c.Context, c.Args().First()) }}}
 }
 
@@ -55,6 +54,15 @@ func runNetworkCreate(c *cli.Context) error {
 			fmt.Fprintln(c.App.Writer, n.ID)
 		}
 		return err
+	})
+}
+
+func runNetworkConnect(c *cli.Context) error { // and disconnect
+	return withArgs(c, 2, 2, func(st *storage.Store) error {
+		if c.Command.Name == "disconnect" {
+			return run.DisconnectNetwork(st, c.Args().Get(0), c.Args().Get(1), c.Bool("force"))
+		}
+		return run.ConnectNetwork(st, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"))
 	})
 }
 

@@ -67,10 +67,10 @@ func runPs(c *cli.Context) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("bad format of filter (expected name=value): %q", f)
-		case k == "status" || k == "name" || k == "ancestor" || k == "label" || k == "exited" || k == "id":
+		case k == "status" || k == "name" || k == "ancestor" || k == "label" || k == "exited" || k == "id" || k == "network":
 			filters[k] = append(filters[k], v)
 		default:
-			return fmt.Errorf("invalid filter '%s' (hint: ps filters are status, name, id, ancestor, label and exited)", k)
+			return fmt.Errorf("invalid filter '%s' (hint: ps filters are status, name, id, ancestor, label, exited and network)", k)
 		}
 	}
 	return withStore(c, func(_ *session, st *storage.Store) error {
@@ -138,7 +138,7 @@ func makePsRow(st *storage.Store, ctr *storage.Container, img *v1.Config, state 
 	r := psRow{
 		Command: strconv.Quote(cmd), CreatedAt: createdAt(ctr.Created), ID: id,
 		Image: ctr.Config.Image, Labels: strings.Join(labels, ","), Names: ctr.Name,
-		Networks: ctr.Config.NetworkMode, RunningFor: humanSince(ctr.Created),
+		Networks: strings.Join(run.ContainerNetworks(st, ctr), ","), RunningFor: humanSince(ctr.Created),
 		State: string(state.Status), Status: run.Describe(state), Ports: portsColumn(state.Ports),
 	}
 	if size {

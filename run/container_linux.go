@@ -72,6 +72,9 @@ type Process struct {
 	// network, with NetworkBridge, is the container's network, served by
 	// this process; close releases it.
 	network *network.Network
+	// onNetwork, if set, records the container's addresses again after
+	// a network request changed them (see serveNetwork).
+	onNetwork func()
 	// joined, for a container in another's network, holds that
 	// namespace open until close.
 	joined *joinedNetwork
@@ -91,6 +94,7 @@ func (p *Process) close() {
 func (p *Process) netState(s *storage.ContainerState) {
 	if p.network != nil {
 		s.Ports, s.IPAddress = p.network.Ports(), p.network.IP()
+		s.NetworkIPs = p.network.Attached()
 	}
 }
 
@@ -159,7 +163,7 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 		}()
 	}
 	if p.ExecDir != "" {
-		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID, p.hub)
+		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID, p.hub, &p)
 		if err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
 			_, _ = proc.Wait()

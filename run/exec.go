@@ -55,10 +55,11 @@ type resizeRequest struct {
 // standard streams (and a console socket for a terminal) as descriptors:
 // exactly one of its fields is set.
 type request struct {
-	Exec   *ExecRequest   `json:",omitempty"`
-	Copy   *copyRequest   `json:",omitempty"`
-	Attach *attachRequest `json:",omitempty"`
-	Resize *resizeRequest `json:",omitempty"`
+	Exec    *ExecRequest    `json:",omitempty"`
+	Copy    *copyRequest    `json:",omitempty"`
+	Attach  *attachRequest  `json:",omitempty"`
+	Resize  *resizeRequest  `json:",omitempty"`
+	Network *networkRequest `json:",omitempty"`
 	// Monitor, to the process that holds a network namespace, starts the
 	// monitor of a container that joins it (netcontainer_linux.go).
 	Monitor *monitorRequest `json:",omitempty"`
@@ -92,7 +93,9 @@ func shortPath(dir, file string) (string, *os.File, error) {
 
 // serveExec listens on the container's exec socket and runs the processes
 // asked for, for as long as the container lives.
-func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) (func(), error) {
+// proc, if set, is the container's Process, whose network serves
+// network requests.
+func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub, proc *Process) (func(), error) {
 	p, d, err := shortPath(dir, socketName)
 	if err != nil {
 		return nil, err
@@ -110,13 +113,13 @@ func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, single
 			if err != nil {
 				return
 			}
-			go handleExec(conn, ctr, spec, singleID, hub)
+			go handleExec(conn, ctr, spec, singleID, hub, proc)
 		}
 	}()
 	return func() { l.Close(); _ = os.Remove(filepath.Join(dir, socketName)) }, nil
 }
 
-func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) {
+func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub, p *Process) {
 	defer conn.Close()
 	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
 	buf := make([]byte, 64*1024)
@@ -176,6 +179,8 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 			return
 		}
 		reply(execReply{})
+	case req.Network != nil:
+		reply(serveNetwork(p, req.Network))
 	case req.Monitor != nil:
 		reply(monitorReply(startMonitor(*req.Monitor)))
 	case req.Attached != nil:

@@ -17,8 +17,9 @@ type ListOptions struct {
 	Last int
 	// Filters are Docker's ps filters, each a list of values of which one
 	// must match: status, name (a substring), id (a prefix), ancestor (an
-	// image reference), label (KEY or KEY=VALUE: each must match) and
-	// exited (an exit code).
+	// image reference), label (KEY or KEY=VALUE: each must match),
+	// exited (an exit code) and network (a network's name or ID prefix,
+	// among the container's own and those it was connected to).
 	Filters map[string][]string
 }
 
@@ -88,6 +89,9 @@ func matches(st *storage.Store, ctr *storage.Container, state storage.ContainerS
 			return false, nil
 		}
 	}
+	if len(f["network"]) > 0 && !anyOf(f["network"], func(v string) bool { return onNetwork(st, ctr, v) }) {
+		return false, nil
+	}
 	for _, l := range f["label"] {
 		if !storage.HasLabel(ctr.Config.Labels, l) {
 			return false, nil
@@ -119,4 +123,19 @@ func Ports(st *storage.Store, ctr *storage.Container, want string) ([]storage.Po
 		return nil, fmt.Errorf("No public port '%s' published for %s", want, ctr.Name)
 	}
 	return out, nil
+}
+
+// onNetwork reports whether ref (a network's name, or a user-defined
+// network's ID prefix) is one of the container's networks.
+func onNetwork(st *storage.Store, ctr *storage.Container, ref string) bool {
+	name := ref
+	if n, err := st.Network(ref); err == nil {
+		name = n.Name
+	}
+	for _, c := range ContainerNetworks(st, ctr) {
+		if c == name {
+			return true
+		}
+	}
+	return false
 }

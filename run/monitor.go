@@ -104,6 +104,14 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 			save()
 		}
 	}
+	p.onNetwork = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if state.Status == storage.StatusRunning {
+			p.netState(&state)
+			save()
+		}
+	}
 	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, time.Minute) {
 		p.Started = func(pid int) {
 			mu.Lock()
@@ -129,7 +137,7 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 		}
 		mu.Lock()
 		state.Status, state.ExitCode, state.FinishedAt, state.Pid = storage.StatusExited, code, time.Now().UTC(), 0
-		state.Ports, state.IPAddress = nil, ""
+		state.Ports, state.IPAddress, state.NetworkIPs = nil, "", nil
 		state.StoppedByUser = stoppedByUser.Load()
 		restart := shouldRestart(ctr.Config, code, state.RestartCount, state.StoppedByUser)
 		if restart {

@@ -44,15 +44,11 @@ var ErrNoOutbound = errors.New("no outbound network access: /dev/net/tun is not 
 func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns NetworkSettings) (p Process, err error) {
 	// The network is made beside the root filesystem's mount: both wait
 	// on the kernel.
-	mode := ctr.Config.NetworkMode
-	var member *network.Member
-	if IsUserNetwork(mode) {
-		// A private namespace like the default network's, whose eth0 the
-		// network's switch serves.
-		if member, err = memberOf(st, ctr, ns); err != nil {
-			return Process{}, err
-		}
-		mode = NetworkBridge
+	// On a user-defined network, a private namespace like the default
+	// network's, whose eth0 the network's switch serves.
+	mode, member, more, err := startNetworks(st, ctr, ns)
+	if err != nil {
+		return Process{}, err
 	}
 	var joined *joinedNetwork
 	if NetworkContainer(mode) != "" {
@@ -118,6 +114,9 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		}
 	}
 	if net != nil {
+		if err := connectEndpoints(ctx, st, ctr, net, ns, more); err != nil {
+			return Process{}, err
+		}
 		etc.IP, etc.Gateway = net.IP(), net.Gateway()
 		if len(etc.Nameservers) == 0 && net.DNSServer() != "" {
 			etc.Nameservers = []string{net.DNSServer()}

@@ -201,10 +201,22 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		p.Terminal = func(master *os.File) { _ = ProxyTerminal(ctx, master, stdin, out) }
 	}
 	started := time.Now().UTC()
+	var running storage.ContainerState
+	var runningMu sync.Mutex
 	p.Started = func(pid int) {
-		s := storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started}
-		p.netState(&s)
-		_ = setState(st, ctr, s)
+		runningMu.Lock()
+		defer runningMu.Unlock()
+		running = storage.ContainerState{Status: storage.StatusRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: started}
+		p.netState(&running)
+		_ = setState(st, ctr, running)
+	}
+	p.onNetwork = func() { // a network request, while it runs
+		runningMu.Lock()
+		defer runningMu.Unlock()
+		if running.Status == storage.StatusRunning {
+			p.netState(&running)
+			_ = setState(st, ctr, running)
+		}
 	}
 	sigs := make(chan os.Signal, 8)
 	if !opts.NoSigProxy {
@@ -218,6 +230,9 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		return 0, err
 	}
 	code, err := Run(ctx, p, sigs)
+	runningMu.Lock()
+	running.Status = storage.StatusExited // no network request records it running again
+	runningMu.Unlock()
 	// A container that is removed next needs neither its final state
 	// nor an unmount of its own (removing the layer unmounts it): each is
 	// a write of the store's records. StartAttached records the state if

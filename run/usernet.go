@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -28,18 +29,14 @@ func IsUserNetwork(mode string) bool {
 		!strings.HasPrefix(mode, containerNetworkPrefix)
 }
 
-// memberOf describes the container as a member of its user-defined
-// network, for network.New.
-func memberOf(st *storage.Store, ctr *storage.Container, ns NetworkSettings) (*network.Member, error) {
-	n, err := st.Network(ctr.Config.NetworkMode)
-	if err != nil {
-		return nil, err
-	}
+// memberOn describes the container as a member of network n with
+// aliases, for network.New and Network.Connect.
+func memberOn(st *storage.Store, ctr *storage.Container, n *storage.Network, aliases []string, ns NetworkSettings) (*network.Member, error) {
 	sock, lock, err := st.NetworkSwitchPaths(n)
 	if err != nil {
 		return nil, err
 	}
-	return &network.Member{ID: ctr.ID, Name: ctr.Name, Aliases: ctr.Config.NetworkAliases,
+	return &network.Member{ID: ctr.ID, Name: ctr.Name, Aliases: aliases,
 		Switch: network.SwitchConfig{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, Internal: n.Internal,
 			HostLoopback: ns.HostLoopback, Socket: sock, Lock: lock}}, nil
 }
@@ -59,11 +56,24 @@ func NetworkMembers(st *storage.Store) (map[string][]NetworkMember, error) {
 	out := map[string][]NetworkMember{}
 	for i := range ctrs {
 		c := &ctrs[i]
-		if !IsUserNetwork(c.Config.NetworkMode) {
+		s, err := State(st, c)
+		if err != nil || s.Status != storage.StatusRunning {
 			continue
 		}
-		if s, err := State(st, c); err == nil && s.Status == storage.StatusRunning {
-			out[c.Config.NetworkMode] = append(out[c.Config.NetworkMode], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: s.IPAddress})
+		list, err := joins(st, c)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range list {
+			// The first is eth0's; the others count while they are
+			// joined (not when recorded since the start).
+			ip, joined := s.NetworkIPs[e.Network]
+			if i == 0 {
+				ip, joined = s.IPAddress, true
+			}
+			if joined && e.Network != NetworkBridge {
+				out[e.Network] = append(out[e.Network], NetworkMember{ID: c.ID, Name: c.Name, IPAddress: ip})
+			}
 		}
 	}
 	return out, nil
@@ -213,10 +223,6 @@ func InspectNetwork(st *storage.Store, ref string) (NetworkInfo, error) {
 	return NetworkInfo{Network: *n, Driver: "bridge", Members: members[n.Name]}, err
 }
 
-// ErrConnectUnsupported is network connect and disconnect: a container
-// has one network, chosen when it is created.
-var ErrConnectUnsupported = fmt.Errorf("network connect and disconnect are not supported yet: a container is on one network, chosen when it is created (hint: create the container with --network NAME, and --network-alias for more names)")
-
 // NetworkDoc is `network inspect`'s document, with Docker's fields.
 type NetworkDoc struct {
 	Name, Id, Created, Scope, Driver string //nolint:revive // Docker's field names
@@ -241,6 +247,9 @@ func (n *NetworkInfo) Doc() NetworkDoc {
 	}
 	for _, m := range n.Members {
 		d.Containers[m.ID] = map[string]string{"Name": m.Name, "IPv4Address": fmt.Sprintf("%s/%d", m.IPAddress, n.Subnet.Bits()), "IPv6Address": ""}
+		if a, err := netip.ParseAddr(m.IPAddress); err == nil {
+			d.Containers[m.ID]["MacAddress"] = network.MACOf(a).String()
+		}
 	}
 	return d
 }

@@ -151,6 +151,9 @@ type ContainerState struct {
 	Ports []PortMapping `json:",omitempty"`
 	// IPAddress is the container's address on its network, while it runs.
 	IPAddress string `json:",omitempty"`
+	// NetworkIPs are its addresses on the networks it joined beyond its
+	// own (Endpoints), by network name, while it runs.
+	NetworkIPs map[string]string `json:",omitempty"`
 }
 
 // Status is a container's run status, as Docker names it. Package run is

@@ -80,8 +80,13 @@ func TestNetworkContainerDetached(t *testing.T) {
 	if nets := strings.TrimSpace(e.ok("inspect", "--format", "{{json .NetworkSettings.Networks}} {{.NetworkSettings.IPAddress}}", "side").stdout); nets != "{}" {
 		t.Errorf("NetworkSettings of the joiner: %q, want {} and no address", nets)
 	}
-	if ports := strings.TrimSpace(e.ok("ps", "--filter", "name=side", "--format", "{{.Ports}}").stdout); ports != "" {
-		t.Errorf("ps PORTS of the joiner: %q, want empty", ports)
+	if cols := strings.TrimSpace(e.ok("ps", "--filter", "name=side", "--format", "{{.Ports}}|{{.Networks}}").stdout); cols != "|" {
+		t.Errorf("ps PORTS|NETWORKS of the joiner: %q, want both empty", cols)
+	}
+	e.ok("network", "create", "other")
+	if r := e.exec(nil, "network", "connect", "other", "side"); r.code == 0 ||
+		!strings.Contains(r.stderr, "container sharing network namespace with another container or host cannot be connected to any other network") {
+		t.Errorf("network connect of the joiner: %v", r)
 	}
 	if hosts, webHosts := e.ok("inspect", "--format", "{{.HostsPath}}", "side").stdout, e.ok("inspect", "--format", "{{.HostsPath}}", "web").stdout; hosts != webHosts {
 		t.Errorf("HostsPath: joiner %q, web %q", hosts, webHosts)

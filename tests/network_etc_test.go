@@ -154,7 +154,8 @@ func udpWho(addr string) {
 
 // TestNetworkPublishUDPClientAddress: a datagram to a published UDP port
 // from a non-loopback address reaches the container with that address,
-// and the reply reaches the client; from loopback it works too.
+// and the reply reaches the client, on the default network and on a
+// user-defined one; from loopback it works too.
 func TestNetworkPublishUDPClientAddress(t *testing.T) {
 	needTun(t)
 	addr := hostAddr()
@@ -167,37 +168,44 @@ func TestNetworkPublishUDPClientAddress(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.importBusybox("busybox")
-	e.rmOnCleanup("who")
-	port := freeHostPort(t)
-	e.ok("run", "-d", "--name", "who", "-p", fmt.Sprintf("%d:9999/udp", port), "-v", self+":/who:ro",
-		"-e", "BURROW_TEST_UDP_WHO=0.0.0.0:9999", "busybox", "/who")
-	ask := func(from string) (string, error) {
-		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(from)}, &net.UDPAddr{IP: net.ParseIP(from), Port: port})
-		if err != nil {
+	userNetwork(t, e, "udpnet")
+	for _, network := range []string{"bridge", "udpnet"} {
+		name := "who-" + network
+		e.rmOnCleanup(name)
+		port := freeHostPort(t)
+		e.ok("run", "-d", "--name", name, "--network", network, "-p", fmt.Sprintf("%d:9999/udp", port), "-v", self+":/who:ro",
+			"-e", "BURROW_TEST_UDP_WHO=0.0.0.0:9999", "busybox", "/who")
+		seen, err := askUDP(addr, port)
+		if err != nil || !strings.HasPrefix(seen, addr+":") {
+			t.Errorf("%s: the container saw a UDP client on %s as %q (%v)", network, addr, seen, err)
+		}
+		if seen, err := askUDP("127.0.0.1", port); err != nil {
+			t.Errorf("%s: no answer to a UDP client on loopback: %v", network, err)
+		} else {
+			t.Logf("%s: a loopback client is seen as %s", network, seen)
+		}
+		e.ok("rm", "-f", name)
+	}
+}
+
+// askUDP sends a datagram from the address from to from:port until an
+// answer comes (udpWho's: the sender as the server saw it), for 15 s.
+func askUDP(from string, port int) (string, error) {
+	c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(from)}, &net.UDPAddr{IP: net.ParseIP(from), Port: port})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	buf := make([]byte, 2048)
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		c.Write([]byte("who am I?"))
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		k, err := c.Read(buf)
+		if err == nil {
+			return string(buf[:k]), nil
+		}
+		if time.Now().After(deadline) {
 			return "", err
 		}
-		defer c.Close()
-		buf := make([]byte, 2048)
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			c.Write([]byte("who am I?"))
-			c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-			k, err := c.Read(buf)
-			if err == nil {
-				return string(buf[:k]) + " (client " + c.LocalAddr().String() + ")", nil
-			}
-			if time.Now().After(deadline) {
-				return "", err
-			}
-		}
 	}
-	seen, err := ask(addr)
-	if err != nil || !strings.HasPrefix(seen, addr+":") {
-		t.Errorf("the container saw a UDP client on %s as %q (%v)", addr, seen, err)
-	}
-	if seen, err := ask("127.0.0.1"); err != nil {
-		t.Errorf("no answer to a UDP client on loopback: %v", err)
-	} else {
-		t.Logf("a loopback client is seen as %s", seen)
-	}
-	e.ok("rm", "-f", "who")
 }

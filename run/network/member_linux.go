@@ -23,10 +23,57 @@ import (
 // makes its tap with that address and sends its descriptor (one byte with
 // SCM_RIGHTS). The connection stays open for the container's life: its
 // end, however the member's process ends (kill -9 too), is the member
-// leaving the network.
+// leaving the network. On it the member may then send updates, one JSON
+// line each (see update).
+//
+// A hello with Lookup set is not a member's: it asks the switch for the
+// address of a member by name (as its DNS server would answer it), and
+// the switch answers with a welcome (no IP: not known) and closes.
 type hello struct {
 	ID, Name string
 	Aliases  []string `json:",omitempty"`
+	Lookup   string   `json:",omitempty"`
+	// peers are the member's update, kept by the switch.
+	peers []string
+}
+
+// update is what a member says after its tap: Peers are the sockets of
+// the switches of its other networks (network connect), which the switch
+// asks the names it does not know when the member queries it, so that a
+// container on several networks resolves the members of all of them.
+type update struct {
+	Peers []string
+}
+
+// lookupTimeout bounds one lookup at another network's switch.
+const lookupTimeout = 2 * time.Second
+
+// lookupSwitches asks each switch's socket in turn for name, and returns
+// the first address one knows.
+func lookupSwitches(sockets []string, name string) (netip.Addr, bool) {
+	for _, s := range sockets {
+		if a, ok := lookupSwitch(s, name); ok {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// lookupSwitch asks one switch for name; false when it does not know it
+// or does not answer (a switch that is not running is never started for
+// a lookup).
+func lookupSwitch(socket, name string) (netip.Addr, bool) {
+	conn, err := dialSwitch(socket)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(lookupTimeout))
+	var w welcome
+	if json.NewEncoder(conn).Encode(hello{Lookup: name}) != nil || json.NewDecoder(conn).Decode(&w) != nil {
+		return netip.Addr{}, false
+	}
+	return w.IP, w.IP.IsValid()
 }
 
 type welcome struct {

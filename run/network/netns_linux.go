@@ -38,6 +38,9 @@ type dialReq struct {
 	// from, if valid, is the address the connection comes from (a
 	// published port's client), with transparent set.
 	from netip.AddrPort
+	// drop ends a UDP flow from from to addr's port: its reply rule goes
+	// when its client has no other flow to that port.
+	drop bool
 	res  chan dialRes
 }
 
@@ -54,9 +57,8 @@ var noTunErrors = []error{unix.EACCES, unix.ENOENT, unix.EPERM, unix.ENODEV, uni
 
 // newNamespace makes the namespace on a new locked thread, with lo up
 // and, unless noTap, eth0 configured. With keep, the thread then serves
-// dial requests until close. udpPorts are the container's published UDP
-// ports whose remote clients keep their address (see setUpTransparent).
-func newNamespace(noTap, keep bool, a addressing, udpPorts []uint16) (*namespace, error) {
+// dial requests until close.
+func newNamespace(noTap, keep bool, a addressing) (*namespace, error) {
 	ns := &namespace{fd: -1, tap: -1, done: make(chan struct{})}
 	if keep {
 		ns.reqs = make(chan dialReq)
@@ -64,7 +66,7 @@ func newNamespace(noTap, keep bool, a addressing, udpPorts []uint16) (*namespace
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see namespace
-		err := ns.setUp(noTap, a, udpPorts)
+		err := ns.setUp(noTap, a)
 		ready <- err
 		if err != nil || !keep {
 			return
@@ -79,7 +81,7 @@ func newNamespace(noTap, keep bool, a addressing, udpPorts []uint16) (*namespace
 }
 
 // setUp runs on the locked thread.
-func (ns *namespace) setUp(noTap bool, a addressing, udpPorts []uint16) error {
+func (ns *namespace) setUp(noTap bool, a addressing) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("creating a network namespace: unshare(CLONE_NEWNET): %w", err)
 	}
@@ -118,7 +120,7 @@ func (ns *namespace) setUp(noTap bool, a addressing, udpPorts []uint16) error {
 		return err
 	}
 	if ns.reqs != nil {
-		ns.transparentErr = setUpTransparent(h, a.container, udpPorts)
+		ns.transparentErr = setUpTransparent(h, a.container)
 		ns.transparent = ns.transparentErr == nil
 	}
 	return nil
@@ -141,13 +143,11 @@ const (
 // client, are routed by a rule to a table where every address is local,
 // so they reach that socket over lo instead of leaving by eth0 (with the
 // container's own address as their source when the socket did not choose
-// one: an unbound UDP server's). UDP has
-// no accepted socket to carry a mark: a rule per published UDP port
-// routes what the container sends from that port the same way (udpPorts;
-// only on the default network, where nothing but a published port's
-// clients can reach the container's UDP ports). Runs on the namespace's
-// locked thread.
-func setUpTransparent(h *netlink.Handle, self netip.Addr, udpPorts []uint16) error {
+// one: an unbound UDP server's). UDP has no accepted socket to carry a
+// mark: while a remote client's flow lasts, a rule routes what the
+// container sends from the published port to that client the same way
+// (addUDPRule). Runs on the namespace's locked thread.
+func setUpTransparent(h *netlink.Handle, self netip.Addr) error {
 	lo, err := h.LinkByName("lo")
 	if err != nil {
 		return err
@@ -161,14 +161,6 @@ func setUpTransparent(h *netlink.Handle, self netip.Addr, udpPorts []uint16) err
 	rule.Family, rule.Mark, rule.Table, rule.Priority = unix.AF_INET, transparentMark, transparentTable, transparentPrio
 	if err := h.RuleAdd(rule); err != nil {
 		return fmt.Errorf("adding the rule of marked replies: %w", err)
-	}
-	for _, p := range udpPorts {
-		rule := netlink.NewRule()
-		rule.Family, rule.IPProto, rule.Sport = unix.AF_INET, unix.IPPROTO_UDP, netlink.NewRulePortRange(p, p)
-		rule.Table, rule.Priority = transparentTable, transparentPrio
-		if err := h.RuleAdd(rule); err != nil {
-			return fmt.Errorf("adding the rule of UDP port %d's replies: %w", p, err)
-		}
 	}
 	// /proc/sys/net is the namespace of the thread that opens it.
 	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_fwmark_accept", []byte("1"), 0); err != nil {
@@ -206,11 +198,22 @@ func transparentDialer(network string, from netip.AddrPort) *net.Dialer {
 // openTap creates eth0 in the thread's namespace: /dev/net/tun makes the
 // device in the namespace it is opened in.
 func (ns *namespace) openTap() error {
+	fd, err := openTap(tapName)
+	if err != nil {
+		return err
+	}
+	ns.tap = fd
+	return nil
+}
+
+// openTap creates the tap device name in the calling thread's namespace
+// and returns its descriptor.
+func openTap(name string) (int, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("opening /dev/net/tun: %w", err)
+		return -1, fmt.Errorf("opening /dev/net/tun: %w", err)
 	}
-	ifr, err := unix.NewIfreq(tapName)
+	ifr, err := unix.NewIfreq(name)
 	if err == nil {
 		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
 		err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
@@ -224,16 +227,22 @@ func (ns *namespace) openTap() error {
 	}
 	if err != nil {
 		unix.Close(fd)
-		return fmt.Errorf("creating the tap device %s: %w", tapName, err)
+		return -1, fmt.Errorf("creating the tap device %s: %w", name, err)
 	}
-	ns.tap = fd
-	return nil
+	return fd, nil
 }
 
 func configureTap(h *netlink.Handle, a addressing) error {
-	link, err := h.LinkByName(tapName)
+	return configureLink(h, tapName, a, true)
+}
+
+// configureLink gives the interface ifname its MTU, MAC address and
+// address, brings it up and, with defaultRoute, routes everything beyond
+// its subnet through a's gateway.
+func configureLink(h *netlink.Handle, ifname string, a addressing, defaultRoute bool) error {
+	link, err := h.LinkByName(ifname)
 	if err != nil {
-		return fmt.Errorf("configuring %s: %w", tapName, err)
+		return fmt.Errorf("configuring %s: %w", ifname, err)
 	}
 	mac := a.containerMAC
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.container.AsSlice(), Mask: net.CIDRMask(a.subnet.Bits(), 32)}}
@@ -245,13 +254,18 @@ func configureTap(h *netlink.Handle, a addressing) error {
 		{"setting its MAC address", func() error { return h.LinkSetHardwareAddr(link, mac) }},
 		{"adding " + a.container.String(), func() error { return h.AddrAdd(link, addr) }},
 		{"bringing it up", func() error { return h.LinkSetUp(link) }},
-		{"adding the default route", func() error {
+	}
+	if defaultRoute {
+		steps = append(steps, struct {
+			what string
+			do   func() error
+		}{"adding the default route", func() error {
 			return h.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: a.gateway.AsSlice()})
-		}},
+		}})
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
-			return fmt.Errorf("configuring %s: %s: %w", tapName, s.what, err)
+			return fmt.Errorf("configuring %s: %s: %w", ifname, s.what, err)
 		}
 	}
 	return nil
@@ -262,28 +276,99 @@ func configureTap(h *netlink.Handle, a addressing) error {
 // serialized, which costs nothing measurable for the local connects they
 // are (the container's own address or loopback).
 func (ns *namespace) serveDials() {
+	rules := udpRules{}
+	defer rules.close()
 	for {
 		select {
 		case <-ns.done:
 			return
 		case r := <-ns.reqs:
-			var c net.Conn
-			var err error
-			if r.from.IsValid() {
-				c, err = transparentDialer(r.network, r.from).Dial(r.network, r.addr)
-				if errors.Is(err, unix.EADDRINUSE) {
-					// The client's port is still taken by an earlier
-					// connection of its (TIME_WAIT): its address is what
-					// matters.
-					c, err = transparentDialer(r.network, netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
-				}
-			} else {
-				c, err = net.DialTimeout(r.network, r.addr, 5*time.Second)
+			if r.drop {
+				rules.release(r.from.Addr(), r.addr)
+				r.res <- dialRes{}
+				continue
 			}
-			r.res <- dialRes{c, err}
+			r.res <- ns.serveDial(r, rules)
 		}
 	}
 }
+
+// serveDial opens one connection on the locked thread.
+func (ns *namespace) serveDial(r dialReq, rules udpRules) dialRes {
+	if !r.from.IsValid() {
+		c, err := net.DialTimeout(r.network, r.addr, 5*time.Second)
+		return dialRes{c, err}
+	}
+	if r.network == "udp" {
+		if err := rules.hold(r.from.Addr(), r.addr); err != nil {
+			return dialRes{nil, err}
+		}
+	}
+	c, err := transparentDialer(r.network, r.from).Dial(r.network, r.addr)
+	if errors.Is(err, unix.EADDRINUSE) {
+		// The client's port is still taken by an earlier connection of
+		// its (TIME_WAIT): its address is what matters.
+		c, err = transparentDialer(r.network, netip.AddrPortFrom(r.from.Addr(), 0)).Dial(r.network, r.addr)
+	}
+	if err != nil && r.network == "udp" {
+		rules.release(r.from.Addr(), r.addr)
+	}
+	return dialRes{c, err}
+}
+
+// udpRules are the reply rules of remote UDP clients' flows, counted by
+// client address and container address:port; used on the locked thread
+// only.
+type udpRules map[string]int
+
+func (u udpRules) key(client netip.Addr, target string) string { return client.String() + ">" + target }
+
+// rule routes what the container sends from target's port to client to
+// the transparent table.
+func udpRule(client netip.Addr, target string) (*netlink.Rule, error) {
+	ap, err := netip.ParseAddrPort(target)
+	if err != nil {
+		return nil, err
+	}
+	r := netlink.NewRule()
+	r.Family, r.IPProto, r.Sport = unix.AF_INET, unix.IPPROTO_UDP, netlink.NewRulePortRange(ap.Port(), ap.Port())
+	r.Dst = &net.IPNet{IP: client.AsSlice(), Mask: net.CIDRMask(32, 32)}
+	r.Table, r.Priority = transparentTable, transparentPrio
+	return r, nil
+}
+
+// hold adds the rule of a client's first flow to target.
+func (u udpRules) hold(client netip.Addr, target string) error {
+	k := u.key(client, target)
+	if u[k] == 0 {
+		r, err := udpRule(client, target)
+		if err == nil {
+			err = netlink.RuleAdd(r)
+		}
+		if err != nil {
+			return fmt.Errorf("routing the replies of UDP client %s: %w", client, err)
+		}
+	}
+	u[k]++
+	return nil
+}
+
+// release removes the rule with a client's last flow to target.
+func (u udpRules) release(client netip.Addr, target string) {
+	k := u.key(client, target)
+	if u[k] == 0 {
+		return
+	}
+	if u[k]--; u[k] == 0 {
+		delete(u, k)
+		if r, err := udpRule(client, target); err == nil {
+			_ = netlink.RuleDel(r)
+		}
+	}
+}
+
+// close forgets the rules: they go with the namespace.
+func (u udpRules) close() { clear(u) }
 
 // dial opens a connection from inside the namespace; from, if valid, is
 // the address it comes from (only with ns.transparent).
@@ -298,6 +383,17 @@ func (ns *namespace) dial(ctx context.Context, network, addr string, from netip.
 	}
 	res := <-r.res
 	return res.c, res.err
+}
+
+// endUDPFlow says a remote client's UDP flow to addr (dialled with from)
+// has ended.
+func (ns *namespace) endUDPFlow(from netip.AddrPort, addr string) {
+	r := dialReq{network: "udp", addr: addr, from: from, drop: true, res: make(chan dialRes, 1)}
+	select {
+	case ns.reqs <- r:
+		<-r.res
+	case <-ns.done:
+	}
 }
 
 // close ends the thread and closes the descriptors. The namespace itself

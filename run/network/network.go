@@ -132,3 +132,6 @@ type SwitchConfig struct {
 	// (storage.NetworkSwitchPaths).
 	Socket, Lock string
 }
+
+// DefaultGateway is the default network's gateway, as inspect shows it.
+const DefaultGateway = gatewayIP

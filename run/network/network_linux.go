@@ -31,12 +31,16 @@ type Network struct {
 	member       *member      // on a user-defined network: the switch's connection
 	// internal and names are a user-defined network's gateway's: no
 	// outbound access; members' names answered at the gateway.
-	internal  bool
-	names     func(name string) (netip.Addr, bool)
-	ctx       context.Context
-	cancel    context.CancelFunc
-	serving   sync.WaitGroup
-	closeOnce sync.Once
+	internal bool
+	names    func(from netip.Addr, name string) (netip.Addr, bool)
+	// memberOf and memberSocket name the user-defined network of member
+	// and its switch's socket; att are the networks Connect joined.
+	memberOf, memberSocket string
+	att                    attachments
+	ctx                    context.Context
+	cancel                 context.CancelFunc
+	serving                sync.WaitGroup
+	closeOnce              sync.Once
 
 	upstreamOnce sync.Once
 	upstreamList []string
@@ -78,12 +82,9 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 			return nil, err
 		}
 		n.member, n.addr = m, a
+		n.memberOf, n.memberSocket = opts.Member.Switch.Name, opts.Member.Switch.Socket
 	}
-	var udpPorts []uint16
-	if n.member == nil {
-		udpPorts = udpContainerPorts(n.ports)
-	}
-	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr, udpPorts)
+	ns, err := newNamespace(opts.NoTap, len(n.ports) > 0, n.addr)
 	if err != nil {
 		n.Close()
 		return nil, err
@@ -100,6 +101,7 @@ func New(ctx context.Context, opts Options) (*Network, error) {
 			return nil, fmt.Errorf("joining network %s: %w", opts.Member.Switch.Name, err)
 		}
 	case ns.tap >= 0:
+		n.names = n.lookupAttached // names of the networks Connect joins
 		if n.stack, err = n.newStack(ns.tap); err != nil {
 			n.Close()
 			return nil, err
@@ -161,6 +163,7 @@ func (n *Network) tapped() bool { return n.stack != nil || n.member != nil }
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		n.cancel()
+		n.att.close() // before the namespace's descriptor goes
 		for _, l := range n.listeners {
 			l.Close()
 		}

@@ -161,17 +161,6 @@ func (n *Network) deliverTCP(c net.Conn, ctr uint16) {
 	n.pipe(c, in)
 }
 
-// udpContainerPorts are the container ports of the published UDP ports.
-func udpContainerPorts(ports []storage.PortMapping) []uint16 {
-	var out []uint16
-	for _, p := range ports {
-		if p.Proto == "udp" {
-			out = append(out, p.ContainerPort)
-		}
-	}
-	return out
-}
-
 // remoteUDP is a datagram's sender when it is a remote IPv4 address.
 func remoteUDP(from net.Addr) (netip.AddrPort, bool) {
 	ua, ok := from.(*net.UDPAddr)
@@ -197,8 +186,8 @@ func remoteIPv4(c net.Conn) (netip.AddrPort, bool) {
 
 // serveUDP relays a published UDP port: each client address gets a
 // socket opened inside the namespace, from the client's own address for
-// a remote client on the default network (see setUpTransparent), else
-// from the namespace's (the container's address or loopback).
+// a remote client (see setUpTransparent), else from the namespace's (the
+// container's address or loopback).
 func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 	defer n.serving.Done()
 	var mu sync.Mutex
@@ -223,7 +212,7 @@ func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 		mu.Unlock()
 		if f == nil {
 			var src netip.AddrPort
-			if a, ok := remoteUDP(from); ok && n.ns.transparent && n.member == nil {
+			if a, ok := remoteUDP(from); ok && n.ns.transparent {
 				src = a
 			}
 			if f, err = n.ns.dial(n.ctx, "udp", n.target(ctr), src); err != nil {
@@ -234,6 +223,9 @@ func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 			mu.Unlock()
 			go func() {
 				n.replyUDP(pc, from, f)
+				if src.IsValid() {
+					n.ns.endUDPFlow(src, n.target(ctr))
+				}
 				mu.Lock()
 				delete(flows, key)
 				mu.Unlock()

@@ -211,3 +211,7 @@ func (n *Network) dialStack(ctx context.Context, src netip.Addr, port uint16) (n
 		tcpip.FullAddress{NIC: nicID, Addr: tcpip.AddrFrom4(n.addr.container.As4()), Port: port},
 		ipv4.ProtocolNumber)
 }
+
+// MACOf is the MAC address a container's interface at a has (macOf), as
+// inspect shows it.
+func MACOf(a netip.Addr) net.HardwareAddr { return macOf(a) }

@@ -177,6 +177,12 @@ func (sw *netSwitch) serveMember(c *net.UnixConn) {
 	if err := json.NewDecoder(c).Decode(&h); err != nil {
 		return
 	}
+	if h.Lookup != "" {
+		// Another network's DNS server asks: members of this one only.
+		ip, _ := sw.lookupLocal(h.Lookup)
+		_ = json.NewEncoder(c).Encode(welcome{IP: ip})
+		return
+	}
 	ip, err := sw.allocate(&h)
 	if err != nil {
 		_ = json.NewEncoder(c).Encode(welcome{Error: err.Error()})
@@ -197,12 +203,17 @@ func (sw *netSwitch) serveMember(c *net.UnixConn) {
 	}
 	sw.fs.add(p, false)
 	go sw.readPort(p)
-	// The connection carries nothing more: its end is the member's.
-	var b [1]byte
+	// The connection carries the member's updates; its end is the
+	// member's.
+	dec := json.NewDecoder(c)
 	for {
-		if _, err := c.Read(b[:]); err != nil {
+		var u update
+		if err := dec.Decode(&u); err != nil {
 			break
 		}
+		sw.mu.Lock()
+		h.peers = u.Peers
+		sw.mu.Unlock()
 	}
 	sw.fs.remove(p)
 	p.f.Close()
@@ -252,9 +263,24 @@ func (sw *netSwitch) release(ip netip.Addr) {
 	sw.mu.Unlock()
 }
 
-// lookup finds a member by name, alias, short ID or NAME.NETWORK, for the
-// gateway's DNS server.
-func (sw *netSwitch) lookup(name string) (netip.Addr, bool) {
+// lookup answers the gateway's DNS server for the member at from: a
+// member of this network by lookupLocal, else one of the member's other
+// networks (network connect) asked at their switches.
+func (sw *netSwitch) lookup(from netip.Addr, name string) (netip.Addr, bool) {
+	if a, ok := sw.lookupLocal(name); ok {
+		return a, true
+	}
+	sw.mu.Lock()
+	var peers []string
+	if h := sw.members[from]; h != nil {
+		peers = h.peers
+	}
+	sw.mu.Unlock()
+	return lookupSwitches(peers, name)
+}
+
+// lookupLocal finds a member by name, alias, short ID or NAME.NETWORK.
+func (sw *netSwitch) lookupLocal(name string) (netip.Addr, bool) {
 	name = strings.TrimSuffix(name, "."+strings.ToLower(sw.cfg.Name))
 	sw.mu.Lock()
 	defer sw.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,10 @@ func (n *Network) serveDNS(c net.Conn) {
 	defer c.Close()
 	stop := n.closeWithNetwork(c)
 	defer stop()
+	var from netip.Addr
+	if ua, ok := c.RemoteAddr().(*net.UDPAddr); ok {
+		from, _ = netip.AddrFromSlice(ua.IP.To4())
+	}
 	buf := make([]byte, 65536)
 	for {
 		c.SetReadDeadline(time.Now().Add(udpIdle))
@@ -71,18 +76,19 @@ func (n *Network) serveDNS(c net.Conn) {
 		}
 		q := append([]byte(nil), buf[:k]...)
 		go func() {
-			if a := n.exchangeDNS(q); a != nil {
+			if a := n.exchangeDNS(from, q); a != nil {
 				c.Write(a)
 			}
 		}()
 	}
 }
 
-// exchangeDNS sends one query to each upstream in order until one
+// exchangeDNS answers a query from the container at from with the names
+// it may know, else sends it to each upstream in order until one
 // answers; nil when none does.
-func (n *Network) exchangeDNS(q []byte) []byte {
+func (n *Network) exchangeDNS(from netip.Addr, q []byte) []byte {
 	if n.names != nil {
-		if a, ok := answerLocal(q, n.names); ok {
+		if a, ok := answerLocal(q, func(name string) (netip.Addr, bool) { return n.names(from, name) }); ok {
 			return a
 		}
 	}
