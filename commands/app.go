@@ -154,8 +154,11 @@ func newApp(v Version) *cli.App {
 	return app
 }
 
+// setUsageErrors sets Docker's usage errors, and hides the help command
+// of leaf commands, where it would shadow an argument (`rm h`).
 func setUsageErrors(c *cli.Command) {
 	c.OnUsageError = usageError
+	c.HideHelpCommand = len(c.Subcommands) == 0
 	for _, sub := range c.Subcommands {
 		setUsageErrors(sub)
 	}
@@ -164,9 +167,7 @@ func setUsageErrors(c *cli.Command) {
 // usageError reports a bad flag as Docker does, with exit code 125.
 func usageError(c *cli.Context, err error, _ bool) error {
 	name := c.Command.FullName()
-	if name == "" {
-		name = ""
-	} else {
+	if name != "" {
 		name = " " + name
 	}
 	return toolError(fmt.Errorf("%v\nSee 'burrow%s --help'", err, name))
