@@ -86,7 +86,7 @@ func shortPath(dir, file string) (string, *os.File, error) {
 
 // serveExec listens on the container's exec socket and runs the processes
 // asked for, for as long as the container lives.
-func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) (func(), error) {
+func serveExec(dir string, ctr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, hub *attachHub) (func(), error) {
 	p, d, err := shortPath(dir, socketName)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, single
 	return func() { l.Close(); _ = os.Remove(filepath.Join(dir, socketName)) }, nil
 }
 
-func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub) {
+func handleExec(conn *net.UnixConn, ctr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, hub *attachHub) {
 	defer conn.Close()
 	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
 	buf := make([]byte, 64*1024)
@@ -179,7 +179,7 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 
 // runExec runs an exec request's process in the container, with the
 // streams (and console socket) received with it.
-func runExec(ctr *libcontainer.Container, spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
+func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
 	proc, err := execProcess(req, spec, singleID)
 	if err != nil {
 		return execReply{Code: 126, Error: err.Error()}
@@ -190,7 +190,10 @@ func runExec(ctr *libcontainer.Container, spec *specs.Spec, singleID bool, req E
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = files[0], files[1], files[2]
 	}
-	err = ctr.Run(proc)
+	ctr, err := getCtr()
+	if err == nil {
+		err = ctr.Run(proc)
+	}
 	if len(files) == 4 {
 		// Without this copy gone, the caller could wait for ever for a
 		// terminal that a failed start never sends.

@@ -1,0 +1,624 @@
+package run
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/burrow-oci/burrow/run/internal/cinit"
+)
+
+// The container's init is C code in burrow's own binary (run/internal/cinit)
+// when the spec is one it covers, which is every spec Spec builds without
+// a terminal, with burrow's seccomp filters and mounts outside /proc, /sys
+// and /dev: a fork of this process, without a second Go runtime, which
+// saves most of the start of a container. libcontainer starts the others,
+// and serves exec and health checks in both (it loads a container started
+// in C from a state file written when first needed).
+//
+// BURROW_INIT=libcontainer turns the C init off (to compare the two).
+
+// fastInitEnv names the variable that turns the C init off.
+const fastInitEnv = "BURROW_INIT"
+
+// defaultDevices are the host devices bound into every container's /dev.
+var defaultDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// fastProgram turns a spec into the C init's program and clone flags; ok
+// is false when the spec needs something only libcontainer does.
+func fastProgram(p Process, bpf []byte) (prog *cinit.Program, flags uintptr, ok bool, err error) {
+	s := p.Spec
+	if !fastCovers(s) {
+		return nil, 0, false, nil
+	}
+	prog = &cinit.Program{}
+	for _, ns := range s.Linux.Namespaces {
+		flag := nsFlags[ns.Type]
+		if ns.Path != "" {
+			prog.SetNS(ns.Path, int(flag))
+		} else {
+			flags |= flag
+		}
+	}
+	rootfs := s.Root.Path
+	prog.Root(rootfs)
+	for _, m := range s.Mounts {
+		mf, data, prop, ok := mountFlags(m.Options)
+		if !ok {
+			return nil, 0, false, nil
+		}
+		typ := m.Type
+		create := cinit.CreateDir
+		if typ == "bind" || mf&unix.MS_BIND != 0 {
+			typ, mf = "", mf|unix.MS_BIND
+			if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+				create = cinit.CreateFile
+			}
+		}
+		if !strings.HasPrefix(m.Destination, "/dev/") {
+			if err := makeMountPoint(rootfs, m.Destination, create == cinit.CreateFile); err != nil {
+				return nil, 0, false, err
+			}
+		}
+		prog.Mount(m.Source, m.Destination, typ, mf, data, prop, create)
+		if m.Destination == "/dev" {
+			devices(prog)
+		}
+	}
+	prog.Pivot()
+	for _, pth := range s.Linux.MaskedPaths {
+		prog.Mask(pth)
+	}
+	for _, pth := range s.Linux.ReadonlyPaths {
+		prog.Readonly(pth)
+	}
+	if s.Root.Readonly {
+		prog.RootReadonly()
+	}
+	if s.Hostname != "" {
+		prog.Hostname(s.Hostname)
+	}
+	for _, rl := range s.Process.Rlimits {
+		prog.Rlimit(rlimitTypes[rl.Type], rl.Soft, rl.Hard)
+	}
+	if bpf != nil {
+		prog.Seccomp(bpf)
+	}
+	u := s.Process.User
+	prog.User(u.UID, u.GID, !p.SingleID, u.AdditionalGids)
+	c := s.Process.Capabilities
+	prog.Capabilities(cinit.Caps{
+		Bounding: capMask(c.Bounding), Effective: capMask(c.Effective), Permitted: capMask(c.Permitted),
+		Inheritable: capMask(c.Inheritable), Ambient: capMask(c.Ambient), NoNewPrivs: s.Process.NoNewPrivileges,
+	})
+	if err := makeMountPoint(rootfs, s.Process.Cwd, false); err != nil {
+		return nil, 0, false, err
+	}
+	prog.Command(s.Process.Args, s.Process.Env, s.Process.Cwd)
+	return prog, flags, true, nil
+}
+
+// devices fills a new /dev as libcontainer does in a user namespace: the
+// host's default devices bound onto empty files, and the usual links.
+func devices(prog *cinit.Program) {
+	for _, d := range defaultDevices {
+		prog.Mount("/dev/"+d, "/dev/"+d, "", unix.MS_BIND, "", 0, cinit.CreateFile)
+	}
+	prog.Symlink("pts/ptmx", "/dev/ptmx")
+	prog.Symlink("/proc/self/fd", "/dev/fd")
+	prog.Symlink("/proc/self/fd/0", "/dev/stdin")
+	prog.Symlink("/proc/self/fd/1", "/dev/stdout")
+	prog.Symlink("/proc/self/fd/2", "/dev/stderr")
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		prog.Symlink("/proc/kcore", "/dev/core")
+	}
+}
+
+// makeMountPoint makes dst (a path in the container) beneath rootfs, a
+// directory or an empty file, as libcontainer does before it mounts.
+func makeMountPoint(rootfs, dst string, file bool) error {
+	target, err := securejoin.SecureJoin(rootfs, dst)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(target); err == nil {
+		return nil
+	}
+	rel, err := filepath.Rel(rootfs, target)
+	if err != nil {
+		return err
+	}
+	if !file {
+		return pathrs.MkdirAll(rootfs, rel, 0o755)
+	}
+	if err := pathrs.MkdirAll(rootfs, filepath.Dir(rel), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("creating the mount point %s: %w", dst, err)
+	}
+	return f.Close()
+}
+
+var nsFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.MountNamespace: unix.CLONE_NEWNS, specs.PIDNamespace: unix.CLONE_NEWPID,
+	specs.IPCNamespace: unix.CLONE_NEWIPC, specs.UTSNamespace: unix.CLONE_NEWUTS,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+}
+
+// fastCovers reports whether the C init does all that s asks for.
+func fastCovers(s *specs.Spec) bool {
+	if v := os.Getenv(fastInitEnv); v == "libcontainer" {
+		return false
+	}
+	l, pr := s.Linux, s.Process
+	if s.Root == nil || pr == nil || l == nil || pr.Terminal || s.Hooks != nil || len(pr.Args) == 0 ||
+		pr.Capabilities == nil || pr.ApparmorProfile != "" || pr.SelinuxLabel != "" || pr.OOMScoreAdj != nil ||
+		pr.User.Umask != nil || pr.Scheduler != nil || pr.IOPriority != nil || len(pr.User.AdditionalGids) > 256 ||
+		l.Resources != nil || len(l.Sysctl) > 0 || len(l.Devices) > 0 || l.RootfsPropagation != "" ||
+		l.MountLabel != "" || l.Personality != nil || l.IntelRdt != nil || len(l.UIDMappings) > 0 ||
+		l.CgroupsPath != "" || l.TimeOffsets != nil {
+		return false
+	}
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for _, ns := range l.Namespaces {
+		if _, ok := nsFlags[ns.Type]; !ok || seen[ns.Type] || ns.Path != "" && ns.Type != specs.NetworkNamespace {
+			return false
+		}
+		seen[ns.Type] = true
+	}
+	if !seen[specs.MountNamespace] || !seen[specs.PIDNamespace] {
+		return false
+	}
+	for _, rl := range pr.Rlimits {
+		if _, ok := rlimitTypes[rl.Type]; !ok {
+			return false
+		}
+	}
+	c := pr.Capabilities
+	for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
+		for _, name := range set {
+			if _, ok := capNumbers[name]; !ok {
+				return false
+			}
+		}
+	}
+	return fastMountsCovered(s.Mounts)
+}
+
+// fastMountsCovered: the mounts' types are known, /proc, /dev and /sys
+// come once, and nothing else goes beneath them but /dev's own mounts
+// and --init's binary (the C init makes one level in /dev).
+func fastMountsCovered(mounts []specs.Mount) bool {
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		switch m.Type {
+		case "proc", "tmpfs", "devpts", "mqueue", "sysfs", "bind":
+		default:
+			return false
+		}
+		d := path.Clean(m.Destination)
+		if d != m.Destination || !path.IsAbs(d) {
+			return false
+		}
+		for _, top := range []string{"/proc", "/sys", "/dev"} {
+			if d == top {
+				if seen[top] {
+					return false
+				}
+				seen[top] = true
+			} else if strings.HasPrefix(d, top+"/") {
+				switch d {
+				case "/dev/pts", "/dev/shm", "/dev/mqueue", initDest:
+				default:
+					return false
+				}
+				if !seen["/dev"] {
+					return false
+				}
+			}
+		}
+		if _, _, _, ok := mountFlags(m.Options); !ok {
+			return false
+		}
+	}
+	return seen["/dev"]
+}
+
+// mountFlag is what a mount option sets (or clears) among the flags.
+type mountFlag struct {
+	clear bool
+	flag  uintptr
+}
+
+var mountOptions = map[string]mountFlag{
+	"ro": {false, unix.MS_RDONLY}, "rw": {true, unix.MS_RDONLY},
+	"nosuid": {false, unix.MS_NOSUID}, "suid": {true, unix.MS_NOSUID},
+	"nodev": {false, unix.MS_NODEV}, "dev": {true, unix.MS_NODEV},
+	"noexec": {false, unix.MS_NOEXEC}, "exec": {true, unix.MS_NOEXEC},
+	"sync": {false, unix.MS_SYNCHRONOUS}, "async": {true, unix.MS_SYNCHRONOUS},
+	"dirsync": {false, unix.MS_DIRSYNC}, "noatime": {false, unix.MS_NOATIME}, "atime": {true, unix.MS_NOATIME},
+	"nodiratime": {false, unix.MS_NODIRATIME}, "diratime": {true, unix.MS_NODIRATIME},
+	"relatime": {false, unix.MS_RELATIME}, "norelatime": {true, unix.MS_RELATIME},
+	"strictatime": {false, unix.MS_STRICTATIME}, "nostrictatime": {true, unix.MS_STRICTATIME},
+	"bind": {false, unix.MS_BIND}, "rbind": {false, unix.MS_BIND | unix.MS_REC},
+	"defaults": {false, 0},
+}
+
+var propagationOptions = map[string]uintptr{
+	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
+	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
+	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// mountFlags reads a spec mount's options as libcontainer does: flags,
+// propagation, and the rest as the file system's data. ok is false for
+// options the C init does not handle.
+func mountFlags(opts []string) (flags uintptr, data string, prop uintptr, ok bool) {
+	var rest []string
+	for _, o := range opts {
+		if f, ok := mountOptions[o]; ok {
+			if f.clear {
+				flags &^= f.flag
+			} else {
+				flags |= f.flag
+			}
+			continue
+		}
+		if p, ok := propagationOptions[o]; ok {
+			if prop != 0 {
+				return 0, "", 0, false
+			}
+			prop = p
+			continue
+		}
+		if strings.HasPrefix(o, "idmap") || strings.HasPrefix(o, "rro") || strings.HasPrefix(o, "tmpcopyup") ||
+			strings.HasPrefix(o, "recursive") || strings.Contains(o, ",") {
+			return 0, "", 0, false
+		}
+		rest = append(rest, o)
+	}
+	return flags, strings.Join(rest, ","), prop, true
+}
+
+// capNumbers maps capability names to their numbers.
+var capNumbers = map[string]uint{
+	"CAP_AUDIT_CONTROL": unix.CAP_AUDIT_CONTROL, "CAP_AUDIT_READ": unix.CAP_AUDIT_READ,
+	"CAP_AUDIT_WRITE": unix.CAP_AUDIT_WRITE, "CAP_BLOCK_SUSPEND": unix.CAP_BLOCK_SUSPEND, "CAP_BPF": unix.CAP_BPF,
+	"CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE, "CAP_CHOWN": unix.CAP_CHOWN,
+	"CAP_DAC_OVERRIDE": unix.CAP_DAC_OVERRIDE, "CAP_DAC_READ_SEARCH": unix.CAP_DAC_READ_SEARCH,
+	"CAP_FOWNER": unix.CAP_FOWNER, "CAP_FSETID": unix.CAP_FSETID, "CAP_IPC_LOCK": unix.CAP_IPC_LOCK,
+	"CAP_IPC_OWNER": unix.CAP_IPC_OWNER, "CAP_KILL": unix.CAP_KILL, "CAP_LEASE": unix.CAP_LEASE,
+	"CAP_LINUX_IMMUTABLE": unix.CAP_LINUX_IMMUTABLE, "CAP_MAC_ADMIN": unix.CAP_MAC_ADMIN,
+	"CAP_MAC_OVERRIDE": unix.CAP_MAC_OVERRIDE, "CAP_MKNOD": unix.CAP_MKNOD, "CAP_NET_ADMIN": unix.CAP_NET_ADMIN,
+	"CAP_NET_BIND_SERVICE": unix.CAP_NET_BIND_SERVICE, "CAP_NET_BROADCAST": unix.CAP_NET_BROADCAST,
+	"CAP_NET_RAW": unix.CAP_NET_RAW, "CAP_PERFMON": unix.CAP_PERFMON, "CAP_SETFCAP": unix.CAP_SETFCAP,
+	"CAP_SETGID": unix.CAP_SETGID, "CAP_SETPCAP": unix.CAP_SETPCAP, "CAP_SETUID": unix.CAP_SETUID,
+	"CAP_SYSLOG": unix.CAP_SYSLOG, "CAP_SYS_ADMIN": unix.CAP_SYS_ADMIN, "CAP_SYS_BOOT": unix.CAP_SYS_BOOT,
+	"CAP_SYS_CHROOT": unix.CAP_SYS_CHROOT, "CAP_SYS_MODULE": unix.CAP_SYS_MODULE, "CAP_SYS_NICE": unix.CAP_SYS_NICE,
+	"CAP_SYS_PACCT": unix.CAP_SYS_PACCT, "CAP_SYS_PTRACE": unix.CAP_SYS_PTRACE, "CAP_SYS_RAWIO": unix.CAP_SYS_RAWIO,
+	"CAP_SYS_RESOURCE": unix.CAP_SYS_RESOURCE, "CAP_SYS_TIME": unix.CAP_SYS_TIME,
+	"CAP_SYS_TTY_CONFIG": unix.CAP_SYS_TTY_CONFIG, "CAP_WAKE_ALARM": unix.CAP_WAKE_ALARM,
+}
+
+func capMask(names []string) uint64 {
+	var m uint64
+	for _, n := range names {
+		m |= 1 << capNumbers[n]
+	}
+	return m
+}
+
+// runFast is Run with the C init; covered says whether it applied (when
+// not, nothing was started).
+func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int, covered bool, err error) {
+	if !fastCovers(p.Spec) {
+		return 0, false, nil
+	}
+	bpf, ok, err := seccompProgram(p.StateDir, p.Spec.Linux.Seccomp)
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	prog, flags, ok, err := fastProgram(p, bpf)
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	stdio, err := newChildStdio(p.Stdin, p.Stdout, p.Stderr)
+	if err != nil {
+		return 0, true, err
+	}
+	defer stdio.closeParent()
+	child, err := cinit.Start(prog, flags, stdio.files)
+	stdio.closeChild()
+	if err != nil {
+		return 0, true, &StartError{Err: err}
+	}
+	proc, err := os.FindProcess(child.Pid)
+	if err != nil {
+		child.Abort()
+		return 0, true, err
+	}
+	abort := func() {
+		child.Abort()
+		_, _ = proc.Wait()
+	}
+	lc := &lazyContainer{p: p, pid: child.Pid}
+	defer lc.destroy()
+	if p.ExecDir != "" {
+		stop, err := serveExec(p.ExecDir, lc.get, p.Spec, p.SingleID, p.hub)
+		if err != nil {
+			abort()
+			return 0, true, err
+		}
+		defer stop()
+	}
+	if p.Started != nil {
+		p.Started(child.Pid)
+	}
+	if err := child.Release(); err != nil {
+		_, _ = proc.Wait()
+		return 0, true, classify(err, p.Spec.Process.Args[0])
+	}
+	if p.Health != nil && p.OnHealth != nil {
+		hctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go healthLoop(hctx, lc.get, p.Spec, p.Health, p.OnHealth)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-signals:
+				_ = proc.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	state, werr := proc.Wait()
+	close(done)
+	stdio.wait()
+	code, err = exitCode(state, werr)
+	return code, true, err
+}
+
+// childStdio is the child's standard streams: the caller's files, or
+// pipes copied from and to its readers and writers, or /dev/null.
+type childStdio struct {
+	files  [3]*os.File
+	child  []*os.File // to close in the parent once the child has them
+	parent []*os.File
+	copies sync.WaitGroup
+}
+
+func newChildStdio(in io.Reader, out, errw io.Writer) (*childStdio, error) {
+	s := &childStdio{}
+	var devnull *os.File
+	null := func() (*os.File, error) {
+		if devnull == nil {
+			f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if err != nil {
+				return nil, err
+			}
+			devnull = f
+			s.child = append(s.child, f)
+		}
+		return devnull, nil
+	}
+	var err error
+	if f, ok := in.(*os.File); ok {
+		s.files[0] = f
+	} else if in == nil {
+		s.files[0], err = null()
+	} else {
+		r, w, perr := os.Pipe()
+		if perr != nil {
+			return nil, perr
+		}
+		s.files[0], s.child = r, append(s.child, r)
+		go func() { _, _ = io.Copy(w, in); w.Close() }()
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, wr := range []io.Writer{out, errw} {
+		if f, ok := wr.(*os.File); ok {
+			s.files[i+1] = f
+			continue
+		}
+		if wr == nil {
+			if s.files[i+1], err = null(); err != nil {
+				s.closeChild()
+				return nil, err
+			}
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			s.closeChild()
+			return nil, err
+		}
+		s.files[i+1], s.child, s.parent = w, append(s.child, w), append(s.parent, r)
+		s.copies.Add(1)
+		go func(wr io.Writer) { defer s.copies.Done(); _, _ = io.Copy(wr, r) }(wr)
+	}
+	return s, nil
+}
+
+func (s *childStdio) closeChild() {
+	for _, f := range s.child {
+		f.Close()
+	}
+	s.child = nil
+}
+
+// wait waits for the output the child wrote to be copied.
+func (s *childStdio) wait() { s.copies.Wait() }
+
+func (s *childStdio) closeParent() {
+	for _, f := range s.parent {
+		f.Close()
+	}
+}
+
+// lazyContainer is libcontainer's view of a container started by the C
+// init, made when exec or a health check first needs it: a state file as
+// libcontainer writes for its own containers, loaded.
+type lazyContainer struct {
+	p    Process
+	pid  int
+	once sync.Once
+	ctr  *libcontainer.Container
+	err  error
+	made bool
+}
+
+func (l *lazyContainer) get() (*libcontainer.Container, error) {
+	l.once.Do(func() { l.ctr, l.err = l.load() })
+	return l.ctr, l.err
+}
+
+func (l *lazyContainer) load() (*libcontainer.Container, error) {
+	cfg, err := libcontainerConfig(l.p)
+	if err != nil {
+		return nil, err
+	}
+	start, err := processStartTime(l.pid)
+	if err != nil {
+		return nil, err
+	}
+	st := libcontainer.State{
+		BaseState: libcontainer.BaseState{
+			ID: l.p.ID, InitProcessPid: l.pid, InitProcessStartTime: start, Created: time.Now().UTC(), Config: *cfg,
+		},
+		Rootless:       cfg.RootlessEUID && cfg.RootlessCgroups,
+		NamespacePaths: map[configs.NamespaceType]string{},
+	}
+	for _, ns := range cfg.Namespaces {
+		st.NamespacePaths[ns.Type] = ns.GetPath(l.pid)
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(l.p.StateDir, l.p.ID)
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return nil, err
+	}
+	l.made = true
+	if err := os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600); err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(l.p.StateDir, l.p.ID)
+}
+
+// destroy removes the state file, if one was made.
+func (l *lazyContainer) destroy() {
+	l.once.Do(func() { l.err = errors.New("the container has ended") })
+	if l.made {
+		_ = os.RemoveAll(filepath.Join(l.p.StateDir, l.p.ID))
+	}
+}
+
+// processStartTime is field 22 of /proc/PID/stat, which libcontainer
+// checks to tell its init from a later process with the same pid.
+func processStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("reading /proc/%d/stat: malformed", pid)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 {
+		return 0, fmt.Errorf("reading /proc/%d/stat: malformed", pid)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
+}
+
+// libcontainerConfig is the libcontainer configuration of p's spec.
+func libcontainerConfig(p Process) (*configs.Config, error) {
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:      p.ID,
+		Spec:            p.Spec,
+		RootlessEUID:    os.Geteuid() != 0,
+		RootlessCgroups: os.Geteuid() != 0 || inUserNS(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preparing the container's configuration: %w", err)
+	}
+	if cfg.RootlessCgroups && cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
+		// Without cgroup delegation there is no device cgroup to program;
+		// the devices a container sees are the bind-mounted defaults.
+		cfg.Cgroups.Resources.Devices = nil
+	}
+	return cfg, nil
+}
+
+// seccompCacheDir is where compiled filters are kept, under the state
+// directory: compiling the default profile is most of a filter's cost,
+// and it is the same for every container with the same capabilities.
+const seccompCacheDir = "seccomp"
+
+// seccompProgram is the BPF program of a profile (nil for none), from the
+// cache or compiled; ok is false for a profile the C init cannot load as
+// libcontainer would.
+func seccompProgram(stateDir string, s *specs.LinuxSeccomp) (bpf []byte, ok bool, err error) {
+	if s == nil {
+		return nil, true, nil
+	}
+	if s.DefaultAction != specs.ActAllow || len(s.Flags) > 0 || s.ListenerPath != "" || s.DefaultErrnoRet != nil {
+		return nil, false, nil
+	}
+	for _, sc := range s.Syscalls {
+		if sc.Action != specs.ActErrno && sc.Action != specs.ActAllow {
+			return nil, false, nil
+		}
+	}
+	key, err := json.Marshal(s)
+	if err != nil {
+		return nil, false, err
+	}
+	sum := sha256.Sum256(key)
+	file := filepath.Join(stateDir, seccompCacheDir, hex.EncodeToString(sum[:16])+".bpf")
+	if data, err := os.ReadFile(file); err == nil && len(data) > 0 && len(data)%8 == 0 {
+		return data, true, nil
+	}
+	bpf, err = compileSeccomp(s)
+	if errors.Is(err, errNoSeccompCompiler) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
+		tmp := file + ".tmp" + strconv.Itoa(os.Getpid())
+		if os.WriteFile(tmp, bpf, 0o600) == nil {
+			_ = os.Rename(tmp, file)
+		}
+	}
+	return bpf, true, nil
+}
