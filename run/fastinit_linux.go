@@ -28,10 +28,10 @@ import (
 )
 
 // The container's init is C code in burrow's own binary (run/internal/cinit)
-// when the spec is one it covers, which is every spec Spec builds without
-// a terminal, with burrow's seccomp filters and mounts outside /proc, /sys
-// and /dev: a fork of this process, without a second Go runtime, which
-// saves most of the start of a container. libcontainer starts the others,
+// when the spec is one it covers: every spec Spec builds without a
+// terminal, with burrow's seccomp filters and mounts outside /proc, /sys
+// and /dev, in a user namespace. It is a fork of this process without a
+// second Go runtime, which saves most of the start of a container. libcontainer starts the others,
 // and serves exec and health checks in both (it loads a container started
 // in C from a state file written when first needed).
 //
@@ -169,6 +169,11 @@ var nsFlags = map[specs.LinuxNamespaceType]uintptr{
 // fastCovers reports whether the C init does all that s asks for.
 func fastCovers(s *specs.Spec) bool {
 	if v := os.Getenv(fastInitEnv); v == "libcontainer" {
+		return false
+	}
+	// Real root gets a cgroup per container from libcontainer, which
+	// the C init does not make (in a user namespace there is none).
+	if !inUserNS() {
 		return false
 	}
 	l, pr := s.Linux, s.Process
