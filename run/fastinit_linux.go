@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -134,7 +135,10 @@ func devices(prog *cinit.Program) {
 }
 
 // makeMountPoint makes dst (a path in the container) beneath rootfs, a
-// directory or an empty file, as libcontainer does before it mounts.
+// directory or an empty file, as libcontainer does before it mounts. The
+// path is resolved in the root filesystem first (its symbolic links as if
+// it were the root), and nothing runs in the container yet to change it;
+// the C init resolves it the same way when it mounts.
 func makeMountPoint(rootfs, dst string, file bool) error {
 	target, err := securejoin.SecureJoin(rootfs, dst)
 	if err != nil {
@@ -143,15 +147,21 @@ func makeMountPoint(rootfs, dst string, file bool) error {
 	if _, err := os.Lstat(target); err == nil {
 		return nil
 	}
-	rel, err := filepath.Rel(rootfs, target)
-	if err != nil {
-		return err
+	dir := target
+	if file {
+		dir = filepath.Dir(target)
+	}
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		rel, err := filepath.Rel(rootfs, dir)
+		if err != nil {
+			return err
+		}
+		if err := pathrs.MkdirAll(rootfs, rel, 0o755); err != nil {
+			return fmt.Errorf("creating the mount point %s: %w", dst, err)
+		}
 	}
 	if !file {
-		return pathrs.MkdirAll(rootfs, rel, 0o755)
-	}
-	if err := pathrs.MkdirAll(rootfs, filepath.Dir(rel), 0o755); err != nil {
-		return err
+		return nil
 	}
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
@@ -359,14 +369,21 @@ func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int
 	if err != nil {
 		return 0, true, &StartError{Err: err}
 	}
-	proc, err := os.FindProcess(child.Pid)
-	if err != nil {
-		child.Abort()
-		return 0, true, err
+	// The child is waited for and signalled by its pid, which stays its
+	// own until this process reaps it (os.FindProcess would first probe
+	// the kernel's pidfd support by starting a process).
+	wait := func() (unix.WaitStatus, error) {
+		var ws unix.WaitStatus
+		for {
+			_, err := unix.Wait4(child.Pid, &ws, 0, nil)
+			if err != unix.EINTR {
+				return ws, err
+			}
+		}
 	}
 	abort := func() {
 		child.Abort()
-		_, _ = proc.Wait()
+		_, _ = wait()
 	}
 	lc := &lazyContainer{p: p, pid: child.Pid}
 	defer lc.destroy()
@@ -382,7 +399,7 @@ func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int
 		p.Started(child.Pid)
 	}
 	if err := child.Release(); err != nil {
-		_, _ = proc.Wait()
+		_, _ = wait()
 		return 0, true, classify(err, p.Spec.Process.Args[0])
 	}
 	if p.Health != nil && p.OnHealth != nil {
@@ -395,17 +412,24 @@ func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int
 		for {
 			select {
 			case s := <-signals:
-				_ = proc.Signal(s)
+				if sig, ok := s.(syscall.Signal); ok {
+					_ = unix.Kill(child.Pid, sig)
+				}
 			case <-done:
 				return
 			}
 		}
 	}()
-	state, werr := proc.Wait()
+	ws, werr := wait()
 	close(done)
 	stdio.wait()
-	code, err = exitCode(state, werr)
-	return code, true, err
+	if werr != nil {
+		return 0, true, fmt.Errorf("waiting for the container: %w", werr)
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), true, nil
+	}
+	return ws.ExitStatus(), true, nil
 }
 
 // childStdio is the child's standard streams: the caller's files, or
@@ -588,6 +612,30 @@ func libcontainerConfig(p Process) (*configs.Config, error) {
 // and it is the same for every container with the same capabilities.
 const seccompCacheDir = "seccomp"
 
+// seccompKey is the text of a profile that its compiled program is kept
+// under: everything compileSeccomp reads.
+func seccompKey(s *specs.LinuxSeccomp) []byte {
+	var b strings.Builder
+	b.WriteString("v1 " + string(s.DefaultAction))
+	for _, a := range s.Architectures {
+		b.WriteString(" " + string(a))
+	}
+	for _, sc := range s.Syscalls {
+		b.WriteString("\n" + string(sc.Action))
+		if sc.ErrnoRet != nil {
+			b.WriteString(" errno=" + strconv.FormatUint(uint64(*sc.ErrnoRet), 10))
+		}
+		for _, a := range sc.Args {
+			fmt.Fprintf(&b, " arg%d%s%d,%d", a.Index, a.Op, a.Value, a.ValueTwo)
+		}
+		b.WriteString(" :")
+		for _, n := range sc.Names {
+			b.WriteString(" " + n)
+		}
+	}
+	return []byte(b.String())
+}
+
 // seccompProgram is the BPF program of a profile (nil for none), from the
 // cache or compiled; ok is false for a profile the C init cannot load as
 // libcontainer would.
@@ -603,11 +651,7 @@ func seccompProgram(stateDir string, s *specs.LinuxSeccomp) (bpf []byte, ok bool
 			return nil, false, nil
 		}
 	}
-	key, err := json.Marshal(s)
-	if err != nil {
-		return nil, false, err
-	}
-	sum := sha256.Sum256(key)
+	sum := sha256.Sum256(seccompKey(s))
 	file := filepath.Join(stateDir, seccompCacheDir, hex.EncodeToString(sum[:16])+".bpf")
 	if data, err := os.ReadFile(file); err == nil && len(data) > 0 && len(data)%8 == 0 {
 		return data, true, nil
