@@ -612,6 +612,9 @@ func libcontainerConfig(p Process) (*configs.Config, error) {
 // and it is the same for every container with the same capabilities.
 const seccompCacheDir = "seccomp"
 
+// seccompCacheMax is how many compiled filters the cache holds at most.
+const seccompCacheMax = 32
+
 // seccompKey is the text of a profile that its compiled program is kept
 // under: everything compileSeccomp reads.
 func seccompKey(s *specs.LinuxSeccomp) []byte {
@@ -662,6 +665,11 @@ func seccompProgram(stateDir string, s *specs.LinuxSeccomp) (bpf []byte, ok bool
 	}
 	if err != nil {
 		return nil, false, err
+	}
+	// A few profiles are in use at a time (one per set of capabilities):
+	// the cache is emptied when it grows beyond that.
+	if ents, err := os.ReadDir(filepath.Dir(file)); err == nil && len(ents) >= seccompCacheMax {
+		_ = os.RemoveAll(filepath.Dir(file))
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
 		tmp := file + ".tmp" + strconv.Itoa(os.Getpid())
