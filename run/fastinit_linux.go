@@ -81,10 +81,10 @@ func fastProgram(p Process, bpf []byte) (prog *cinit.Program, flags uintptr, ok 
 			}
 		}
 		prog.Mount(m.Source, m.Destination, typ, mf, data, prop, create)
-		if m.Destination == "/dev" {
-			devices(prog)
-		}
 	}
+	// After the mounts, as libcontainer makes them (a recursive bind of
+	// a directory that holds the root filesystem shows what is there).
+	devices(prog)
 	prog.Pivot()
 	for _, pth := range s.Linux.MaskedPaths {
 		prog.Mask(pth)
