@@ -421,7 +421,12 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 		sa.sa_handler = SIG_DFL;
 		syscall(SYS_rt_sigaction, s, &sa, NULL, 8);
 	}
-	// stdio: out of the way first, then in place.
+	// The pipes to the parent, and the streams, out of the way of 0-2
+	// first (a caller may have started burrow with them closed); then
+	// the streams in place.
+	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 64);
+	gofd = fcntl(gofd, F_DUPFD_CLOEXEC, 64);
+	if (errfd < 0 || gofd < 0) _exit(1);
 	int hi[3];
 	for (int i = 0; i < 3; i++) {
 		hi[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 64);
