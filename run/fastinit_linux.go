@@ -2,26 +2,17 @@ package run
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
-	"github.com/opencontainers/runc/libcontainer"
-	"github.com/opencontainers/runc/libcontainer/configs"
-	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -32,9 +23,10 @@ import (
 // when the spec is one it covers: every spec Spec builds without a
 // terminal, with burrow's seccomp filters and mounts outside /proc, /sys
 // and /dev, in a user namespace. It is a fork of this process without a
-// second Go runtime, which saves most of the start of a container. libcontainer starts the others,
-// and serves exec and health checks in both (it loads a container started
-// in C from a state file written when first needed).
+// second Go runtime, which saves most of the start of a container.
+// libcontainer starts the others, and serves exec and health checks in
+// both (it loads a container started in C from a state file written when
+// first needed: lazyContainer).
 //
 // BURROW_INIT=libcontainer turns the C init off (to compare the two).
 
@@ -44,13 +36,11 @@ const fastInitEnv = "BURROW_INIT"
 // defaultDevices are the host devices bound into every container's /dev.
 var defaultDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
-// fastProgram turns a spec into the C init's program and clone flags; ok
-// is false when the spec needs something only libcontainer does.
+// fastProgram turns a spec fastCovers accepts into the C init's program
+// and clone flags; ok is false when the spec needs something only
+// libcontainer does.
 func fastProgram(p Process, bpf []byte) (prog *cinit.Program, flags uintptr, ok bool, err error) {
 	s := p.Spec
-	if !fastCovers(s) {
-		return nil, 0, false, nil
-	}
 	prog = &cinit.Program{}
 	for _, ns := range s.Linux.Namespaces {
 		flag := nsFlags[ns.Type]
@@ -509,173 +499,4 @@ func (s *childStdio) closeParent() {
 	for _, f := range s.parent {
 		f.Close()
 	}
-}
-
-// lazyContainer is libcontainer's view of a container started by the C
-// init, made when exec or a health check first needs it: a state file as
-// libcontainer writes for its own containers, loaded.
-type lazyContainer struct {
-	p    Process
-	pid  int
-	once sync.Once
-	ctr  *libcontainer.Container
-	err  error
-	made bool
-}
-
-func (l *lazyContainer) get() (*libcontainer.Container, error) {
-	l.once.Do(func() { l.ctr, l.err = l.load() })
-	return l.ctr, l.err
-}
-
-func (l *lazyContainer) load() (*libcontainer.Container, error) {
-	cfg, err := libcontainerConfig(l.p)
-	if err != nil {
-		return nil, err
-	}
-	start, err := processStartTime(l.pid)
-	if err != nil {
-		return nil, err
-	}
-	st := libcontainer.State{
-		BaseState: libcontainer.BaseState{
-			ID: l.p.ID, InitProcessPid: l.pid, InitProcessStartTime: start, Created: time.Now().UTC(), Config: *cfg,
-		},
-		Rootless:       cfg.RootlessEUID && cfg.RootlessCgroups,
-		NamespacePaths: map[configs.NamespaceType]string{},
-	}
-	for _, ns := range cfg.Namespaces {
-		st.NamespacePaths[ns.Type] = ns.GetPath(l.pid)
-	}
-	data, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(l.p.StateDir, l.p.ID)
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		return nil, err
-	}
-	l.made = true
-	if err := os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600); err != nil {
-		return nil, err
-	}
-	return libcontainer.Load(l.p.StateDir, l.p.ID)
-}
-
-// destroy removes the state file, if one was made.
-func (l *lazyContainer) destroy() {
-	l.once.Do(func() { l.err = errors.New("the container has ended") })
-	if l.made {
-		_ = os.RemoveAll(filepath.Join(l.p.StateDir, l.p.ID))
-	}
-}
-
-// processStartTime is field 22 of /proc/PID/stat, which libcontainer
-// checks to tell its init from a later process with the same pid.
-func processStartTime(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0, fmt.Errorf("reading /proc/%d/stat: malformed", pid)
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 20 {
-		return 0, fmt.Errorf("reading /proc/%d/stat: malformed", pid)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
-}
-
-// libcontainerConfig is the libcontainer configuration of p's spec.
-func libcontainerConfig(p Process) (*configs.Config, error) {
-	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName:      p.ID,
-		Spec:            p.Spec,
-		RootlessEUID:    os.Geteuid() != 0,
-		RootlessCgroups: os.Geteuid() != 0 || inUserNS(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("preparing the container's configuration: %w", err)
-	}
-	if cfg.RootlessCgroups && cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
-		// Without cgroup delegation there is no device cgroup to program;
-		// the devices a container sees are the bind-mounted defaults.
-		cfg.Cgroups.Resources.Devices = nil
-	}
-	return cfg, nil
-}
-
-// seccompCacheDir is where compiled filters are kept, under the state
-// directory: compiling the default profile is most of a filter's cost,
-// and it is the same for every container with the same capabilities.
-const seccompCacheDir = "seccomp"
-
-// seccompCacheMax is how many compiled filters the cache holds at most.
-const seccompCacheMax = 32
-
-// seccompKey is the text of a profile that its compiled program is kept
-// under: everything compileSeccomp reads.
-func seccompKey(s *specs.LinuxSeccomp) []byte {
-	var b strings.Builder
-	b.WriteString("v1 " + string(s.DefaultAction))
-	for _, a := range s.Architectures {
-		b.WriteString(" " + string(a))
-	}
-	for _, sc := range s.Syscalls {
-		b.WriteString("\n" + string(sc.Action))
-		if sc.ErrnoRet != nil {
-			b.WriteString(" errno=" + strconv.FormatUint(uint64(*sc.ErrnoRet), 10))
-		}
-		for _, a := range sc.Args {
-			fmt.Fprintf(&b, " arg%d%s%d,%d", a.Index, a.Op, a.Value, a.ValueTwo)
-		}
-		b.WriteString(" :")
-		for _, n := range sc.Names {
-			b.WriteString(" " + n)
-		}
-	}
-	return []byte(b.String())
-}
-
-// seccompProgram is the BPF program of a profile (nil for none), from the
-// cache or compiled; ok is false for a profile the C init cannot load as
-// libcontainer would.
-func seccompProgram(stateDir string, s *specs.LinuxSeccomp) (bpf []byte, ok bool, err error) {
-	if s == nil {
-		return nil, true, nil
-	}
-	if s.DefaultAction != specs.ActAllow || len(s.Flags) > 0 || s.ListenerPath != "" || s.DefaultErrnoRet != nil {
-		return nil, false, nil
-	}
-	for _, sc := range s.Syscalls {
-		if sc.Action != specs.ActErrno && sc.Action != specs.ActAllow {
-			return nil, false, nil
-		}
-	}
-	sum := sha256.Sum256(seccompKey(s))
-	file := filepath.Join(stateDir, seccompCacheDir, hex.EncodeToString(sum[:16])+".bpf")
-	if data, err := os.ReadFile(file); err == nil && len(data) > 0 && len(data)%8 == 0 {
-		return data, true, nil
-	}
-	bpf, err = compileSeccomp(s)
-	if errors.Is(err, errNoSeccompCompiler) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	// A few profiles are in use at a time (one per set of capabilities):
-	// the cache is emptied when it grows beyond that.
-	if ents, err := os.ReadDir(filepath.Dir(file)); err == nil && len(ents) >= seccompCacheMax {
-		_ = os.RemoveAll(filepath.Dir(file))
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
-		tmp := file + ".tmp" + strconv.Itoa(os.Getpid())
-		if os.WriteFile(tmp, bpf, 0o600) == nil {
-			_ = os.Rename(tmp, file)
-		}
-	}
-	return bpf, true, nil
 }
