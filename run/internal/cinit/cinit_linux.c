@@ -413,13 +413,17 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 	size_t seccomp_len = 0;
 	int nargs = 0, nenv = 0;
 
-	// Signals: the Go runtime's handlers mean nothing here.
+	// Signals: the Go runtime's handlers mean nothing here. (The kernel's
+	// own sigaction layout, all zero: SIG_DFL, no flags, empty mask.)
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = {0};
 	for (int s = 1; s < 65; s++) {
 		if (s == SIGKILL || s == SIGSTOP) continue;
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = SIG_DFL;
-		syscall(SYS_rt_sigaction, s, &sa, NULL, 8);
+		syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
 	}
 	// The pipes to the parent, and the streams, out of the way of 0-2
 	// first (a caller may have started burrow with them closed); then
