@@ -16,15 +16,17 @@ const module = "github.com/burrow-oci/burrow"
 // belong to its layer; storage/transport's (registry, archive) to
 // transport's. internal/userns is process bootstrap (the user-namespace
 // constructor): main and commands use it, and it imports no project
-// package.
+// package; nor does internal/cliflags (cheap flag lookups for commands'
+// command line).
 var allowed = map[string][]string{
-	"commands":          {"build", "run", "storage", "storage/transport", "config", "internal/userns"},
+	"commands":          {"build", "run", "storage", "storage/transport", "config", "internal/userns", "internal/cliflags"},
 	"build":             {"run", "storage", "storage/transport"},
 	"run":               {"storage"},
 	"storage/transport": {"storage"},
 	"storage":           {},
 	"config":            {},
 	"internal/userns":   {},
+	"internal/cliflags": {},
 }
 
 // TestDependencyDirection fails when a package imports against the

@@ -25,6 +25,7 @@
 #   BUSYBOX     static busybox for the fixture (default /bin/busybox)
 #   BENCH_TMP   where the temporary directory goes (default ${TMPDIR:-/tmp})
 #   KEEP        1: keep the traces (the directory is printed)
+#   BURROW_INIT libcontainer: trace libcontainer's container init instead of burrow's C init
 set -euo pipefail
 # Common knobs (BURROW, BENCH_USER, BUSYBOX, BENCH_TMP), as_user, the fixture and the
 # temporary directory with its cleanup: bench/lib.sh.
@@ -67,7 +68,7 @@ for m in $MODES; do
   mkdir -p "$WORK/$m"; chown "$BENCH_USER" "$WORK/$m"
   # shellcheck disable=SC2086
   as_user env BURROW_USERNS="$m" "$B" $S import -q --change 'CMD ["/bin/sh"]' "$WORK/busybox.tar" busybox >/dev/null 2>"$WORK/trace/$m-import.log"
-  cmd="env BURROW_USERNS=$m $B $S run --rm busybox true"
+  cmd="env BURROW_USERNS=$m ${BURROW_INIT:+BURROW_INIT=$BURROW_INIT} $B $S run --rm busybox true"
   as_user hyperfine -N --style basic --runs 20 --warmup 3 --export-json "$WORK/trace/$m-hyperfine.json" "$cmd" >/dev/null 2>&1
   untraced=$(python3 -c 'import json,statistics,sys; print("%.1f" % (1000 * statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"])))' "$WORK/trace/$m-hyperfine.json")
   for i in $(seq 1 "$N"); do
@@ -136,13 +137,22 @@ def markers(evb, path):
     # containers/storage's mountpoints.json put in place; an ephemeral (`run --rm`)
     # container has none, and its prepare starts right after the overlay mount.
     sync = next((e[0] for e in ev if e[0] >= t and main(e, 'fdatasync')), None)
-    spawn = next((e[0] for e in ev if e[0] >= t and main(e, 'clone') and 'VFORK' in e[3]), None)
+    # The container's init: burrow's C init is a fork into new namespaces
+    # (clone with NEWPID); libcontainer's, a vfork + execve of the binary.
+    cinit = lambda e: main(e, 'clone') and 'NEWPID' in e[3]
+    lcinit = lambda e: main(e, 'clone') and 'VFORK' in e[3]
+    M['cinit'] = any(e[0] >= t and cinit(e) for e in ev)
+    spawned = cinit if M['cinit'] else lcinit
+    spawn = next((e[0] for e in ev if e[0] >= t and spawned(e)), None)
     if sync is not None and spawn is not None and sync < spawn:
         t = first('prepare', sync, lambda e: main(e, 'renameat'))
     else:
         M['prepare'] = t
-    t = first('seal', t, lambda e: main(e, 'fsopen'))                # exeseal overlay
-    t = first('spawn', t, lambda e: main(e, 'clone') and 'VFORK' in e[3])
+    if M['cinit']:
+        t = M['seal'] = M['spawn'] = spawn                           # no exe sealing
+    else:
+        t = first('seal', t, lambda e: main(e, 'fsopen'))            # exeseal overlay
+        t = first('spawn', t, spawned)
     t = first('mounts', t, lambda e: init(e, 'mount'))
     t = first('pivot', t, lambda e: init(e, 'pivot_root'))
     t = first('exectrue', t, lambda e: init(e, 'execve'))
@@ -154,7 +164,7 @@ def markers(evb, path):
     return M
 
 ROWS = [
-    ('exec', 'go', 'exec of the 19 MB binary, C constructor: unshare user + mount ns, id maps'),
+    ('exec', 'go', 'exec of the 25 MB binary, C constructor: unshare user + mount ns, id maps (started)'),
     ('go', 'store', 'Go runtime, package init, CLI, config, session'),
     ('store', 'create', 'store open: c/storage driver probes, bind mount of overlay home, locks, JSON'),
     ('create', 'ovl', 'container record + layer: lookup, layer dirs, JSON (c/storage: 2x mountpoints.json+fdatasync)'),
@@ -169,7 +179,18 @@ ROWS = [
     ('trueexit', 'delete', 'teardown: wait, libcontainer destroy, unmount + mountpoints.json+fdatasync, state'),
     ('delete', 'exit', 'removal: unmount, layer dirs removed, records (c/storage: + mountpoints.json, tempdirs, 2x fdatasync)'),
 ]
+# With burrow's C init (run/internal/cinit), the rows from the spawn differ:
+CINIT_ROWS = {
+    'prepare': 'prepare: user lookup, hosts/hostname/resolv.conf, mount points, spec, seccomp filter (cached)',
+    'seal': '(no exe sealing: the C init runs no second binary)',
+    'spawn': 'fork of burrow into the new namespaces (clone), signals and stdio reset, setns of the network',
+    'masked': 'seccomp, capabilities, ids, wait for the state record, close-on-exec',
+    'trueexit': 'teardown: wait, namespaces torn down, state',
+}
 runs = [markers(events(p), p) for p in sys.argv[1:]]
+if all(r['cinit'] for r in runs):
+    ROWS = [(a, b, CINIT_ROWS.get(a, what)) for a, b, what in ROWS]
+    print('# container init: burrow\'s C init (BURROW_INIT=libcontainer traces libcontainer\'s)')
 total = statistics.median(r['exit'] - r['exec'] for r in runs)
 for a, b, what in ROWS:
     v = statistics.median(r[b] - r[a] for r in runs)

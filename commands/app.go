@@ -12,6 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/burrow-oci/burrow/internal/cliflags"
 )
 
 // Exit codes, as Docker uses them.
@@ -151,6 +153,7 @@ func newApp(v Version) *cli.App {
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}
+	cliflags.Cache(app)
 	return app
 }
 

@@ -3,7 +3,7 @@ package run
 import "golang.org/x/sys/unix"
 
 // capNumbers are the capabilities' numbers, for the bounding set's check.
-var capNumbers = map[string]int{
+var capNumbers = map[string]uint{
 	"CAP_AUDIT_CONTROL": unix.CAP_AUDIT_CONTROL, "CAP_AUDIT_READ": unix.CAP_AUDIT_READ,
 	"CAP_AUDIT_WRITE": unix.CAP_AUDIT_WRITE, "CAP_BLOCK_SUSPEND": unix.CAP_BLOCK_SUSPEND,
 	"CAP_BPF": unix.CAP_BPF, "CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,

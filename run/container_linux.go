@@ -19,7 +19,6 @@ import (
 	// As real root the cgroup manager programs device rules, which this
 	// package enables (runc imports it the same way).
 	_ "github.com/opencontainers/cgroups/devices"
-	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/burrow-oci/burrow/run/network"
@@ -102,19 +101,12 @@ func (p *Process) netState(s *storage.ContainerState) {
 // 128+N for a process killed by signal N, as Docker reports it. Signals
 // the caller receives while it waits are passed on to the container.
 func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) {
-	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName:      p.ID,
-		Spec:            p.Spec,
-		RootlessEUID:    os.Geteuid() != 0,
-		RootlessCgroups: os.Geteuid() != 0 || inUserNS(),
-	})
-	if err != nil {
-		return 0, fmt.Errorf("preparing the container's configuration: %w", err)
+	if code, covered, err := runFast(ctx, p, signals); covered || err != nil {
+		return code, err
 	}
-	if cfg.RootlessCgroups && cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
-		// Without cgroup delegation there is no device cgroup to program;
-		// the devices a container sees are the bind-mounted defaults.
-		cfg.Cgroups.Resources.Devices = nil
+	cfg, err := libcontainerConfig(p)
+	if err != nil {
+		return 0, err
 	}
 	ctr, err := libcontainer.Create(p.StateDir, p.ID, cfg)
 	if err != nil {
@@ -162,8 +154,9 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 			}
 		}()
 	}
+	getCtr := func() (*libcontainer.Container, error) { return ctr, nil }
 	if p.ExecDir != "" {
-		stop, err := serveExec(p.ExecDir, ctr, p.Spec, p.SingleID, p.hub, &p)
+		stop, err := serveExec(p.ExecDir, getCtr, p.Spec, p.SingleID, p.hub, &p)
 		if err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
 			_, _ = proc.Wait()
@@ -183,7 +176,7 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	if p.Health != nil && p.OnHealth != nil {
 		hctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go healthLoop(hctx, ctr, p.Spec, p.Health, p.OnHealth)
+		go healthLoop(hctx, getCtr, p.Spec, p.Health, p.OnHealth)
 	}
 	done := make(chan struct{})
 	go func() {

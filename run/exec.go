@@ -95,7 +95,7 @@ func shortPath(dir, file string) (string, *os.File, error) {
 // asked for, for as long as the container lives.
 // proc, if set, is the container's Process, whose network serves
 // network requests.
-func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub, proc *Process) (func(), error) {
+func serveExec(dir string, ctr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, hub *attachHub, proc *Process) (func(), error) {
 	p, d, err := shortPath(dir, socketName)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func serveExec(dir string, ctr *libcontainer.Container, spec *specs.Spec, single
 	return func() { l.Close(); _ = os.Remove(filepath.Join(dir, socketName)) }, nil
 }
 
-func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spec, singleID bool, hub *attachHub, p *Process) {
+func handleExec(conn *net.UnixConn, ctr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, hub *attachHub, p *Process) {
 	defer conn.Close()
 	reply := func(r execReply) { _ = json.NewEncoder(conn).Encode(r) }
 	buf := make([]byte, 64*1024)
@@ -194,7 +194,7 @@ func handleExec(conn *net.UnixConn, ctr *libcontainer.Container, spec *specs.Spe
 
 // runExec runs an exec request's process in the container, with the
 // streams (and console socket) received with it.
-func runExec(ctr *libcontainer.Container, spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
+func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
 	proc, err := execProcess(req, spec, singleID)
 	if err != nil {
 		return execReply{Code: 126, Error: err.Error()}
@@ -205,7 +205,10 @@ func runExec(ctr *libcontainer.Container, spec *specs.Spec, singleID bool, req E
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = files[0], files[1], files[2]
 	}
-	err = ctr.Run(proc)
+	ctr, err := getCtr()
+	if err == nil {
+		err = ctr.Run(proc)
+	}
 	if len(files) == 4 {
 		// Without this copy gone, the caller could wait for ever for a
 		// terminal that a failed start never sends.

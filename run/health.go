@@ -15,7 +15,7 @@ import (
 // does: failures during the start period do not count, Retries failures in
 // a row make it unhealthy, a success makes it healthy. report is called
 // with the new health after every check.
-func healthLoop(ctx context.Context, ctr *libcontainer.Container, spec *specs.Spec, hc *storage.HealthCheck, report func(storage.Health)) {
+func healthLoop(ctx context.Context, ctr func() (*libcontainer.Container, error), spec *specs.Spec, hc *storage.HealthCheck, report func(storage.Health)) {
 	h := storage.Health{Status: "starting"}
 	report(h)
 	started := time.Now()
@@ -59,7 +59,7 @@ func healthLoop(ctx context.Context, ctr *libcontainer.Container, spec *specs.Sp
 
 // runCheck runs the check command once in the container, stopping it after
 // the timeout.
-func runCheck(ctr *libcontainer.Container, spec *specs.Spec, hc *storage.HealthCheck) storage.HealthResult {
+func runCheck(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, hc *storage.HealthCheck) storage.HealthResult {
 	res := storage.HealthResult{Start: time.Now().UTC()}
 	var args []string
 	switch {
@@ -75,7 +75,11 @@ func runCheck(ctr *libcontainer.Container, spec *specs.Spec, hc *storage.HealthC
 	proc := newProcess(&sp)
 	var out limitedBuffer
 	proc.Stdout, proc.Stderr = &out, &out
-	if err := ctr.Run(proc); err != nil {
+	ctr, err := getCtr()
+	if err == nil {
+		err = ctr.Run(proc)
+	}
+	if err != nil {
 		res.ExitCode, res.Output, res.End = 1, err.Error(), time.Now().UTC()
 		return res
 	}

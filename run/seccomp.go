@@ -2,6 +2,7 @@ package run
 
 import (
 	"runtime"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -72,9 +73,16 @@ func defaultSeccomp(caps []string) *specs.LinuxSeccomp {
 	}
 	eperm := uint(unix.EPERM)
 	names := append([]string(nil), deniedAlways...)
-	for c, calls := range deniedUnless {
+	// In a fixed order: the compiled filter is cached by the profile's
+	// text (see seccompProgram).
+	capNames := make([]string, 0, len(deniedUnless))
+	for c := range deniedUnless {
+		capNames = append(capNames, c)
+	}
+	sort.Strings(capNames)
+	for _, c := range capNames {
 		if !has[c] {
-			names = append(names, calls...)
+			names = append(names, deniedUnless[c]...)
 		}
 	}
 	s := &specs.LinuxSeccomp{

@@ -228,6 +228,9 @@ func (s *Store) LookupContainer(ref string) (*Container, error) {
 }
 
 func (s *Store) lookupContainer(ref string, nameOnly bool) (*Container, error) {
+	if nameOnly {
+		return s.containerNamed(strings.TrimPrefix(ref, "/"))
+	}
 	cs, err := s.Containers()
 	if err != nil {
 		return nil, err
@@ -253,6 +256,32 @@ func (s *Store) lookupContainer(ref string, nameOnly bool) (*Container, error) {
 		}
 	}
 	return nil, &ContainerNotFoundError{Ref: ref}
+}
+
+// containerNamed finds the container named name, with only its ID, name
+// and kind filled in: the name checks of create and rename need no more,
+// and decoding every container's configuration is most of a listing's
+// cost.
+func (s *Store) containerNamed(name string) (*Container, error) {
+	cs, err := s.cs.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	for i := range cs {
+		if len(cs[i].Names) > 0 && cs[i].Names[0] == name {
+			return &Container{ID: cs[i].ID, Name: name, kind: csContainers{}}, nil
+		}
+	}
+	eph, err := s.ephemeralContainers()
+	if err != nil {
+		return nil, err
+	}
+	for i := range eph {
+		if eph[i].Name == name {
+			return &eph[i], nil
+		}
+	}
+	return nil, &ContainerNotFoundError{Ref: name}
 }
 
 // MountContainer mounts the container's root filesystem and returns its

@@ -13,6 +13,7 @@ import (
 	"github.com/burrow-oci/burrow/storage/atomicfile"
 	graphdriver "go.podman.io/storage/drivers"
 	"go.podman.io/storage/pkg/archive"
+	"golang.org/x/sys/unix"
 )
 
 // Ephemeral containers are the containers of `run --rm` in the
@@ -86,12 +87,8 @@ func (ephemeralContainers) create(s *Store, nc NewContainer) (*Container, error)
 				return s.nameInUse(nc.Name)
 			}
 		}
-		for {
-			rec.ID = NewID()
-			if _, err := s.cs.Container(rec.ID); err != nil {
-				break // not a containers/storage container's ID either
-			}
-		}
+		// 256 random bits: no other container has them.
+		rec.ID = NewID()
 		c.ID = rec.ID
 		return writeEphemeral(s.ephemeralPath(rec.ID), &rec)
 	}()
@@ -188,7 +185,13 @@ func (ephemeralContainers) remove(s *Store, c *Container) error {
 	if err != nil {
 		return err
 	}
-	_ = d.Put(c.ID) // not mounted here is fine: Remove is what matters
+	// The layer's own mount point: unmounted directly, as the driver's
+	// Put would also make a new empty mount point in its place, which
+	// Remove deletes next.
+	merged := filepath.Join(s.opts.Root, s.driver, c.ID, "merged")
+	if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
+		_ = d.Put(c.ID) // not mounted here is fine: Remove is what matters
+	}
 	if err := d.Remove(c.ID); err != nil {
 		return fmt.Errorf("removing container %s: %w", short(c.ID), err)
 	}

@@ -19,7 +19,8 @@ package userns
 // What the constructor did, for the Go side (see constructorResult):
 //   state 0: nothing (root, already inside, or a command that needs no
 //            namespace); 1: entered; -1: failed (err, errno say why);
-//   -2: full mode was required but is not available (fallback says why).
+//   -2: full mode was required but is not available (fallback says why);
+//   2: entered, the ids still being mapped (burrow_userns_wait finishes).
 int burrow_userns_state;
 int burrow_userns_errno;
 char burrow_userns_err[1024];
@@ -281,10 +282,19 @@ static int wait_status(pid_t pid) {
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+// The id-mapping helper of full mode, while it runs: the constructor
+// does not wait for it, so that newuidmap and newgidmap run while the Go
+// runtime starts; burrow_userns_wait (called first by the Go side, before
+// anything depends on the ids) collects it.
+static pid_t mapper_pid = -1;
+static int mapper_errfd = -1;
+static int mapper_unshare_err;
+
 // enter_full unshares a user and mount namespace and has a helper forked
 // beforehand (so that it stays in the parent namespace) run the setuid
 // newuidmap and newgidmap, side by side. No exec follows the unshare, so
 // this process keeps the full capability set the new namespace gives it.
+// The helper is collected by burrow_userns_wait.
 static void enter_full(void) {
 	int go[2], errp[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -313,17 +323,29 @@ static void enter_full(void) {
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) unshare_err = errno;
 	if (unshare_err == 0 && write(go[1], "x", 1) != 1) unshare_err = errno;
 	close(go[1]);
+	mapper_pid = helper;
+	mapper_errfd = errp[0];
+	mapper_unshare_err = unshare_err;
+	burrow_userns_state = 2; // pending: burrow_userns_wait finishes
+}
+
+// burrow_userns_wait waits for the id-mapping helper enter_full started, if
+// any, and sets the state from its result.
+void burrow_userns_wait(void) {
+	if (mapper_pid < 0) return;
 	char msg[800] = "";
 	ssize_t n, total = 0;
-	while ((n = read(errp[0], msg + total, sizeof msg - 1 - total)) > 0) total += n;
+	while ((n = read(mapper_errfd, msg + total, sizeof msg - 1 - total)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0) total += n;
 	msg[total] = 0;
 	while (total > 0 && (msg[total - 1] == '\n' || msg[total - 1] == ' ')) msg[--total] = 0;
 	for (char *p = msg; *p; p++)
 		if (*p == '\n') *p = ' ';
-	close(errp[0]);
-	int st = wait_status(helper);
-	if (unshare_err != 0) {
-		fail("unshare", unshare_err);
+	close(mapper_errfd);
+	int st = wait_status(mapper_pid);
+	mapper_pid = -1;
+	if (mapper_unshare_err != 0) {
+		fail("unshare", mapper_unshare_err);
 		return;
 	}
 	if (st != 0) {
@@ -519,6 +541,7 @@ import (
 
 // constructorResult reports what the C constructor did.
 func constructorResult() (p Plan, entered bool, err error) {
+	C.burrow_userns_wait()
 	p = Plan{
 		Mode:     Mode(C.GoString(&C.burrow_userns_mode[0])),
 		User:     C.GoString(&C.burrow_userns_user[0]),

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -193,5 +194,23 @@ func TestMatch(t *testing.T) {
 				t.Errorf("Match(%q, %q) = %v, want %v", tt.full, tt.pattern, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGrammar checks the written-out grammar against the distribution
+// spec's regular expressions.
+func TestGrammar(t *testing.T) {
+	pathRE := regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	tagRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	samples := []string{"", "a", "A", "ab", "a.b", "a..b", "a_b", "a__b", "a___b", "a-b", "a---b", "a-", "-a", ".a",
+		"_a", "a_", "a.", "a._b", "a-_b", "a/b", "a b", "1.0", "v1.2.3-rc_1", "latest", "Latest", "_x", "x" + strings.Repeat("y", 127),
+		"x" + strings.Repeat("y", 128), "a:b", "é", "a.b-c__d"}
+	for _, s := range samples {
+		if got, want := validPathComponent(s), pathRE.MatchString(s); got != want {
+			t.Errorf("path component %q: %v, want %v", s, got, want)
+		}
+		if got, want := validTag(s), tagRE.MatchString(s); got != want {
+			t.Errorf("tag %q: %v, want %v", s, got, want)
+		}
 	}
 }
