@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -169,11 +170,7 @@ func setUsageErrors(c *cli.Command) {
 
 // usageError reports a bad flag as Docker does, with exit code 125.
 func usageError(c *cli.Context, err error, _ bool) error {
-	name := c.Command.FullName()
-	if name != "" {
-		name = " " + name
-	}
-	return toolError(fmt.Errorf("%v\nSee 'burrow%s --help'", err, name))
+	return toolError(fmt.Errorf("%v\nSee '%s --help'", err, strings.TrimSpace("burrow "+c.Command.FullName())))
 }
 
 // argsError is a wrong number of arguments, worded as Docker words it.
