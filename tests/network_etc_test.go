@@ -6,11 +6,8 @@ package tests
 // container sees connecting through a published port.
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -41,20 +38,7 @@ func TestNetworkAddHost(t *testing.T) {
 	if !tunUsable() {
 		return
 	}
-	addr := hostAddr()
-	if addr == "" {
-		t.Skip("the host has no non-loopback IPv4 address")
-	}
-	l, err := net.Listen("tcp4", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "the host by host-gateway\n")
-	})}
-	go srv.Serve(l)
-	defer srv.Shutdown(context.Background())
-	port := l.Addr().(*net.TCPAddr).Port
+	addr, port := hostServer(t, "the host by host-gateway\n")
 	r := e.exec(nil, "run", "--rm", "--add-host", "gw.local:host-gateway", "busybox", "sh", "-c",
 		fmt.Sprintf("grep gw.local /etc/hosts; timeout 20 wget -qO- http://gw.local:%d/", port))
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "10.0.2.2\tgw.local\n") || !strings.HasSuffix(r.stdout, "the host by host-gateway\n") {

@@ -106,6 +106,27 @@ func hostAddr() string {
 	return ""
 }
 
+// hostServer serves body over HTTP on the host's non-loopback address
+// until the test ends, and returns that address and the port; it skips
+// the test when the host has no such address.
+func hostServer(t *testing.T, body string) (string, int) {
+	t.Helper()
+	addr := hostAddr()
+	if addr == "" {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	l, err := net.Listen("tcp4", addr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, body)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return addr, l.Addr().(*net.TCPAddr).Port
+}
+
 // serveScript makes /www/index.html hold body and serves /www with busybox
 // httpd on port; the shell exits 0 on SIGTERM (httpd as PID 1 would
 // ignore it).
@@ -450,23 +471,10 @@ func TestNetworkPublishAll(t *testing.T) {
 // host, at a non-loopback address of the host.
 func TestNetworkOutbound(t *testing.T) {
 	needTun(t)
-	addr := hostAddr()
-	if addr == "" {
-		t.Skip("the host has no non-loopback IPv4 address")
-	}
-	l, err := net.Listen("tcp4", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "hello from the host\n")
-	})}
-	go srv.Serve(l)
-	defer srv.Shutdown(context.Background())
-
+	addr, port := hostServer(t, "hello from the host\n")
 	e := newEnv(t)
 	e.importBusybox("busybox")
-	url := fmt.Sprintf("http://%s/", l.Addr())
+	url := fmt.Sprintf("http://%s:%d/", addr, port)
 	r := e.exec(nil, "run", "--rm", "busybox", "sh", "-c", "readlink /proc/self/ns/net; timeout 20 wget -qO- "+url)
 	out := lines(r.stdout)
 	if ns := firstOr(out, ""); ns == "" || ns == hostNetns(t) {
