@@ -215,21 +215,36 @@ type LayerError struct {
 	Root string // the store's graph root
 }
 
-var unpackFailure = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
-})
+var (
+	unpackFailure = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`unpacking failed \(error: [^;]*; output: ([^)\n]*)\)`)
+	})
+	// applyLayerFailure is the vfs driver's child failing: its error
+	// after what it printed (see ignoredChown).
+	applyLayerFailure = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)ApplyLayer stdout: .*?stderr: (.*?) ?exit status \d+$`)
+	})
+	// ignoredChown is containers/storage's line for each file whose owner
+	// it could not set in single-id mode (ignore_chown_errors).
+	ignoredChown = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`Chown error detected\. Ignoring due to ignoreChownErrors flag: [^\n]*\n`)
+	})
+)
 
 func (e *LayerError) Error() string {
+	msg := ignoredChown().ReplaceAllString(e.Err.Error(), "")
 	for _, full := range []struct {
 		errno syscall.Errno
 		what  string
 	}{{syscall.ENOSPC, "no space left on device"}, {syscall.EDQUOT, "disk quota exceeded"}} {
-		if errors.Is(e.Err, full.errno) {
+		// The vfs driver's child reports the errno only as text.
+		if errors.Is(e.Err, full.errno) || strings.Contains(msg, full.errno.Error()) {
 			return fmt.Sprintf("writing layer: %s for the store at %s (hint: free space there, for instance with `burrow system prune -a`, or keep the store elsewhere with --root)", full.what, e.Root)
 		}
 	}
-	msg := e.Err.Error()
 	if m := unpackFailure().FindStringSubmatch(msg); m != nil {
+		msg = m[1]
+	} else if m := applyLayerFailure().FindStringSubmatch(msg); m != nil {
 		msg = m[1]
 	}
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {

@@ -104,6 +104,15 @@ func (d *layerDiffer) ApplyDiff(dest string, topts *archive.TarOptions, dopts *d
 		}
 	}()
 
+	if topts.IgnoreChownErrors {
+		// Single-id mode (the store's ignore_chown_errors): no owner but
+		// the caller's can be set, so none is tried. containers/storage
+		// would try each file's and print a line for each that fails;
+		// burrow says once per store that owners are not kept.
+		o := *topts
+		o.NoLchown, o.IgnoreChownErrors = true, false
+		topts = &o
+	}
 	br := bufio.NewReaderSize(d.src, 256<<10)
 	head, err := br.Peek(10)
 	if err != nil && !errors.Is(err, io.EOF) {
