@@ -143,6 +143,10 @@ func monitor(ctx context.Context, st *storage.Store, ctr *storage.Container, rea
 		if restart {
 			state.Restarting = true
 			state.RestartCount++
+		} else {
+			// Its ports are free before it is recorded as exited: stop
+			// returns once it is, and a port bound next must not fail.
+			p.close()
 		}
 		save()
 		mu.Unlock()

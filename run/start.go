@@ -230,6 +230,8 @@ func startAttached(ctx context.Context, st *storage.Store, ctr *storage.Containe
 		return 0, err
 	}
 	code, err := Run(ctx, p, sigs)
+	// Its ports are free before it is recorded as exited (see monitor).
+	p.close()
 	runningMu.Lock()
 	running.Status = storage.StatusExited // no network request records it running again
 	runningMu.Unlock()
