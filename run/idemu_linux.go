@@ -103,10 +103,10 @@ type idSupervisor struct {
 	// pending counts the execs being started, whose pids are seeded
 	// once known: their first calls wait for that.
 	pending int
-	ln     *net.UnixListener
-	path   string
-	dir    *os.File
-	tmp    string // a directory of its own to remove
+	ln      *net.UnixListener
+	path    string
+	dir     *os.File
+	tmp     string // a directory of its own to remove
 }
 
 func newIDSupervisor(def *cred) *idSupervisor {
