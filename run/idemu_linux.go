@@ -639,3 +639,12 @@ func notifies(s *specs.LinuxSeccomp) bool {
 	}
 	return false
 }
+
+// IdentityEmulation says what single-id mode does with the identity
+// calls on this kernel (burrow info).
+func IdentityEmulation() string {
+	if notifySupported() {
+		return "emulated: set*id, setgroups, get*id and getgroups answered per process by a supervisor (seccomp user notification); chown succeeds without effect"
+	}
+	return "not emulated: this kernel lacks seccomp user notification, so set*id, setgroups and chown succeed without effect and get*id report root"
+}

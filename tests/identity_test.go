@@ -90,3 +90,16 @@ func TestIdentityStop(t *testing.T) {
 	e.ok("stop", "-t", "1", "loop")
 	e.ok("rm", "loop")
 }
+
+// TestIdentityInfo: info says in single-id mode that identities are
+// emulated, and nothing in the other modes.
+func TestIdentityInfo(t *testing.T) {
+	e := newEnv(t)
+	got := strings.TrimSpace(e.ok("info", "--format", "{{.UserNS.Identities}}").stdout)
+	if mode == "single" && !strings.HasPrefix(got, "emulated: ") || mode != "single" && got != "" {
+		t.Errorf("info in %s mode: Identities %q", mode, got)
+	}
+	if out := e.ok("info").stdout; mode == "single" && !strings.Contains(out, "\n Identities:  emulated: ") {
+		t.Errorf("info in single mode does not say identities are emulated:\n%s", out)
+	}
+}
