@@ -251,23 +251,42 @@ var nativeArch = map[string]uint32{"amd64": unix.AUDIT_ARCH_X86_64, "arm64": uni
 // known ancestor take (0: the container's user).
 func (s *idSupervisor) serve(fd int, root int) {
 	defer unix.Close(fd)
+	// The container's process waits for the answer: the kernel switches
+	// to this thread at once rather than waking it on another CPU (6.6
+	// and later; older kernels refuse the flag).
+	// On those kernels a receive also returns once no process uses the
+	// filter any more, so no poll is needed before it.
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, seccompSyncWakeUp)
+	direct := e == 0
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		fds[0].Revents = 0
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return
-		}
-		if fds[0].Revents&unix.POLLIN == 0 {
-			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+		if !direct {
+			if _, err := unix.Poll(fds, -1); err != nil {
+				if err == unix.EINTR {
+					continue
+				}
 				return
 			}
-			continue
+			if fds[0].Revents&unix.POLLIN == 0 {
+				if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+					return
+				}
+				continue
+			}
 		}
 		var req seccompNotif
 		if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&req)); err != nil {
+			if err == unix.ENOENT && direct {
+				// A notifying process was killed, or none is left.
+				if n, _ := unix.Poll(fds, 0); n > 0 && fds[0].Revents&unix.POLLIN == 0 &&
+					fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+					return
+				}
+				continue
+			}
 			if err == unix.EINTR || err == unix.ENOENT {
 				continue
 			}
@@ -409,6 +428,9 @@ var callNames = sync.OnceValue(func() map[int32]string {
 })
 
 const noID = ^uint32(0)
+
+// seccompSyncWakeUp is SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
+const seccompSyncWakeUp = 1
 
 // answer carries out one call: its return value or errno.
 func (s *idSupervisor) answer(req *seccompNotif, root int) (int64, int32) {
