@@ -350,14 +350,15 @@ func singleIDSeccomp(notify bool) *specs.LinuxSeccomp {
 	sets := []string{"setuid", "setgid", "setgroups", "setreuid", "setregid", "setresuid", "setresgid",
 		"setfsuid", "setfsgid", "setuid32", "setgid32", "setgroups32", "setreuid32",
 		"setregid32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32"}
-	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: hostArches()}
 	if !notify {
 		faked = append(faked, sets...)
-	} else {
+	}
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: hostArches(),
+		Syscalls: []specs.LinuxSyscall{{Names: faked, Action: specs.ActErrno, ErrnoRet: &zero}}}
+	if notify {
 		names := append(append([]string(nil), sets...), "getuid", "geteuid", "getgid", "getegid",
 			"getresuid", "getresgid", "getgroups")
 		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: names, Action: specs.ActNotify})
 	}
-	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: faked, Action: specs.ActErrno, ErrnoRet: &zero})
 	return s
 }
