@@ -18,6 +18,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/burrow-oci/burrow/storage"
 )
 
 // Identities emulated in the kernel (single-id mode): the container's
@@ -669,4 +671,19 @@ func IdentityEmulation() string {
 		return "emulated: set*id, setgroups, get*id and getgroups answered per process by a supervisor (seccomp user notification); chown succeeds without effect"
 	}
 	return "not emulated: this kernel lacks seccomp user notification, so set*id, setgroups and chown succeed without effect and get*id report root"
+}
+
+// noticeNoNotify tells the user once (per store) that identities cannot
+// be emulated on this kernel, when a single-id container starts.
+func noticeNoNotify(st *storage.Store, singleID bool) {
+	if !singleID || notifySupported() {
+		return
+	}
+	_ = os.MkdirAll(st.RuntimeDir(), 0o700)
+	f, err := os.OpenFile(filepath.Join(st.RuntimeDir(), "no-seccomp-notify"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	f.Close()
+	fmt.Fprintln(os.Stderr, "burrow: this kernel lacks seccomp user notification: in containers set*id succeed without effect and get*id report root (identities are not emulated)")
 }
