@@ -295,7 +295,7 @@ func (s *idSupervisor) serve(fd int, root int) {
 			return
 		}
 		resp := seccompNotifResp{id: req.id}
-		resp.val, resp.error = s.answer(&req, root)
+		resp.val, resp.error = s.answer(fd, &req, root)
 		_ = ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))
 	}
 }
@@ -434,8 +434,10 @@ const noID = ^uint32(0)
 // seccompSyncWakeUp is SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
 const seccompSyncWakeUp = 1
 
-// answer carries out one call: its return value or errno.
-func (s *idSupervisor) answer(req *seccompNotif, root int) (int64, int32) {
+// answer carries out one call: its return value or errno. fd is the
+// listener, to check that the caller is still waiting before its memory
+// is written (its pid could otherwise be another process's by then).
+func (s *idSupervisor) answer(fd int, req *seccompNotif, root int) (int64, int32) {
 	name := callNames()[req.nr]
 	if req.arch != nativeArch || name == "" {
 		return 0, 0
@@ -449,6 +451,7 @@ func (s *idSupervisor) answer(req *seccompNotif, root int) (int64, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	priv := c.euid == 0
+	mem := callMemory{pid: pid, fd: fd, id: req.id}
 	switch name {
 	case "getuid":
 		return int64(c.ruid), 0
@@ -459,49 +462,13 @@ func (s *idSupervisor) answer(req *seccompNotif, root int) (int64, int32) {
 	case "getegid":
 		return int64(c.egid), 0
 	case "getresuid":
-		return writeIDs(pid, req, [3]uint64{a[0], a[1], a[2]}, [3]uint32{c.ruid, c.euid, c.suid})
+		return mem.writeIDs([3]uint64{a[0], a[1], a[2]}, [3]uint32{c.ruid, c.euid, c.suid})
 	case "getresgid":
-		return writeIDs(pid, req, [3]uint64{a[0], a[1], a[2]}, [3]uint32{c.rgid, c.egid, c.sgid})
+		return mem.writeIDs([3]uint64{a[0], a[1], a[2]}, [3]uint32{c.rgid, c.egid, c.sgid})
 	case "getgroups":
-		n := int(int32(a[0]))
-		switch {
-		case n < 0:
-			return 0, int32(unix.EINVAL)
-		case n == 0:
-			return int64(len(c.groups)), 0
-		case n < len(c.groups):
-			return 0, int32(unix.EINVAL)
-		}
-		if len(c.groups) > 0 {
-			buf := make([]byte, 4*len(c.groups))
-			for i, g := range c.groups {
-				binary.NativeEndian.PutUint32(buf[4*i:], g)
-			}
-			if err := writeMem(pid, a[1], buf); err != nil {
-				return 0, int32(unix.EFAULT)
-			}
-		}
-		return int64(len(c.groups)), 0
+		return getGroups(c, mem, int(int32(a[0])), a[1])
 	case "setgroups":
-		n := int(int32(a[0]))
-		if !priv {
-			return 0, int32(unix.EPERM)
-		}
-		if n < 0 || n > 65536 {
-			return 0, int32(unix.EINVAL)
-		}
-		buf := make([]byte, 4*n)
-		if n > 0 {
-			if err := readMem(pid, a[1], buf); err != nil {
-				return 0, int32(unix.EFAULT)
-			}
-		}
-		groups := make([]uint32, n)
-		for i := range groups {
-			groups[i] = binary.NativeEndian.Uint32(buf[4*i:])
-		}
-		c.groups = groups
-		return 0, 0
+		return setGroups(c, mem, int(int32(a[0])), a[1], priv)
 	case "setuid", "setgid":
 		return setOne(c, name == "setuid", uint32(a[0]), priv)
 	case "setreuid", "setregid":
@@ -511,6 +478,46 @@ func (s *idSupervisor) answer(req *seccompNotif, root int) (int64, int32) {
 	case "setfsuid", "setfsgid":
 		return setFS(c, name == "setfsuid", uint32(a[0]), priv), 0
 	}
+	return 0, 0
+}
+
+func getGroups(c *cred, mem callMemory, n int, addr uint64) (int64, int32) {
+	switch {
+	case n < 0:
+		return 0, int32(unix.EINVAL)
+	case n == 0 || len(c.groups) == 0:
+		return int64(len(c.groups)), 0
+	case n < len(c.groups):
+		return 0, int32(unix.EINVAL)
+	}
+	buf := make([]byte, 4*len(c.groups))
+	for i, g := range c.groups {
+		binary.NativeEndian.PutUint32(buf[4*i:], g)
+	}
+	if err := mem.write(addr, buf); err != nil {
+		return 0, int32(unix.EFAULT)
+	}
+	return int64(len(c.groups)), 0
+}
+
+func setGroups(c *cred, mem callMemory, n int, addr uint64, priv bool) (int64, int32) {
+	if !priv {
+		return 0, int32(unix.EPERM)
+	}
+	if n < 0 || n > 65536 {
+		return 0, int32(unix.EINVAL)
+	}
+	buf := make([]byte, 4*n)
+	if n > 0 {
+		if err := mem.read(addr, buf); err != nil {
+			return 0, int32(unix.EFAULT)
+		}
+	}
+	groups := make([]uint32, n)
+	for i := range groups {
+		groups[i] = binary.NativeEndian.Uint32(buf[4*i:])
+	}
+	c.groups = groups
 	return 0, 0
 }
 
@@ -588,20 +595,26 @@ func setFS(c *cred, user bool, id uint32, priv bool) int64 {
 	return int64(old)
 }
 
+// callMemory is the memory of a process waiting in a notified call.
+type callMemory struct {
+	pid, fd int
+	id      uint64
+}
+
 // writeIDs stores three ids at the addresses a getres*id call gave.
-func writeIDs(pid int, req *seccompNotif, addrs [3]uint64, v [3]uint32) (int64, int32) {
+func (m callMemory) writeIDs(addrs [3]uint64, v [3]uint32) (int64, int32) {
 	for i, a := range addrs {
 		var b [4]byte
 		binary.NativeEndian.PutUint32(b[:], v[i])
-		if err := writeMem(pid, a, b[:]); err != nil {
+		if err := m.write(a, b[:]); err != nil {
 			return 0, int32(unix.EFAULT)
 		}
 	}
 	return 0, 0
 }
 
-func readMem(pid int, addr uint64, buf []byte) error {
-	n, err := unix.ProcessVMReadv(pid, []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}},
+func (m callMemory) read(addr uint64, buf []byte) error {
+	n, err := unix.ProcessVMReadv(m.pid, []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}, 0)
 	if err == nil && n != len(buf) {
 		err = errors.New("short read")
@@ -609,8 +622,12 @@ func readMem(pid int, addr uint64, buf []byte) error {
 	return err
 }
 
-func writeMem(pid int, addr uint64, buf []byte) error {
-	n, err := unix.ProcessVMWritev(pid, []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}},
+func (m callMemory) write(addr uint64, buf []byte) error {
+	id := m.id
+	if err := ioctlPtr(m.fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)); err != nil {
+		return err
+	}
+	n, err := unix.ProcessVMWritev(m.pid, []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}, 0)
 	if err == nil && n != len(buf) {
 		err = errors.New("short write")
