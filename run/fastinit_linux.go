@@ -318,7 +318,8 @@ func capMask(names []string) uint64 {
 // runFast is Run with the C init; covered says whether it applied (when
 // not, nothing was started).
 func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int, covered bool, err error) {
-	if !fastCovers(p.Spec) {
+	// A profile's own listener (not burrow's supervisor) is libcontainer's.
+	if !fastCovers(p.Spec) || p.ids == nil && notifies(p.Spec.Linux.Seccomp) {
 		return 0, false, nil
 	}
 	bpf, ok, err := seccompProgram(p.StateDir, p.Spec.Linux.Seccomp)
