@@ -444,7 +444,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 	int ngroups = 0;
 	const char *seccomp = NULL;
 	size_t seccomp_len = 0;
-	int listen = 0;
+	int notify = 0;
 	int nargs = 0, nenv = 0;
 
 	// Signals: the Go runtime's handlers mean nothing here. (The kernel's
@@ -552,7 +552,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 		}
 		case STEP_SECCOMP:
 			seccomp = get_bytes(&c, &seccomp_len);
-			listen = get_u64(&c) != 0;
+			notify = get_u64(&c) != 0;
 			break;
 		case STEP_USER:
 			uid = get_u64(&c);
@@ -591,7 +591,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 
 	// As libcontainer's init: a filter without no_new_privs is loaded
 	// while the capabilities still allow it; with it, last.
-	if (!listen) lfd = -1;
+	if (!notify) lfd = -1;
 	if (seccomp && !nnp) load_seccomp(seccomp, seccomp_len, lfd);
 	drop_bounding(caps.bounding);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("keeping the capabilities", "", errno);
