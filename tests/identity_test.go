@@ -7,6 +7,7 @@ package tests
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,7 +81,7 @@ USER root
 }
 
 // TestIdentityStop: a container whose processes are dropping their ids
-// can be stopped and removed.
+// can be stopped and removed, also once its supervisor is gone.
 func TestIdentityStop(t *testing.T) {
 	e := newEnv(t)
 	e.importBusybox("busybox")
@@ -89,6 +90,22 @@ func TestIdentityStop(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	e.ok("stop", "-t", "1", "loop")
 	e.ok("rm", "loop")
+
+	// With its supervisor (the monitor) killed, the container's faked
+	// calls do not hang it: it is removed as any other.
+	e.ok("run", "-d", "--name", "loop", "busybox", "sh", "-c", "while :; do su -s /bin/sh nobody -c 'id -u' >/dev/null 2>&1; done")
+	var monitor int
+	waitFor(t, func() bool {
+		monitor = monitorPid(t, e, "loop")
+		return monitor > 0
+	})
+	time.Sleep(200 * time.Millisecond)
+	syscall.Kill(monitor, syscall.SIGKILL)
+	time.Sleep(300 * time.Millisecond)
+	e.ok("rm", "-f", "loop")
+	if out := e.ok("ps", "-a", "-q").stdout; out != "" {
+		t.Errorf("ps -a after rm -f: %q", out)
+	}
 }
 
 // TestIdentityInfo: info says in single-id mode that identities are
