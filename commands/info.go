@@ -31,13 +31,13 @@ type infoDoc struct {
 	ConfigFile []string
 	LogLevel   string
 	UserNS     struct {
-		Mode    string
-		User    string
-		HostUID int
-		HostGID int
-		UIDMap  []userns.IDMap
-		GIDMap  []userns.IDMap
-		Note    string
+		Mode           string
+		User           string
+		HostUID        int
+		HostGID        int
+		UIDMap, GIDMap []userns.IDMap
+		Note           string
+		Identities     string `json:",omitempty"`
 	}
 	Cgroups run.Cgroups
 	Store   struct {
@@ -53,18 +53,15 @@ type infoDoc struct {
 
 func runInfo(c *cli.Context) error {
 	return withStore(c, func(s *session, st *storage.Store) error {
-		d := infoDoc{Version: c.App.Version, Kernel: kernelRelease(), OS: osName(), ConfigFile: s.cfg.Files, LogLevel: s.cfg.LogLevel}
-		if d.ConfigFile == nil {
-			d.ConfigFile = []string{}
-		}
-		d.UserNS.Mode = string(s.plan.Mode)
-		d.UserNS.User, d.UserNS.HostUID, d.UserNS.HostGID = s.plan.User, s.plan.HostUID, s.plan.HostGID
+		d := infoDoc{Version: c.App.Version, Kernel: kernelRelease(), OS: osName(), ConfigFile: append([]string{}, s.cfg.Files...), LogLevel: s.cfg.LogLevel}
+		d.UserNS.Mode, d.UserNS.User, d.UserNS.HostUID, d.UserNS.HostGID = string(s.plan.Mode), s.plan.User, s.plan.HostUID, s.plan.HostGID
 		d.UserNS.UIDMap, d.UserNS.GIDMap = s.plan.UIDMap, s.plan.GIDMap
 		switch s.plan.Mode {
 		case userns.ModeFull:
 			d.UserNS.Note = "root in containers is you; other ids map to your subordinate range"
 		case userns.ModeSingle:
 			d.UserNS.Note = "only your own id is mapped: changes of owner are stored as yours (hint: an admin adds ranges to /etc/subuid and /etc/subgid for full mapping)"
+			d.UserNS.Identities = run.IdentityEmulation()
 		case userns.ModeHost:
 			d.UserNS.Note = "running as root: no user namespace"
 		}
@@ -109,6 +106,9 @@ func printInfo(c *cli.Context, d *infoDoc) error {
 		fmt.Fprintf(w, " GID map:     %s\n", maps(d.UserNS.GIDMap))
 	}
 	fmt.Fprintf(w, " Note:        %s\n", d.UserNS.Note)
+	if d.UserNS.Identities != "" {
+		fmt.Fprintf(w, " Identities:  %s\n", d.UserNS.Identities)
+	}
 	fmt.Fprintf(w, "Cgroups:\n")
 	fmt.Fprintf(w, " Version:     %s\n", d.Cgroups.Version)
 	fmt.Fprintf(w, " Limits:      %s\n", d.Cgroups.Note)

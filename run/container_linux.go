@@ -68,6 +68,8 @@ type Process struct {
 	SingleID bool
 	// hub, in a monitor, serves attach.
 	hub *attachHub
+	// ids, in single-id mode, emulates the processes' identities.
+	ids *idSupervisor
 	// network, with NetworkBridge, is the container's network, served by
 	// this process; close releases it.
 	network *network.Network
@@ -101,6 +103,12 @@ func (p *Process) netState(s *storage.ContainerState) {
 // 128+N for a process killed by signal N, as Docker reports it. Signals
 // the caller receives while it waits are passed on to the container.
 func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) {
+	ids, err := startIdentities(&p)
+	if err != nil {
+		return 0, err
+	}
+	defer ids.close()
+	p.ids = ids
 	if code, covered, err := runFast(ctx, p, signals); covered || err != nil {
 		return code, err
 	}
@@ -134,6 +142,10 @@ func Run(ctx context.Context, p Process, signals <-chan os.Signal) (int, error) 
 	// names the process to stop.
 	if err := ctr.Start(proc); err != nil {
 		return 0, classify(err, p.Spec.Process.Args[0])
+	}
+	if ids != nil {
+		pid, _ := proc.Pid()
+		ids.seed(pid, identityOf(p.Spec))
 	}
 	var ttyDone chan struct{}
 	if cs != nil {

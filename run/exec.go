@@ -186,7 +186,7 @@ func handleExec(conn *net.UnixConn, ctr func() (*libcontainer.Container, error),
 	case req.Attached != nil:
 		reply(runAttached(*req.Attached, files))
 	case req.Exec != nil && len(req.Exec.Args) > 0:
-		reply(runExec(ctr, spec, singleID, *req.Exec, files))
+		reply(runExec(ctr, spec, singleID, p.ids, *req.Exec, files))
 	default:
 		reply(execReply{Code: 125, Error: "internal error: malformed exec request"})
 	}
@@ -194,7 +194,7 @@ func handleExec(conn *net.UnixConn, ctr func() (*libcontainer.Container, error),
 
 // runExec runs an exec request's process in the container, with the
 // streams (and console socket) received with it.
-func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, req ExecRequest, files []*os.File) execReply {
+func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, singleID bool, ids *idSupervisor, req ExecRequest, files []*os.File) execReply {
 	proc, err := execProcess(req, spec, singleID)
 	if err != nil {
 		return execReply{Code: 126, Error: err.Error()}
@@ -207,7 +207,13 @@ func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, s
 	}
 	ctr, err := getCtr()
 	if err == nil {
+		done := ids.expect()
 		err = ctr.Run(proc)
+		if err == nil {
+			pid, _ := proc.Pid()
+			ids.seed(pid, execIdentity(req, spec))
+		}
+		done()
 	}
 	if len(files) == 4 {
 		// Without this copy gone, the caller could wait for ever for a
@@ -234,6 +240,17 @@ func runExec(getCtr func() (*libcontainer.Container, error), spec *specs.Spec, s
 		return execReply{Code: 126, Error: err.Error()}
 	}
 	return execReply{Code: code}
+}
+
+// execIdentity is the emulated identity an exec starts with (single-id
+// mode): its user's, or the container's.
+func execIdentity(req ExecRequest, spec *specs.Spec) *cred {
+	if req.User != "" {
+		if u, err := ResolveUser(spec.Root.Path, req.User); err == nil {
+			return newCred(u.UID, u.GID, u.AdditionalGIDs)
+		}
+	}
+	return identityOf(spec)
 }
 
 // execProcess builds the process of an exec request from the container's

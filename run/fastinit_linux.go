@@ -92,10 +92,10 @@ func fastProgram(p Process, bpf []byte) (prog *cinit.Program, flags uintptr, ok 
 		prog.Rlimit(rlimitTypes[rl.Type], rl.Soft, rl.Hard)
 	}
 	if bpf != nil {
-		prog.Seccomp(bpf)
+		prog.Seccomp(bpf, p.ids != nil)
 	}
 	u := s.Process.User
-	prog.User(u.UID, u.GID, !p.SingleID, u.AdditionalGids)
+	prog.User(u.UID, u.GID, !p.SingleID, p.ids != nil, u.AdditionalGids)
 	c := s.Process.Capabilities
 	prog.Capabilities(cinit.Caps{
 		Bounding: capMask(c.Bounding), Effective: capMask(c.Effective), Permitted: capMask(c.Permitted),
@@ -318,7 +318,8 @@ func capMask(names []string) uint64 {
 // runFast is Run with the C init; covered says whether it applied (when
 // not, nothing was started).
 func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int, covered bool, err error) {
-	if !fastCovers(p.Spec) {
+	// A profile's own listener (not burrow's supervisor) is libcontainer's.
+	if !fastCovers(p.Spec) || p.ids == nil && notifies(p.Spec.Linux.Seccomp) {
 		return 0, false, nil
 	}
 	bpf, ok, err := seccompProgram(p.StateDir, p.Spec.Linux.Seccomp)
@@ -338,6 +339,27 @@ func runFast(ctx context.Context, p Process, signals <-chan os.Signal) (code int
 	stdio.closeChild()
 	if err != nil {
 		return 0, true, &StartError{Err: err}
+	}
+	if p.ids != nil && bpf != nil {
+		l, err := child.Listener()
+		if err != nil {
+			// The init's own report says what stopped it.
+			if rerr := child.Release(); rerr != nil {
+				err = rerr
+			}
+			_ = unix.Kill(child.Pid, unix.SIGKILL)
+			_, _ = unix.Wait4(child.Pid, nil, 0, nil)
+			return 0, true, classify(err, p.Spec.Process.Args[0])
+		}
+		p.ids.seed(child.Pid, identityOf(p.Spec))
+		fd, err := unix.Dup(int(l.Fd()))
+		l.Close()
+		if err != nil {
+			child.Abort()
+			_, _ = unix.Wait4(child.Pid, nil, 0, nil)
+			return 0, true, err
+		}
+		go p.ids.serve(fd, child.Pid)
 	}
 	// The child is waited for and signalled by its pid, which stays its
 	// own until this process reaps it (os.FindProcess would first probe

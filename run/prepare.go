@@ -143,6 +143,7 @@ func prepare(ctx context.Context, st *storage.Store, ctr *storage.Container, ns 
 		return Process{}, err
 	}
 	singleID := st.SingleID()
+	noticeNoNotify(st, singleID)
 	opts := Options{
 		Cmd: ctr.Config.Cmd, Entrypoint: ctr.Config.Entrypoint, Env: ctr.Config.Env,
 		WorkingDir: ctr.Config.WorkingDir, Hostname: hostname, Network: mode,
@@ -234,6 +235,7 @@ func Step(ctx context.Context, st *storage.Store, opts StepOptions) (int, error)
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	noticeNoNotify(st, st.SingleID())
 	o := Options{
 		Cmd: opts.Args, Entrypoint: []string{}, Env: opts.Env, Hostname: defaultHostname(opts.Network, "buildkitsandbox"),
 		Network: opts.Network, SingleID: st.SingleID(), Mounts: opts.Mounts,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -57,7 +58,9 @@ func compileSeccomp(s *specs.LinuxSeccomp) ([]byte, error) {
 			continue // the default
 		}
 		act := libseccomp.ActErrno.SetReturnCode(1)
-		if sc.ErrnoRet != nil {
+		if sc.Action == specs.ActNotify {
+			act = libseccomp.ActNotify
+		} else if sc.ErrnoRet != nil {
 			act = libseccomp.ActErrno.SetReturnCode(int16(*sc.ErrnoRet))
 		}
 		var conds []libseccomp.ScmpCondition
@@ -122,3 +125,16 @@ func exportBPF(filter *libseccomp.ScmpFilter) ([]byte, error) {
 	}
 	return io.ReadAll(f)
 }
+
+// syscallNumber is the native number of a system call.
+func syscallNumber(name string) (int32, bool) {
+	nr, err := libseccomp.GetSyscallFromName(name)
+	return int32(nr), err == nil
+}
+
+// notifySupported reports whether the kernel (and libseccomp) support
+// seccomp user notification.
+var notifySupported = sync.OnceValue(func() bool {
+	api, err := libseccomp.GetAPI()
+	return err == nil && api >= 5
+})

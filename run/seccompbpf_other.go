@@ -13,3 +13,7 @@ import (
 var errNoSeccompCompiler = errors.New("no seccomp compiler")
 
 func compileSeccomp(*specs.LinuxSeccomp) ([]byte, error) { return nil, errNoSeccompCompiler }
+
+func syscallNumber(string) (int32, bool) { return 0, false }
+
+func notifySupported() bool { return false }

@@ -52,11 +52,14 @@ func seccompProgram(stateDir string, s *specs.LinuxSeccomp) (bpf []byte, ok bool
 	if s == nil {
 		return nil, true, nil
 	}
-	if s.DefaultAction != specs.ActAllow || len(s.Flags) > 0 || s.ListenerPath != "" || s.DefaultErrnoRet != nil {
+	// A listener's path is for libcontainer: the C init hands its
+	// listener to the parent itself.
+	if s.DefaultAction != specs.ActAllow || len(s.Flags) > 0 || s.DefaultErrnoRet != nil ||
+		s.ListenerPath != "" && !notifies(s) {
 		return nil, false, nil
 	}
 	for _, sc := range s.Syscalls {
-		if sc.Action != specs.ActErrno && sc.Action != specs.ActAllow {
+		if sc.Action != specs.ActErrno && sc.Action != specs.ActAllow && sc.Action != specs.ActNotify {
 			return nil, false, nil
 		}
 	}

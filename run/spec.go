@@ -175,12 +175,14 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 		cwd = "/"
 	}
 	caps := capabilities(opts)
+	ident := ""
 	if opts.SingleID {
 		// Only id 0 is mapped: the process starts as 0, and the seccomp
 		// filter below makes the identity changes the container's programs
 		// ask for succeed without effect. (libcontainer cannot set an
 		// unmapped id, and its filter covers one thread, so glibc's
 		// all-threads setgid would abort.)
+		ident = identityText(u.UID, u.GID, u.AdditionalGIDs)
 		u.UID, u.GID, u.AdditionalGIDs = 0, 0, nil
 	}
 	s := &specs.Spec{
@@ -214,7 +216,8 @@ func Spec(rootfs string, img *v1.Config, opts Options, u User, files Files) (*sp
 		s.Linux.Seccomp = defaultSeccomp(caps)
 	}
 	if opts.SingleID {
-		s.Linux.Seccomp = mergeSeccomp(s.Linux.Seccomp, singleIDSeccomp())
+		s.Linux.Seccomp = mergeSeccomp(s.Linux.Seccomp, singleIDSeccomp(notifySupported()))
+		s.Annotations = map[string]string{identityAnnotation: ident}
 	}
 	s.Process.NoNewPrivileges = opts.NoNewPrivs
 	s.Process.Rlimits = opts.Rlimits
@@ -335,24 +338,27 @@ var allCaps = []string{
 	"CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_WAKE_ALARM",
 }
 
-// singleIDSeccomp makes the calls that change owners or identities succeed
-// without effect, in the kernel, as Charliecloud does: with one id mapped
-// they could only fail, and programs such as apt-get (which drops to _apt),
-// useradd and chown would stop there.
-func singleIDSeccomp() *specs.LinuxSeccomp {
+// singleIDSeccomp makes the calls that change owners succeed without
+// effect, in the kernel, as Charliecloud does: with one id mapped they
+// could only fail, and programs such as useradd and chown would stop
+// there. With notify, the identity calls go to a supervisor that
+// emulates each process's ids (see idemu_linux.go); without it (a kernel
+// without seccomp user notification) they too succeed without effect.
+func singleIDSeccomp(notify bool) *specs.LinuxSeccomp {
 	zero := uint(0)
-	return &specs.LinuxSeccomp{
-		DefaultAction: specs.ActAllow,
-		Architectures: hostArches(),
-		Syscalls: []specs.LinuxSyscall{{
-			Names: []string{
-				"chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
-				"setuid", "setgid", "setgroups", "setreuid", "setregid", "setresuid", "setresgid",
-				"setfsuid", "setfsgid", "setuid32", "setgid32", "setgroups32", "setreuid32",
-				"setregid32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32",
-			},
-			Action:   specs.ActErrno,
-			ErrnoRet: &zero,
-		}},
+	faked := []string{"chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32"}
+	sets := []string{"setuid", "setgid", "setgroups", "setreuid", "setregid", "setresuid", "setresgid",
+		"setfsuid", "setfsgid", "setuid32", "setgid32", "setgroups32", "setreuid32",
+		"setregid32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32"}
+	if !notify {
+		faked = append(faked, sets...)
 	}
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: hostArches(),
+		Syscalls: []specs.LinuxSyscall{{Names: faked, Action: specs.ActErrno, ErrnoRet: &zero}}}
+	if notify {
+		names := append(append([]string(nil), sets...), "getuid", "geteuid", "getgid", "getegid",
+			"getresuid", "getresgid", "getgroups")
+		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: names, Action: specs.ActNotify})
+	}
+	return s
 }

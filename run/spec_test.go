@@ -139,6 +139,12 @@ func TestSpec(t *testing.T) {
 		sc.Syscalls[0].Action != specs.ActErrno || sc.Syscalls[0].ErrnoRet == nil || *sc.Syscalls[0].ErrnoRet != 0 {
 		t.Errorf("single-id seccomp (faking rules first, then the default ones): %+v", single.Linux.Seccomp)
 	}
+	if got := single.Annotations[identityAnnotation]; got != "1000:50:7" {
+		t.Errorf("single-id mode records the user to emulate as %q, want 1000:50:7", got)
+	}
+	if notifySupported() && !notifies(single.Linux.Seccomp) {
+		t.Errorf("single-id seccomp sends no identity call to the supervisor")
+	}
 	if host.Linux.Seccomp != nil {
 		t.Errorf("--privileged has a seccomp filter")
 	}

@@ -24,6 +24,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -77,6 +79,8 @@ static const char *get_str(struct cursor *c) {
 }
 
 static int errfd = -1;
+// lfd is the socket the seccomp listener is sent over (-1 for none).
+static int lfd = -1;
 
 // append copies s to buf at *len, truncating at size-1.
 static void append(char *buf, size_t size, size_t *len, const char *s) {
@@ -394,11 +398,40 @@ static void drop_bounding(uint64_t keep) {
 	}
 }
 
-static void load_seccomp(const char *prog, size_t len) {
+// load_seccomp loads the filter; with lfd (not -1) it asks for a listener
+// of its notifications and sends it to the parent over that socket.
+static void load_seccomp(const char *prog, size_t len, int lfd) {
 	struct sock_fprog fp;
 	fp.len = (unsigned short)(len / sizeof(struct sock_filter));
 	fp.filter = (struct sock_filter *)prog;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) fail("loading the seccomp filter", "", errno);
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, lfd >= 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &fp);
+	if (fd < 0) fail("loading the seccomp filter", "", errno);
+	if (lfd < 0) return;
+	char data = 0;
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = {0};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof u.buf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	int ifd = (int)fd;
+	memcpy(CMSG_DATA(cm), &ifd, sizeof ifd);
+	ssize_t n;
+	do
+		n = sendmsg(lfd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) fail("sending the seccomp listener", "", errno);
+	close(ifd);
+	close(lfd);
 }
 
 // child runs the program; it does not return.
@@ -411,6 +444,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 	int ngroups = 0;
 	const char *seccomp = NULL;
 	size_t seccomp_len = 0;
+	int notify = 0;
 	int nargs = 0, nenv = 0;
 
 	// Signals: the Go runtime's handlers mean nothing here. (The kernel's
@@ -430,6 +464,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 	// the streams in place.
 	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 64);
 	gofd = fcntl(gofd, F_DUPFD_CLOEXEC, 64);
+	if (lfd >= 0 && (lfd = fcntl(lfd, F_DUPFD_CLOEXEC, 64)) < 0) _exit(1);
 	if (errfd < 0 || gofd < 0) _exit(1);
 	int hi[3];
 	for (int i = 0; i < 3; i++) {
@@ -517,6 +552,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 		}
 		case STEP_SECCOMP:
 			seccomp = get_bytes(&c, &seccomp_len);
+			notify = get_u64(&c) != 0;
 			break;
 		case STEP_USER:
 			uid = get_u64(&c);
@@ -555,17 +591,19 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 
 	// As libcontainer's init: a filter without no_new_privs is loaded
 	// while the capabilities still allow it; with it, last.
-	if (seccomp && !nnp) load_seccomp(seccomp, seccomp_len);
+	if (!notify) lfd = -1;
+	if (seccomp && !nnp) load_seccomp(seccomp, seccomp_len, lfd);
 	drop_bounding(caps.bounding);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("keeping the capabilities", "", errno);
-	if (setgroups && syscall(SYS_setgroups, ngroups, groups) < 0) fail("setting the supplementary groups", "", errno);
-	if (syscall(SYS_setresgid, gid, gid, gid) < 0) fail("setting the group id", "", errno);
-	if (syscall(SYS_setresuid, uid, uid, uid) < 0) fail("setting the user id", "", errno);
+	// setgroups 2: the identity is emulated (the process stays 0).
+	if (setgroups == 1 && syscall(SYS_setgroups, ngroups, groups) < 0) fail("setting the supplementary groups", "", errno);
+	if (setgroups != 2 && syscall(SYS_setresgid, gid, gid, gid) < 0) fail("setting the group id", "", errno);
+	if (setgroups != 2 && syscall(SYS_setresuid, uid, uid, uid) < 0) fail("setting the user id", "", errno);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail("keeping the capabilities", "", errno);
 	if (chdir(pr.cwd) < 0) fail("changing to the working directory", pr.cwd, errno);
 	set_caps(&caps);
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("setting no_new_privs", "", errno);
-	if (seccomp && nnp) load_seccomp(seccomp, seccomp_len);
+	if (seccomp && nnp) load_seccomp(seccomp, seccomp_len, lfd);
 
 	// Wait for the parent to record the container as running.
 	char go;
@@ -580,7 +618,7 @@ static void child(const char *buf, size_t buflen, const int stdio[3], int gofd, 
 }
 
 int burrow_cinit_start(const char *buf, size_t len, unsigned long flags, int in, int out, int err, int gofd,
-		       int efd) {
+		       int efd, int sfd) {
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -588,6 +626,7 @@ int burrow_cinit_start(const char *buf, size_t len, unsigned long flags, int in,
 	if (pid == 0) {
 		int stdio[3] = {in, out, err};
 		errfd = efd;
+		lfd = sfd;
 		sigset_t empty;
 		sigemptyset(&empty);
 		child(buf, len, stdio, gofd, &empty);

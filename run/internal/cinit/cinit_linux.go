@@ -27,7 +27,10 @@ import (
 )
 
 // Program is the list of steps the child carries out, in order.
-type Program struct{ buf []byte }
+type Program struct {
+	buf    []byte
+	listen bool
+}
 
 func (p *Program) u64(v uint64) { p.buf = binary.NativeEndian.AppendUint64(p.buf, v) }
 func (p *Program) bytes(b []byte) {
@@ -99,18 +102,32 @@ func (p *Program) Rlimit(res int, soft, hard uint64) {
 	p.u64(hard)
 }
 
-// Seccomp is the filter the command runs under (a BPF program).
-func (p *Program) Seccomp(bpf []byte) { p.u64(C.STEP_SECCOMP); p.bytes(bpf) }
+// Seccomp is the filter the command runs under (a BPF program); listen
+// asks for a listener of its notifications (see Child.Listener).
+func (p *Program) Seccomp(bpf []byte, listen bool) {
+	p.u64(C.STEP_SECCOMP)
+	p.bytes(bpf)
+	l := uint64(0)
+	if listen {
+		l, p.listen = 1, true
+	}
+	p.u64(l)
+}
 
 // User is the identity the command runs as; setgroups false leaves the
-// supplementary groups alone (they cannot be set in a one-id namespace).
-func (p *Program) User(uid, gid uint32, setgroups bool, groups []uint32) {
+// supplementary groups alone (they cannot be set in a one-id namespace),
+// emulated leaves the process's ids as they are (a supervisor emulates
+// them).
+func (p *Program) User(uid, gid uint32, setgroups, emulated bool, groups []uint32) {
 	p.u64(C.STEP_USER)
 	p.u64(uint64(uid))
 	p.u64(uint64(gid))
 	sg := uint64(0)
 	if setgroups {
 		sg = 1
+	}
+	if emulated {
+		sg = 2
 	}
 	p.u64(sg)
 	p.u64(uint64(len(groups)))
@@ -155,9 +172,10 @@ func (p *Program) Command(args, env []string, cwd string) {
 
 // Child is a started init, waiting to execute its command.
 type Child struct {
-	Pid  int
-	goW  *os.File
-	errR *os.File
+	Pid   int
+	goW   *os.File
+	errR  *os.File
+	lsock *os.File
 }
 
 // Start forks this process into new namespaces (flags, CLONE_NEW*) and
@@ -175,18 +193,63 @@ func Start(prog *Program, flags uintptr, stdio [3]*os.File) (*Child, error) {
 		return nil, err
 	}
 	defer errW.Close()
+	sfd, lsock := -1, (*os.File)(nil)
+	if prog.listen {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			goW.Close()
+			errR.Close()
+			return nil, err
+		}
+		lsock = os.NewFile(uintptr(pair[0]), "listener")
+		defer unix.Close(pair[1])
+		sfd = pair[1]
+	}
 	buf := prog.buf
 	if len(buf) == 0 {
 		buf = []byte{0}
 	}
 	pid := C.burrow_cinit_start((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(prog.buf)), C.ulong(flags),
-		C.int(stdio[0].Fd()), C.int(stdio[1].Fd()), C.int(stdio[2].Fd()), C.int(goR.Fd()), C.int(errW.Fd()))
+		C.int(stdio[0].Fd()), C.int(stdio[1].Fd()), C.int(stdio[2].Fd()), C.int(goR.Fd()), C.int(errW.Fd()), C.int(sfd))
 	if pid < 0 {
 		goW.Close()
 		errR.Close()
+		if lsock != nil {
+			lsock.Close()
+		}
 		return nil, fmt.Errorf("starting the container's init: %w", syscall.Errno(-pid))
 	}
-	return &Child{Pid: int(pid), goW: goW, errR: errR}, nil
+	return &Child{Pid: int(pid), goW: goW, errR: errR, lsock: lsock}, nil
+}
+
+// Listener receives the listener of the child's seccomp notifications
+// (with a program whose filter asks for one), once its filter is loaded;
+// the child's calls it notifies wait for it to be served.
+func (c *Child) Listener() (*os.File, error) {
+	if c.lsock == nil {
+		return nil, errors.New("no seccomp listener asked for")
+	}
+	defer c.lsock.Close()
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		_, oobn, _, _, err := unix.Recvmsg(int(c.lsock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("receiving the seccomp listener: %w", err)
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) == 0 {
+			return nil, errors.New("receiving the seccomp listener: the init stopped before sending it")
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 1 {
+			return nil, errors.New("receiving the seccomp listener: no descriptor")
+		}
+		return os.NewFile(uintptr(fds[0]), "seccomp-listener"), nil
+	}
 }
 
 // Release lets the child execute its command and returns once it did,
@@ -200,6 +263,9 @@ func (c *Child) Release() error {
 
 // Abort ends a child that was not released.
 func (c *Child) Abort() {
+	if c.lsock != nil {
+		c.lsock.Close()
+	}
 	c.goW.Close()
 	c.errR.Close()
 	_ = unix.Kill(c.Pid, unix.SIGKILL)

@@ -17,7 +17,7 @@ enum {
 	STEP_ROOT_READONLY, //
 	STEP_HOSTNAME,      // name
 	STEP_RLIMIT,        // resource, soft, hard
-	STEP_SECCOMP,       // BPF program (bytes)
+	STEP_SECCOMP,       // BPF program (bytes), listen (send a listener over sfd)
 	STEP_USER,          // uid, gid, setgroups, n, n gids
 	STEP_CAPS,          // bounding, effective, permitted, inheritable, ambient, no_new_privs
 	STEP_ARG,           // string
@@ -28,7 +28,9 @@ enum {
 // burrow_cinit_start forks this process into the namespaces flags create
 // and runs the program in buf there; it returns the child's pid, or
 // -errno. The child reports a failure on efd (errno, NUL, what, NUL) and
-// waits for a byte on gofd before it executes the command.
-int burrow_cinit_start(const char *buf, size_t len, unsigned long flags, int in, int out, int err, int gofd, int efd);
+// waits for a byte on gofd before it executes the command. A filter that
+// asks for a listener sends it over sfd.
+int burrow_cinit_start(const char *buf, size_t len, unsigned long flags, int in, int out, int err, int gofd, int efd,
+		       int sfd);
 
 #endif
