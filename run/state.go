@@ -1,8 +1,11 @@
 package run
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -59,13 +62,29 @@ func Active(s storage.ContainerState) bool {
 	return s.Status == storage.StatusRunning || s.Restarting && alive(s.MonitorPid)
 }
 
-// alive reports whether a process exists (EPERM counts: it exists).
+// alive reports whether a process exists (EPERM counts: it exists) and
+// is not a zombie: a monitor killed with kill -9 stays one until its
+// parent reaps it, which a container's init (or a session's) may never do.
 func alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
+	if err := unix.Kill(pid, 0); err != nil && !errors.Is(err, unix.EPERM) {
+		return false
+	}
+	return !zombie(pid)
+}
+
+// zombie reports whether pid has exited and waits to be reaped.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command, which is in parentheses and may
+	// hold any character.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
 // setState records a container's state. It is the one way package run

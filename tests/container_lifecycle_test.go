@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -103,6 +104,7 @@ func TestMonitorKilled(t *testing.T) {
 		monitor = monitorPid(t, e, "orphan")
 		return monitor > 0
 	})
+	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "--format", "{{.State.Pid}}", "orphan").stdout))
 	syscall.Kill(monitor, syscall.SIGKILL)
 	waitFor(t, func() bool {
 		return strings.HasPrefix(e.ok("ps", "-a", "--format", "{{.Status}}").stdout, "Exited (137)")
@@ -110,6 +112,12 @@ func TestMonitorKilled(t *testing.T) {
 	if out := e.ok("ps", "-q").stdout; out != "" {
 		t.Errorf("ps still lists it as running: %q", out)
 	}
+	// Reported exited, it is: its process does not outlive the report
+	// (a zombie nobody reaps counts as gone).
+	waitFor(t, func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return err != nil || strings.Contains(string(stat), ") Z ")
+	})
 	e.ok("rm", "orphan")
 }
 
