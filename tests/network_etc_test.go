@@ -38,7 +38,7 @@ func TestNetworkAddHost(t *testing.T) {
 	if !tunUsable() {
 		return
 	}
-	addr, port := hostServer(t, "the host by host-gateway\n")
+	addr, port, _ := hostServer(t, "the host by host-gateway\n")
 	r := e.exec(nil, "run", "--rm", "--add-host", "gw.local:host-gateway", "busybox", "sh", "-c",
 		fmt.Sprintf("grep gw.local /etc/hosts; timeout 20 wget -qO- http://gw.local:%d/", port))
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "10.0.2.2\tgw.local\n") || !strings.HasSuffix(r.stdout, "the host by host-gateway\n") {

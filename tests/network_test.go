@@ -107,9 +107,9 @@ func hostAddr() string {
 }
 
 // hostServer serves body over HTTP on the host's non-loopback address
-// until the test ends, and returns that address and the port; it skips
-// the test when the host has no such address.
-func hostServer(t *testing.T, body string) (string, int) {
+// until the test ends, and returns that address, the port and the count
+// of requests served; it skips the test when the host has no such address.
+func hostServer(t *testing.T, body string) (string, int, *atomic.Int32) {
 	t.Helper()
 	addr := hostAddr()
 	if addr == "" {
@@ -119,12 +119,14 @@ func hostServer(t *testing.T, body string) (string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hits := new(atomic.Int32)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
 		io.WriteString(w, body)
 	})}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return addr, l.Addr().(*net.TCPAddr).Port
+	return addr, l.Addr().(*net.TCPAddr).Port, hits
 }
 
 // serveScript makes /www/index.html hold body and serves /www with busybox
@@ -471,7 +473,7 @@ func TestNetworkPublishAll(t *testing.T) {
 // host, at a non-loopback address of the host.
 func TestNetworkOutbound(t *testing.T) {
 	needTun(t)
-	addr, port := hostServer(t, "hello from the host\n")
+	addr, port, _ := hostServer(t, "hello from the host\n")
 	e := newEnv(t)
 	e.importBusybox("busybox")
 	url := fmt.Sprintf("http://%s:%d/", addr, port)
@@ -908,22 +910,8 @@ func TestNetworkSwitchKilled(t *testing.T) {
 // ordinary network does), while members reach each other by name.
 func TestNetworkInternal(t *testing.T) {
 	needTun(t)
-	addr := hostAddr()
-	if addr == "" {
-		t.Skip("the host has no non-loopback IPv4 address")
-	}
-	l, err := net.Listen("tcp4", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hits atomic.Int32
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		io.WriteString(w, "hello from the host\n")
-	})}
-	go srv.Serve(l)
-	defer srv.Shutdown(context.Background())
-	url := fmt.Sprintf("http://%s/", l.Addr())
+	addr, port, hits := hostServer(t, "hello from the host\n")
+	url := fmt.Sprintf("http://%s:%d/", addr, port)
 
 	e := newEnv(t)
 	e.importBusybox("busybox")
