@@ -230,16 +230,7 @@ func TestDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer up.Close()
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			k, from, err := up.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			up.WriteTo(append([]byte("answer:"), buf[:k]...), from)
-		}
-	}()
+	go echoUDP(up, "answer:")
 	n, err := New(context.Background(), Options{DNS: []string{up.LocalAddr().String()}})
 	if err != nil {
 		t.Fatal(err)
@@ -338,16 +329,7 @@ func TestPublishUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			k, from, err := srv.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			srv.WriteTo(append([]byte("echo:"), buf[:k]...), from)
-		}
-	}()
+	go echoUDP(srv, "echo:")
 	c, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(int(n.Ports()[0].HostPort)))
 	if err != nil {
 		t.Fatal(err)
@@ -398,5 +380,18 @@ func checkNoNewFDs(t *testing.T, before map[string]string) {
 		if before[fd] != l {
 			t.Errorf("descriptor %s (%s) left open", fd, l)
 		}
+	}
+}
+
+// echoUDP answers each datagram on pc with prefix and the datagram, until
+// pc is closed.
+func echoUDP(pc net.PacketConn, prefix string) {
+	buf := make([]byte, 512)
+	for {
+		k, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		pc.WriteTo(append([]byte(prefix), buf[:k]...), from)
 	}
 }

@@ -144,7 +144,7 @@ func (n *Network) serveTCP(l net.Listener, ctr uint16) {
 func (n *Network) deliverTCP(c net.Conn, ctr uint16) {
 	var in net.Conn
 	var err error
-	src, remote := remoteIPv4(c)
+	src, remote := remoteIPv4(c.RemoteAddr())
 	switch {
 	case remote && n.ns.transparent:
 		in, err = n.ns.dial(n.ctx, "tcp", n.target(ctr), src)
@@ -161,25 +161,18 @@ func (n *Network) deliverTCP(c net.Conn, ctr uint16) {
 	n.pipe(c, in)
 }
 
-// remoteUDP is a datagram's sender when it is a remote IPv4 address.
-func remoteUDP(from net.Addr) (netip.AddrPort, bool) {
-	ua, ok := from.(*net.UDPAddr)
-	if !ok {
+// remoteIPv4 is a client's address (a *net.TCPAddr or *net.UDPAddr) when
+// it is IPv4 (or IPv4-mapped) and not loopback.
+func remoteIPv4(addr net.Addr) (netip.AddrPort, bool) {
+	var ap netip.AddrPort
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	default:
 		return netip.AddrPort{}, false
 	}
-	ap := ua.AddrPort()
-	a := ap.Addr().Unmap()
-	return netip.AddrPortFrom(a, ap.Port()), a.Is4() && !a.IsLoopback()
-}
-
-// remoteIPv4 is a connection's client address when it is IPv4 (or
-// IPv4-mapped) and not loopback.
-func remoteIPv4(c net.Conn) (netip.AddrPort, bool) {
-	ta, ok := c.RemoteAddr().(*net.TCPAddr)
-	if !ok {
-		return netip.AddrPort{}, false
-	}
-	ap := ta.AddrPort()
 	a := ap.Addr().Unmap()
 	return netip.AddrPortFrom(a, ap.Port()), a.Is4() && !a.IsLoopback()
 }
@@ -212,7 +205,7 @@ func (n *Network) serveUDP(pc net.PacketConn, ctr uint16) {
 		mu.Unlock()
 		if f == nil {
 			var src netip.AddrPort
-			if a, ok := remoteUDP(from); ok && n.ns.transparent {
+			if a, ok := remoteIPv4(from); ok && n.ns.transparent {
 				src = a
 			}
 			if f, err = n.ns.dial(n.ctx, "udp", n.target(ctr), src); err != nil {
